@@ -1,0 +1,48 @@
+# HydroTwin: `make run` opens the app on the demo basin, `make test` runs every check.
+# Both set everything up on a fresh Debian/Ubuntu machine (apt-get as root, pip into .venv).
+
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+SYSPKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
+           libegl1 libgl1 fonts-wqy-microhei mosquitto postgresql netcdf-bin
+PYTEST_ARGS ?=
+
+.PHONY: install sysdeps run test lint translations bench clean
+
+$(VENV)/.installed: pyproject.toml plugins/demo_basin/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -e '.[test]' -e plugins/demo_basin
+	touch $@
+
+install: $(VENV)/.installed
+
+# System packages for headless GL tests, Chinese fonts, the MQTT broker and PostgreSQL.
+sysdeps:
+	@missing=""; for p in $(SYSPKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "system packages present"; \
+	elif [ "$$(id -u)" = "0" ]; then \
+	  echo "installing:$$missing"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "missing system packages:$$missing"; \
+	  echo "install them with: sudo apt-get install -y$$missing"; exit 1; fi
+
+translations: install
+	$(PY) -m hydrotwin.assets.build_translations
+
+run: install
+	$(VENV)/bin/hydrotwin --basin demo
+
+lint: install
+	$(VENV)/bin/ruff check hydrotwin plugins tests bench
+	$(VENV)/bin/lint-imports
+
+test: install sysdeps lint
+	$(PY) -m pytest --xvfb-backend xvfb $(PYTEST_ARGS)
+
+bench: install
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""One module per ``hydrotwin`` subcommand; see hydrotwin.app.cli."""

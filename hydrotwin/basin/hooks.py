@@ -1,0 +1,50 @@
+"""pluggy hook specifications: what a basin plugin adds beyond its manifest.
+
+A plugin registers an object or module with ``@hookimpl`` functions under the entry point group
+``hydrotwin.hooks``. The host calls them through :func:`plugin_manager`. Every hook receives the
+``basin`` it is asked about and returns ``None`` when it has nothing to say for that basin, so one
+plugin never answers for another's basin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT = "hydrotwin"
+HOOK_GROUP = "hydrotwin.hooks"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class BasinHookSpec:
+    """Hook specifications. Implementations may take any subset of the arguments."""
+
+    @hookspec
+    def hydrotwin_reservoir_rule(self, basin: Any, reservoir_id: str) -> Any:
+        """Return a callable ``rule(t_s, level_m, inflow_m3s) -> release_m3s`` for a reservoir
+        whose operation a manifest cannot express, or None."""
+
+    @hookspec
+    def hydrotwin_data_sources(self, basin: Any) -> Any:
+        """Return a list of extra observation sources (objects with ``start(sink)``/``stop()``)."""
+
+    @hookspec
+    def hydrotwin_plan_templates(self, basin: Any) -> Any:
+        """Return a list of dicts describing candidate operation plans to offer."""
+
+    @hookspec
+    def hydrotwin_panels(self, basin: Any) -> Any:
+        """Return a list of ``(title, factory)`` where ``factory(parent) -> QWidget``; the app
+        calls it on the GUI thread. Only the app imports Qt; the plugin's factory does so lazily."""
+
+
+def plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
+    """A plugin manager with the specs added and installed hook plugins loaded and validated."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(BasinHookSpec)
+    if load_entry_points:
+        pm.load_setuptools_entrypoints(HOOK_GROUP)
+    pm.check_pending()
+    return pm

@@ -1,0 +1,1 @@
+"""HydroTwin demo basin plugin: data generated deterministically by ``generate.prepare``."""
