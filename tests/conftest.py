@@ -1,0 +1,39 @@
+"""Shared fixtures: where the read-only test data lives, and the demo basin."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+
+# Off-screen VTK renders through EGL when no X display is needed (see anchors/rendering.md).
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (read-only: never write into it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"test data folder {SHARED_DATA} is missing (CI puts shared/ beside the repo)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_basin():
+    """The demo basin, found through the public plugin path (entry point), data prepared."""
+    from hydrotwin.basin import find_basin
+
+    return find_basin("demo")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Keep tests out of the real user folders (plugin dir, caches, settings)."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("HYDROTWIN_BASIN_DIR", str(base / "user_basins"))
+    monkeypatch.setenv("HYDROTWIN_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("HYDROTWIN_SETTINGS_DIR", str(base / "settings"))
