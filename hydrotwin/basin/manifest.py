@@ -43,6 +43,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
+class FieldValueError(ValueError):
+    """A cross-field problem that knows which field (dotted path) it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _strictly_increasing(values: list[float], what: str) -> list[float]:
     for i in range(1, len(values)):
         if not values[i] > values[i - 1]:
@@ -525,7 +533,9 @@ class Basin(_Strict):
 
         def need(kind: str, value: str | None, known: set[str], where: str) -> None:
             if value is not None and value not in known:
-                raise ValueError(f"{where} names unknown {kind} {value!r}; known: {sorted(known)}")
+                raise FieldValueError(
+                    where, f"names unknown {kind} {value!r}; known: {sorted(known)}"
+                )
 
         for i, sb in enumerate(self.subbasins):
             need("reach", sb.outlet_reach, reaches, f"subbasins[{i}].outlet_reach")
@@ -593,7 +603,11 @@ def parse_manifest(data: dict, path: str | Path) -> Basin:
         errors = exc.errors()
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ManifestError(str(path), _field_path(first["loc"]), _describe(first) + more) from None
+        field = _field_path(first["loc"])
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldValueError):
+            field = f"{field}.{cause.field}" if field else cause.field
+        raise ManifestError(str(path), field, _describe(first) + more) from None
     p = Path(path)
     basin._manifest = p
     basin._root = p.parent
