@@ -1,0 +1,39 @@
+"""2D flood inundation on a regular grid: one domain and simulation, several schemes.
+
+``Domain`` (grid, roughness, boundaries, sources) → ``Simulation(domain, scheme=...)`` →
+``for frame in sim.run(until_s, every_s)``. Schemes: ``"inertial"`` (local inertial, Bates et
+al. 2010 / de Almeida et al. 2012: fast, for slow floodplain filling) and ``"godunov"``
+(shock-capturing finite volume, for dam breaks). Arrays in, arrays out: no files, no basin.
+"""
+
+from hydrotwin.solver.flood2d.domain import (
+    EDGES,
+    Boundary,
+    Breach,
+    Domain,
+    LineInflow,
+    PointInflow,
+)
+from hydrotwin.solver.flood2d.scheme import (
+    DRY_DEPTH_M,
+    G_MPS2,
+    Scheme,
+    available_schemes,
+    register_scheme,
+    scheme_class,
+)
+
+__all__ = [
+    "DRY_DEPTH_M",
+    "EDGES",
+    "G_MPS2",
+    "Boundary",
+    "Breach",
+    "Domain",
+    "LineInflow",
+    "PointInflow",
+    "Scheme",
+    "available_schemes",
+    "register_scheme",
+    "scheme_class",
+]
