@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command is None:
-            from hydrotwin.app.main import run_app
+            from hydrotwin.app.window import run_app
 
             return run_app(basin=args.basin, lang=args.lang)
         return int(args.func(args) or 0)

@@ -73,7 +73,9 @@ def _load(name: str, path: Path, source: str) -> BasinEntry:
     return BasinEntry(name=basin.id, manifest=basin.manifest_path, source=source, basin=basin)
 
 
-def discover(extra_paths: list[str | Path] | None = None, *, user_dir: Path | None = None) -> list[BasinEntry]:
+def discover(
+    extra_paths: list[str | Path] | None = None, *, user_dir: Path | None = None
+) -> list[BasinEntry]:
     """All basins: installed plugins, the user folder, then ``extra_paths``. Never raises."""
     found: list[BasinEntry] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -127,5 +129,7 @@ def prepare_basin(basin: Basin) -> None:
     try:
         func = getattr(importlib.import_module(mod_name), func_name)
     except (ImportError, AttributeError) as exc:
-        raise ManifestError(str(basin.manifest_path), "basin.prepare", f"cannot load {target!r}: {exc}") from None
+        raise ManifestError(
+            str(basin.manifest_path), "basin.prepare", f"cannot load {target!r}: {exc}"
+        ) from None
     func(basin.root)

@@ -16,6 +16,7 @@ file, the field (dotted path such as ``reservoirs[0].curve.storage_m3``) and wha
 from __future__ import annotations
 
 import tomllib
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -192,7 +193,7 @@ class Thresholds(_Strict):
             ("historical_max_m", self.historical_max_m),
         ]
         present = [(n, v) for n, v in chain if v is not None]
-        for (n1, v1), (n2, v2) in zip(present, present[1:], strict=False):
+        for (n1, v1), (n2, v2) in pairwise(present):
             if v2 < v1:
                 raise ValueError(f"{n2} ({v2}) must not be below {n1} ({v1})")
         return self
@@ -260,7 +261,7 @@ class CharacteristicLevels(_Strict):
             ("check_flood_m", self.check_flood_m),
             ("dam_crest_m", self.dam_crest_m),
         ]
-        for (n1, v1), (n2, v2) in zip(chain, chain[1:], strict=False):
+        for (n1, v1), (n2, v2) in pairwise(chain):
             if v2 < v1:
                 raise ValueError(f"{n2} ({v2}) must not be below {n1} ({v1})")
         return self
@@ -323,7 +324,9 @@ class BimRef(_Strict):
     x: float | None = None
     y: float | None = None
     z: float = 0.0
-    rotation_deg: float = Field(default=0.0, description="model x-axis, counter-clockwise from east")
+    rotation_deg: float = Field(
+        default=0.0, description="model x-axis, counter-clockwise from east"
+    )
 
 
 class Reservoir(_Strict):
@@ -339,7 +342,9 @@ class Reservoir(_Strict):
     rule: OperatingRule = Field(default_factory=OperatingRule)
     dam_x: float
     dam_y: float
-    outflow_x: float | None = Field(default=None, description="where the outflow enters the 2D grid")
+    outflow_x: float | None = Field(
+        default=None, description="where the outflow enters the 2D grid"
+    )
     outflow_y: float | None = None
     bim: BimRef | None = None
 
@@ -624,7 +629,9 @@ def load_manifest(path: str | Path) -> Basin:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise ManifestError(str(p), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ManifestError(
+            str(p), "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(str(p), "", f"TOML syntax error: {exc}") from None
     return parse_manifest(data, p)

@@ -78,6 +78,6 @@ def test_cli_basins_json_lists_broken_with_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HYDROTWIN_BASIN_DIR", str(tmp_path))
     assert main(["basins", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    typo = [r for r in rows if r["id"] == "typo"][0]
+    typo = next(r for r in rows if r["id"] == "typo")
     assert typo["ok"] is False
     assert "basin.dme: unknown key (is it misspelled?)" in typo["error"]

@@ -1,0 +1,316 @@
+"""The main window: 3D viewport in the centre, layer tree and basin picker docked at the side,
+map coordinates and elevation under the cursor in the status bar.
+
+Opening a basin runs in a worker thread (its ``prepare`` hook may generate data, reading a DEM
+takes time); the scene is then built on the GUI thread, where VTK must live. Errors are shown,
+never fatal: a broken basin stays listed with its error and the window keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from hydrotwin.basin.discovery import BasinEntry, discover, find_basin
+from hydrotwin.errors import HydroTwinError
+from hydrotwin.viewers.basin_picker import BasinPicker
+from hydrotwin.viewers.layers import LayerTree
+from hydrotwin.viewers.viewport import Viewport
+
+log = logging.getLogger(__name__)
+PROCESS_START = time.monotonic()
+
+
+class _BasinLoader(QObject):
+    """Finds and prepares a basin off the GUI thread."""
+
+    loaded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, name_or_path: str) -> None:
+        super().__init__()
+        self.name_or_path = name_or_path
+
+    def run(self) -> None:
+        try:
+            basin = find_basin(self.name_or_path)
+        except HydroTwinError as exc:
+            self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # a plugin's prepare hook may fail in any way: report it
+            log.exception("loading basin %s failed", self.name_or_path)
+            self.failed.emit(f"{self.name_or_path}: {type(exc).__name__}: {exc}")
+            return
+        self.loaded.emit(basin)
+
+
+class MainWindow(QMainWindow):
+    """HydroTwin's main window. ``basin_opened`` fires once the scene's first frame is drawn."""
+
+    basin_opened = Signal(str)
+    basin_failed = Signal(str)
+
+    def __init__(self, lang: str = "zh_CN", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lang = lang
+        self.basin = None
+        self.scene = None
+        self.first_frame_s: float | None = None
+        self._thread: QThread | None = None
+        self._loader: _BasinLoader | None = None
+        self.setWindowTitle(self.tr("HydroTwin — river-basin flood control"))
+        self.resize(1600, 1000)
+
+        self.viewport = Viewport(self)
+        self.setCentralWidget(self.viewport)
+        self.viewport.cursor_moved.connect(self._show_cursor)
+
+        self.layer_tree = LayerTree(self)
+        self.layer_tree.visibility_changed.connect(self._set_layer_visible)
+        self.layers_dock = self._dock(self.tr("Layers"), "layers", self.layer_tree)
+
+        self.picker = BasinPicker(self)
+        self.picker.basin_chosen.connect(self.open_basin)
+        self.basins_dock = self._dock(self.tr("Basins"), "basins", self.picker)
+        self.tabifyDockWidget(self.layers_dock, self.basins_dock)
+        self.layers_dock.raise_()
+
+        self.coord_label = QLabel(self.tr("Move the cursor over the terrain"))
+        self.crs_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.crs_label)
+        self.statusBar().addWidget(self.coord_label, 1)
+
+        self._build_menus()
+        self.refresh_basins()
+
+    # -- construction --------------------------------------------------------------------------
+    def _dock(
+        self,
+        title: str,
+        name: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.LeftDockWidgetArea,
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        open_act = QAction(self.tr("Open basin folder…"), self)
+        open_act.setShortcut(QKeySequence.StandardKey.Open)
+        open_act.triggered.connect(self._open_folder)
+        file_menu.addAction(open_act)
+        shot_act = QAction(self.tr("Save screenshot…"), self)
+        shot_act.triggered.connect(self._save_screenshot)
+        file_menu.addAction(shot_act)
+        file_menu.addSeparator()
+        quit_act = QAction(self.tr("Quit"), self)
+        quit_act.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_act.triggered.connect(self.close)
+        file_menu.addAction(quit_act)
+
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        reset_act = QAction(self.tr("Reset view"), self)
+        reset_act.setShortcut(QKeySequence("R"))
+        reset_act.triggered.connect(self.reset_view)
+        view_menu.addAction(reset_act)
+        view_menu.addAction(self.layers_dock.toggleViewAction())
+        view_menu.addAction(self.basins_dock.toggleViewAction())
+        self.view_menu = view_menu
+
+        lang_menu = self.menuBar().addMenu(self.tr("&Language"))
+        for code, label in (("zh_CN", "简体中文"), ("en", "English")):
+            act = QAction(label, self)
+            act.setCheckable(True)
+            act.setChecked(code == self.lang)
+            act.triggered.connect(lambda _checked=False, c=code: self._set_language(c))
+            lang_menu.addAction(act)
+
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = QAction(self.tr("About HydroTwin"), self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    # -- basins --------------------------------------------------------------------------------
+    def refresh_basins(self) -> list[BasinEntry]:
+        entries = discover()
+        self.picker.set_entries(entries, self.lang)
+        return entries
+
+    def open_basin(self, name_or_path: str) -> None:
+        """Find and prepare the basin in a worker thread, then build the scene here."""
+        if self._thread is not None:
+            log.info("a basin is already loading; ignoring %s", name_or_path)
+            return
+        self.statusBar().showMessage(self.tr("Opening basin {name}…").format(name=name_or_path))
+        self._thread = QThread(self)
+        self._loader = _BasinLoader(str(name_or_path))
+        self._loader.moveToThread(self._thread)
+        self._thread.started.connect(self._loader.run)
+        self._loader.loaded.connect(self._on_basin_loaded)
+        self._loader.failed.connect(self._on_basin_failed)
+        self._thread.start()
+
+    def _finish_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread = None
+            self._loader = None
+
+    def _on_basin_failed(self, message: str) -> None:
+        self._finish_thread()
+        self.statusBar().showMessage(self.tr("Could not open the basin"))
+        self.show_error(self.tr("Could not open the basin"), message)
+        self.basin_failed.emit(message)
+
+    def _on_basin_loaded(self, basin) -> None:
+        self._finish_thread()
+        try:
+            self._build_scene(basin)
+        except HydroTwinError as exc:
+            self._on_basin_failed(str(exc))
+            return
+        self.basin = basin
+        names = basin.basin.names
+        self.setWindowTitle(f"HydroTwin — {names.zh if self.lang.startswith('zh') else names.en}")
+        self.crs_label.setText(basin.basin.crs)
+        self.statusBar().showMessage(self.tr("Basin {name} opened").format(name=basin.id), 5000)
+        self.viewport.render()
+        if self.first_frame_s is None:
+            self.first_frame_s = time.monotonic() - PROCESS_START
+            log.info("first frame of basin %s after %.2f s", basin.id, self.first_frame_s)
+        self.basin_opened.emit(basin.id)
+
+    def _build_scene(self, basin) -> None:
+        from hydrotwin.scenes.scene import BasinScene
+
+        plotter = self.viewport.plotter
+        if self.scene is not None:
+            plotter.clear()
+        self.scene = BasinScene(basin, plotter, lang=self.lang)
+        self.viewport.set_map_transform(self._local_to_map)
+        self.layer_tree.set_layers(
+            [(layer.key, layer.title(self.lang), layer.visible) for layer in self.scene.layers]
+        )
+        self.scene.reset_camera()
+
+    def _local_to_map(self, x: float, y: float, z: float) -> tuple[float, float, float]:
+        mx, my, _mz = self.scene.local_to_map(x, y, z)
+        return mx, my, self.scene.elevation_at(mx, my)
+
+    # -- actions -------------------------------------------------------------------------------
+    def _set_layer_visible(self, key: str, visible: bool) -> None:
+        if self.scene is not None:
+            self.scene.set_visible(key, visible)
+            self.viewport.render()
+
+    def _show_cursor(self, x: float, y: float, z: float) -> None:
+        if math.isnan(x):
+            self.coord_label.setText(self.tr("Off the terrain"))
+            return
+        zt = self.tr("no data") if math.isnan(z) else f"{z:.1f} m"
+        self.coord_label.setText(
+            self.tr("X {x:.1f}  Y {y:.1f}  elevation {z}").format(x=x, y=y, z=zt)
+        )
+
+    def reset_view(self) -> None:
+        if self.scene is not None:
+            self.scene.reset_camera()
+            self.viewport.render()
+
+    def _open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open basin folder"))
+        if folder:
+            self.open_basin(folder)
+
+    def _save_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save screenshot"), "hydrotwin.png", self.tr("PNG images (*.png)")
+        )
+        if path:
+            self.grab().save(path)
+
+    def _set_language(self, code: str) -> None:
+        from hydrotwin.app.settings import settings
+
+        settings().setValue("language", code)
+        QMessageBox.information(
+            self, self.tr("Language"), self.tr("The language changes when HydroTwin restarts.")
+        )
+
+    def _about(self) -> None:
+        from hydrotwin import __version__
+
+        QMessageBox.about(
+            self,
+            self.tr("About HydroTwin"),
+            self.tr(
+                "HydroTwin {version}: a digital twin for river-basin flood control "
+                "(forecast, warning, rehearsal, plan)."
+            ).format(version=__version__),
+        )
+
+    def show_error(self, title: str, message: str) -> None:
+        """Non-modal error box: the app keeps running and the message stays readable."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self
+        )
+        box.setModal(False)
+        box.setObjectName("error_box")
+        box.show()
+        self._last_error = box
+
+    def closeEvent(self, event) -> None:
+        self._finish_thread()
+        self.viewport.close_plotter()
+        super().closeEvent(event)
+
+
+def run_app(basin: str | None = None, lang: str | None = None) -> int:
+    """Start the Qt application; open ``basin`` (id or path), else the last or the first one."""
+    from hydrotwin.app.i18n import choose_language, install_translators
+    from hydrotwin.app.settings import settings
+
+    os.environ.setdefault("QT_AUTO_SCREEN_SCALE_FACTOR", "1")
+    app = QApplication.instance() or QApplication([])
+    app.setApplicationName("HydroTwin")
+    app.setOrganizationName("hydrotwin")
+    st = settings()
+    lang = choose_language(lang, st.value("language"))
+    translators = install_translators(app, lang)  # noqa: F841 - must stay referenced
+    win = MainWindow(lang=lang)
+    win.show()
+    target = basin or st.value("last_basin")
+    if not target:
+        ok = [e for e in win.refresh_basins() if e.ok]
+        target = ok[0].name if ok else None
+    if target:
+        win.basin_opened.connect(lambda bid: st.setValue("last_basin", bid))
+        QTimer.singleShot(0, lambda: win.open_basin(str(target)))
+    if os.environ.get("HYDROTWIN_EXIT_AFTER_FIRST_FRAME"):
+        # Used by bench/app_start.py: print the time to first frame and quit.
+        def _done(_bid: str) -> None:
+            print(f"first_frame_s={win.first_frame_s:.3f}", flush=True)
+            QTimer.singleShot(0, app.quit)
+
+        win.basin_opened.connect(_done)
+        win.basin_failed.connect(lambda msg: (print(f"failed: {msg}", flush=True), app.exit(1)))
+    return app.exec()
