@@ -29,7 +29,7 @@ sysdeps:
 	  echo "install them with: sudo apt-get install -y$$missing"; exit 1; fi
 
 translations: install
-	$(PY) -m hydrotwin.assets.build_translations
+	$(PY) -m hydrotwin.app.i18n_build
 
 run: install
 	$(VENV)/bin/hydrotwin --basin demo
