@@ -1,0 +1,85 @@
+"""The timeline: a slider, play/pause and speed over the one clock (``scenes.clock.Clock``).
+
+It owns no notion of "now": it moves the clock and follows it. While playing, a timer advances
+the clock by ``speed`` simulated seconds per real second; every view listening to the clock
+(scene, charts, alarm list) updates from the clock's listeners.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+SPEEDS = (60.0, 600.0, 3600.0, 6 * 3600.0)  # simulated seconds per real second
+STEPS = 1000
+
+
+class Timeline(QWidget):
+    """Emits ``time_changed(datetime)`` (UTC) after the clock moved."""
+
+    time_changed = Signal(object)
+
+    def __init__(self, clock, parent: QWidget | None = None, fps: float = 10.0) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.play_button = QPushButton(self.tr("Play"))
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, STEPS)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.speed = QComboBox()
+        for s in SPEEDS:
+            self.speed.addItem(self.tr("×{n} (1 s = {m} min)").format(n=int(s), m=int(s // 60)), s)
+        self.speed.setCurrentIndex(1)
+        self.label = QLabel()
+        self.label.setMinimumWidth(150)
+        lay = QHBoxLayout(self)
+        lay.addWidget(self.play_button)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.label)
+        lay.addWidget(self.speed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / fps))
+        self._timer.timeout.connect(self._tick)
+        self._last_tick = 0.0
+        self._syncing = False
+        clock.add_listener(self._on_clock)
+        self._on_clock(clock.now)
+
+    def _on_clock(self, now: datetime) -> None:
+        self._syncing = True
+        self.slider.setValue(round(self.clock.fraction * STEPS))
+        self._syncing = False
+        self.label.setText(self.clock.format_local("%m-%d %H:%M"))
+        self.time_changed.emit(now)
+
+    def _on_slider(self, value: int) -> None:
+        if self._syncing or self.clock.start is None or self.clock.end is None:
+            return
+        self.clock.set_time(self.clock.start + (self.clock.end - self.clock.start) * (value / STEPS))
+
+    def _on_play_toggled(self, on: bool) -> None:
+        self.play_button.setText(self.tr("Pause") if on else self.tr("Play"))
+        if on:
+            if self.clock.end is not None and self.clock.now >= self.clock.end:
+                self.clock.set_time(self.clock.start)
+            self._last_tick = time.monotonic()
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        dt = now - self._last_tick
+        self._last_tick = now
+        self.clock.advance(dt * float(self.speed.currentData()))
+        if self.clock.end is not None and self.clock.now >= self.clock.end:
+            self.play_button.setChecked(False)
+
+    def detach(self) -> None:
+        self._timer.stop()
+        self.clock.remove_listener(self._on_clock)
