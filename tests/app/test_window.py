@@ -1,0 +1,74 @@
+"""The main window under Xvfb: opens on the demo basin, lists layers, shows Chinese, survives
+a broken basin. Pixel checks use the real GL widget (pytest-xvfb provides the display)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication
+
+from tests.basin.test_manifest import MINIMAL, _to_toml
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def zh_window(qtbot, qapp):
+    from hydrotwin.app.i18n import install_translators
+    from hydrotwin.app.window import MainWindow
+
+    translators = install_translators(qapp, "zh_CN")
+    win = MainWindow(lang="zh_CN")
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    for t in translators:
+        qapp.removeTranslator(t)
+
+
+def test_window_opens_demo_basin_and_lists_layers(zh_window, qtbot, demo_basin):
+    win = zh_window
+    with qtbot.waitSignal(win.basin_opened, timeout=120_000) as sig:
+        win.open_basin("demo")
+    assert sig.args == ["demo"]
+    names = win.layer_tree.names()
+    assert len(names) >= 4, names
+    # layer names are shown in Chinese
+    assert any("地形" in n for n in names), names
+    assert any("河" in n for n in names), names
+    assert win.crs_label.text() == demo_basin.basin.crs
+    assert demo_basin.basin.names.zh in win.windowTitle()
+    assert win.menuBar().actions()[0].text() == "文件(&F)"
+    img = win.viewport.plotter.screenshot(return_img=True)
+    colours = np.unique(img.reshape(-1, img.shape[-1])[::7], axis=0)
+    assert len(colours) > 500, f"3D view looks empty: only {len(colours)} distinct colours"
+    # turning the terrain layer off changes the picture
+    key = next(k for k, n in zip(win.layer_tree.keys(), names, strict=True) if "地形" in n)
+    win._set_layer_visible(key, False)
+    img2 = win.viewport.plotter.screenshot(return_img=True)
+    assert np.mean(np.abs(img2.astype(int) - img.astype(int))) > 5
+
+
+def test_broken_basin_is_listed_and_app_keeps_running(zh_window, qtbot, tmp_path, monkeypatch):
+    win = zh_window
+    bad = copy.deepcopy(MINIMAL)
+    bad["basin"]["id"] = "typo_basin"
+    bad["rivers"]["reaches"][0]["k_hours"] = 3
+    folder = tmp_path / "typo_basin"
+    folder.mkdir()
+    (folder / "basin.toml").write_text(_to_toml(bad), encoding="utf-8")
+    monkeypatch.setenv("HYDROTWIN_BASIN_DIR", str(tmp_path))
+    entries = win.refresh_basins()
+    row = next(i for i, e in enumerate(entries) if e.name == "typo_basin")
+    assert "已损坏" in win.picker.item(row).text()
+    assert "rivers.reaches[0].k_hours: unknown key" in win.picker.error_of(row)
+    with qtbot.waitSignal(win.basin_failed, timeout=30_000) as sig:
+        win.open_basin(str(folder))
+    assert "k_hours" in sig.args[0]
+    assert win.isVisible()
+    assert win._last_error.isVisible()
+    assert "k_hours" in win._last_error.text()
+    assert QCoreApplication.translate("MainWindow", "Could not open the basin") == "无法打开流域"
