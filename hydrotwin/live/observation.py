@@ -1,0 +1,144 @@
+"""The canonical observation record every live source produces and the store consumes.
+
+One observation is one value of one element at one station and one instant:
+``Observation(station="12345678", time=<UTC datetime>, element="Z", value=10.49, unit="m")``.
+Elements are named by their SL 651-2014 ASCII identifiers (Table C.1: ``Z`` river stage,
+``ZU`` upstream/reservoir level, ``PJ`` current rain, ``DRP`` 5-minute rain, ``Q`` flow, ``GH``
+gate opening, ``VT`` supply voltage …) whatever the source (SL 651, MQTT, replay), so that
+the store, the warnings and the charts share one vocabulary. Values are in the unit given
+(SI, with rain in mm); levels are in the station's gauge datum — see ``to_basin_datum``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hydrotwin.errors import InputDataError
+
+#: Unit of each element the store and warnings know (SL 651-2014 Table C.1, standards.md §1.8).
+ELEMENT_UNITS: dict[str, str] = {
+    "Z": "m",
+    "ZU": "m",
+    "ZB": "m",
+    "RZ": "m",
+    "Q": "m3/s",
+    "QA": "m3/s",
+    "QZ": "m3/s",
+    "INQ": "m3/s",
+    "OTQ": "m3/s",
+    "PJ": "mm",
+    "PT": "mm",
+    "PN01": "mm",
+    "PN05": "mm",
+    "PN10": "mm",
+    "PN30": "mm",
+    "P1": "mm",
+    "P2": "mm",
+    "P3": "mm",
+    "P6": "mm",
+    "P12": "mm",
+    "PD": "mm",
+    "PR": "mm",
+    "DRP": "mm",
+    "GH": "m",
+    "GN": "1",
+    "GT": "1",
+    "VT": "V",
+    "VA": "m/s",
+    "VJ": "m/s",
+}
+
+#: Elements that are water levels (subject to per-station datum corrections).
+LEVEL_ELEMENTS = frozenset({"Z", "ZU", "ZB", "RZ"} | {f"DRZ{i}" for i in range(1, 9)})
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One value of one element at one station and one UTC instant.
+
+    ``station`` is the SL 323 station code (STCD); ``time`` must be timezone-aware (it is
+    normalised to UTC); ``source`` says where it came from (``sl651``, ``mqtt``, ``replay``).
+    """
+
+    station: str
+    time: datetime
+    element: str
+    value: float
+    unit: str
+    source: str = "sl651"
+
+    def __post_init__(self) -> None:
+        if self.time.tzinfo is None:
+            raise InputDataError(
+                f"observation {self.station}/{self.element}: time {self.time.isoformat()} has no "
+                "time zone; expected an aware datetime (UTC inside HydroTwin)"
+            )
+        if self.time.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "time", self.time.astimezone(UTC))
+        if not isinstance(self.value, int | float) or not math.isfinite(self.value):
+            raise InputDataError(
+                f"observation {self.station}/{self.element} at {self.time.isoformat()}: value "
+                f"{self.value!r} is not a finite number"
+            )
+
+    @property
+    def key(self) -> tuple[str, datetime, str]:
+        """Identity of an observation: a repeated (station, time, element) is the same one."""
+        return (self.station, self.time, self.element)
+
+    def to_json(self) -> dict[str, object]:
+        """The documented JSON form (also the MQTT payload): ISO 8601 time with offset."""
+        return {
+            "station": self.station,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "element": self.element,
+            "value": self.value,
+            "unit": self.unit,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object], source: str = "mqtt") -> Observation:
+        """Parse the JSON form; raise InputDataError naming the field that is wrong."""
+        if not isinstance(data, dict):
+            raise InputDataError(f"observation JSON must be an object; got {type(data).__name__}")
+        missing = [k for k in ("station", "time", "element", "value") if k not in data]
+        if missing:
+            raise InputDataError(
+                f"observation JSON {data!r} lacks {missing}; expected station, time, element, "
+                "value and unit"
+            )
+        station, element = data["station"], data["element"]
+        if not isinstance(station, str) or not station:
+            raise InputDataError(f"observation JSON: station {station!r} is not a non-empty string")
+        if not isinstance(element, str) or not element:
+            raise InputDataError(f"observation JSON: element {element!r} is not a non-empty string")
+        raw_time = data["time"]
+        if not isinstance(raw_time, str):
+            raise InputDataError(f"observation JSON: time {raw_time!r} is not an ISO 8601 string")
+        try:
+            time = datetime.fromisoformat(raw_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputDataError(
+                f"observation JSON: time {raw_time!r} is not ISO 8601 (e.g. 2026-07-01T08:00:00Z)"
+            ) from None
+        value = data["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputDataError(f"observation JSON: value {value!r} is not a number")
+        unit = data.get("unit", ELEMENT_UNITS.get(element, ""))
+        expected_unit = ELEMENT_UNITS.get(element)
+        if expected_unit is not None and unit != expected_unit:
+            raise InputDataError(
+                f"observation JSON {station}/{element}: unit {unit!r}; expected {expected_unit!r}"
+            )
+        return cls(station, time, element, float(value), str(unit), source)
+
+
+def to_basin_datum(obs: Observation, datum_offset_m: float) -> Observation:
+    """A level in the station's gauge datum moved to the basin datum (offset = DTPR)."""
+    if obs.element not in LEVEL_ELEMENTS or datum_offset_m == 0.0:
+        return obs
+    return Observation(
+        obs.station, obs.time, obs.element, obs.value + datum_offset_m, obs.unit, obs.source
+    )
