@@ -88,8 +88,17 @@ _QUARANTINE = {
 STTP_OF_KIND = {"rain": "PP", "river": "ZQ", "reservoir": "RR", "gate": "DD"}
 
 # SL 651 rain elements -> SL 323 INTV (period length hh.mm)
-_RAIN_INTV = {"DRP": 0.05, "PN05": 0.05, "PN10": 0.10, "PN30": 0.30, "P1": 1.00, "P2": 2.00,
-              "P3": 3.00, "P6": 6.00, "P12": 12.00}  # fmt: skip
+_RAIN_INTV = {
+    "DRP": 0.05,
+    "PN05": 0.05,
+    "PN10": 0.10,
+    "PN30": 0.30,
+    "P1": 1.00,
+    "P2": 2.00,
+    "P3": 3.00,
+    "P6": 6.00,
+    "P12": 12.00,
+}
 _HOURLY_OR_LONGER = {"P1", "P2", "P3", "P6", "P12"}
 
 
@@ -207,44 +216,89 @@ class ObservationStore:
         st_rows, rv_rows, rs_rows, fsr_rows = [], [], [], []
         for s in basin.stations:
             sttp = STTP_OF_KIND.get(s.kind, "")
-            st_rows.append((s.id, s.names.zh, s.river, basin.id, s.x, s.y, s.datum_name,
-                            s.datum_offset_m, sttp, now))  # fmt: skip
+            st_rows.append(
+                (
+                    s.id,
+                    s.names.zh,
+                    s.river,
+                    basin.id,
+                    s.x,
+                    s.y,
+                    s.datum_name,
+                    s.datum_offset_m,
+                    sttp,
+                    now,
+                )
+            )
             th = s.thresholds
             if s.kind == "reservoir" and s.reservoir:
                 lv = basin.reservoir(s.reservoir).levels
-                rs_rows.append((s.id, lv.dam_crest_m, th.check_flood_m or lv.check_flood_m,
-                                th.design_flood_m or lv.design_flood_m, lv.normal_m, lv.dead_m,
-                                th.historical_max_m, now))  # fmt: skip
+                rs_rows.append(
+                    (
+                        s.id,
+                        lv.dam_crest_m,
+                        th.check_flood_m or lv.check_flood_m,
+                        th.design_flood_m or lv.design_flood_m,
+                        lv.normal_m,
+                        lv.dead_m,
+                        th.historical_max_m,
+                        now,
+                    )
+                )
                 fsr_rows.append((s.id, "0101", "1231", th.flood_limit_m or lv.flood_limit_m, now))
             else:
-                rv_rows.append((s.id, th.warning_m, th.warning_q_m3s, th.guaranteed_m,
-                                th.historical_max_m, now))  # fmt: skip
+                rv_rows.append(
+                    (
+                        s.id,
+                        th.warning_m,
+                        th.warning_q_m3s,
+                        th.guaranteed_m,
+                        th.historical_max_m,
+                        now,
+                    )
+                )
         with self._lock:
             try:
                 cur = self._conn.cursor()
-                cur.executemany(self._sql(
-                    "INSERT INTO ST_STBPRP_B (STCD, STNM, RVNM, BSNM, LGTD, LTTD, DTMNM, DTPR, "
-                    "STTP, MODITIME) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (STCD) DO UPDATE SET "
-                    "STNM=excluded.STNM, RVNM=excluded.RVNM, BSNM=excluded.BSNM, "
-                    "LGTD=excluded.LGTD, "
-                    "LTTD=excluded.LTTD, DTMNM=excluded.DTMNM, DTPR=excluded.DTPR, "
-                    "STTP=excluded.STTP, MODITIME=excluded.MODITIME"), st_rows)  # fmt: skip
-                cur.executemany(self._sql(
-                    "INSERT INTO ST_RVFCCH_B (STCD, WRZ, WRQ, GRZ, OBHTZ, MODITIME) "
-                    "VALUES (?,?,?,?,?,?) ON CONFLICT (STCD) DO UPDATE SET WRZ=excluded.WRZ, "
-                    "WRQ=excluded.WRQ, GRZ=excluded.GRZ, OBHTZ=excluded.OBHTZ, "
-                    "MODITIME=excluded.MODITIME"), rv_rows)  # fmt: skip
-                cur.executemany(self._sql(
-                    "INSERT INTO ST_RSVRFCCH_B (STCD, DAMEL, CKFLZ, DSFLZ, NORMZ, DDZ, HHRZ, "
-                    "MODITIME) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (STCD) DO UPDATE SET "
-                    "DAMEL=excluded.DAMEL, CKFLZ=excluded.CKFLZ, DSFLZ=excluded.DSFLZ, "
-                    "NORMZ=excluded.NORMZ, DDZ=excluded.DDZ, HHRZ=excluded.HHRZ, "
-                    "MODITIME=excluded.MODITIME"), rs_rows)  # fmt: skip
-                cur.executemany(self._sql(
-                    "INSERT INTO ST_RSVRFSR_B (STCD, BGMD, EDMD, FSLTDZ, MODITIME) "
-                    "VALUES (?,?,?,?,?) ON CONFLICT (STCD, BGMD) DO UPDATE SET "
-                    "EDMD=excluded.EDMD, FSLTDZ=excluded.FSLTDZ, MODITIME=excluded.MODITIME"),
-                    fsr_rows)  # fmt: skip
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO ST_STBPRP_B (STCD, STNM, RVNM, BSNM, LGTD, LTTD, DTMNM, DTPR, "
+                        "STTP, MODITIME) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                        "ON CONFLICT (STCD) DO UPDATE SET "
+                        "STNM=excluded.STNM, RVNM=excluded.RVNM, BSNM=excluded.BSNM, "
+                        "LGTD=excluded.LGTD, "
+                        "LTTD=excluded.LTTD, DTMNM=excluded.DTMNM, DTPR=excluded.DTPR, "
+                        "STTP=excluded.STTP, MODITIME=excluded.MODITIME"
+                    ),
+                    st_rows,
+                )
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO ST_RVFCCH_B (STCD, WRZ, WRQ, GRZ, OBHTZ, MODITIME) "
+                        "VALUES (?,?,?,?,?,?) ON CONFLICT (STCD) DO UPDATE SET WRZ=excluded.WRZ, "
+                        "WRQ=excluded.WRQ, GRZ=excluded.GRZ, OBHTZ=excluded.OBHTZ, "
+                        "MODITIME=excluded.MODITIME"
+                    ),
+                    rv_rows,
+                )
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO ST_RSVRFCCH_B (STCD, DAMEL, CKFLZ, DSFLZ, NORMZ, DDZ, HHRZ, "
+                        "MODITIME) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (STCD) DO UPDATE SET "
+                        "DAMEL=excluded.DAMEL, CKFLZ=excluded.CKFLZ, DSFLZ=excluded.DSFLZ, "
+                        "NORMZ=excluded.NORMZ, DDZ=excluded.DDZ, HHRZ=excluded.HHRZ, "
+                        "MODITIME=excluded.MODITIME"
+                    ),
+                    rs_rows,
+                )
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO ST_RSVRFSR_B (STCD, BGMD, EDMD, FSLTDZ, MODITIME) "
+                        "VALUES (?,?,?,?,?) ON CONFLICT (STCD, BGMD) DO UPDATE SET "
+                        "EDMD=excluded.EDMD, FSLTDZ=excluded.FSLTDZ, MODITIME=excluded.MODITIME"
+                    ),
+                    fsr_rows,
+                )
                 self._conn.commit()
             except Exception as exc:
                 self._conn.rollback()
@@ -342,8 +396,16 @@ class ObservationStore:
         if e == "PD":
             return _upsert("ST_PPTN_R", "DYP"), (o.value,)
         if sttp == "RR":
-            col = {"ZU": "RZ", "Z": "RZ", "RZ": "RZ", "ZB": "BLRZ", "Q": "INQ", "INQ": "INQ",
-                   "QA": "OTQ", "OTQ": "OTQ"}.get(e)  # fmt: skip
+            col = {
+                "ZU": "RZ",
+                "Z": "RZ",
+                "RZ": "RZ",
+                "ZB": "BLRZ",
+                "Q": "INQ",
+                "INQ": "INQ",
+                "QA": "OTQ",
+                "OTQ": "OTQ",
+            }.get(e)
             return (_upsert("ST_RSVR_R", col), (o.value,)) if col else None
         if sttp == "DD":
             if e == "GH":
@@ -435,10 +497,20 @@ class ObservationStore:
     def add_alarms(self, events: Iterable[AlarmLike]) -> int:
         """Store alarm events (idempotent on station, time, kind, level, source)."""
         rows = [
-            (e.station, self._t(e.time), e.kind, int(e.level), e.source, e.value, e.threshold,
-             e.lead_time_s, self._t(e.issued_at) if e.issued_at else None, e.message)
+            (
+                e.station,
+                self._t(e.time),
+                e.kind,
+                int(e.level),
+                e.source,
+                e.value,
+                e.threshold,
+                e.lead_time_s,
+                self._t(e.issued_at) if e.issued_at else None,
+                e.message,
+            )
             for e in events
-        ]  # fmt: skip
+        ]
         if not rows:
             return 0
         return self._execute_many(
@@ -454,8 +526,18 @@ class ObservationStore:
             "ORDER BY TM DESC, LVL DESC LIMIT ?",
             (limit,),
         )
-        keys = ("station", "time", "kind", "level", "source", "value", "threshold",
-                "lead_time_s", "issued_at", "message")  # fmt: skip
+        keys = (
+            "station",
+            "time",
+            "kind",
+            "level",
+            "source",
+            "value",
+            "threshold",
+            "lead_time_s",
+            "issued_at",
+            "message",
+        )
         out = []
         for r in rows:
             d = dict(zip(keys, r, strict=True))

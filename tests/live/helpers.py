@@ -27,37 +27,95 @@ def small_basin(tmp_path: Path, n_river: int = 3):
     and one gate, thresholds set; no data files are needed by the live layer."""
     stations = []
     for i in range(1, n_river + 1):
-        stations.append({
-            "id": f"6000000{i}", "names": {"zh": f"河道站{i}", "en": f"River {i}"},
-            "kind": "river", "x": 1000.0 * i, "y": 0.0, "reach": "r1",
-            "datum_offset_m": 0.0 if i != 2 else 1.5,
-            "sl651_address": f"006000000{i}", "sl651_password": "1234",
-            "thresholds": {"warning_m": 10.0, "guaranteed_m": 12.0, "historical_max_m": 13.0,
-                           "approach_margin_m": 0.5, "rise_rate_m_per_h": 0.5},
-        })  # fmt: skip
-    stations.append({
-        "id": "70000001", "names": {"zh": "水库站", "en": "Reservoir"}, "kind": "reservoir",
-        "x": 0.0, "y": 0.0, "reservoir": "res1", "sl651_address": "0070000001",
-        "sl651_password": "ABCD",
-    })  # fmt: skip
+        stations.append(
+            {
+                "id": f"6000000{i}",
+                "names": {"zh": f"河道站{i}", "en": f"River {i}"},
+                "kind": "river",
+                "x": 1000.0 * i,
+                "y": 0.0,
+                "reach": "r1",
+                "datum_offset_m": 0.0 if i != 2 else 1.5,
+                "sl651_address": f"006000000{i}",
+                "sl651_password": "1234",
+                "thresholds": {
+                    "warning_m": 10.0,
+                    "guaranteed_m": 12.0,
+                    "historical_max_m": 13.0,
+                    "approach_margin_m": 0.5,
+                    "rise_rate_m_per_h": 0.5,
+                },
+            }
+        )
+    stations.append(
+        {
+            "id": "70000001",
+            "names": {"zh": "水库站", "en": "Reservoir"},
+            "kind": "reservoir",
+            "x": 0.0,
+            "y": 0.0,
+            "reservoir": "res1",
+            "sl651_address": "0070000001",
+            "sl651_password": "ABCD",
+        }
+    )
     data = {
-        "basin": {"id": "tiny", "names": {"zh": "小流域", "en": "Tiny"}, "crs": "EPSG:4547",
-                  "dem": "dem.tif"},
+        "basin": {
+            "id": "tiny",
+            "names": {"zh": "小流域", "en": "Tiny"},
+            "crs": "EPSG:4547",
+            "dem": "dem.tif",
+        },
         "rivers": {"file": "rivers.gpkg", "reaches": [{"id": "r1", "k_h": 2.0, "x": 0.2}]},
-        "subbasins": [{"id": "s1", "names": {"zh": "子流域", "en": "S1"}, "area_km2": 10.0,
-                       "outlet_reach": "r1",
-                       "xaj": {"K": 0.9, "WUM": 20, "WLM": 70, "WDM": 60, "C": 0.15, "B": 0.3,
-                               "IM": 0.02, "SM": 30, "EX": 1.2, "KI": 0.4, "KG": 0.3, "CS": 0.8,
-                               "L": 1, "CI": 0.8, "CG": 0.98}}],
+        "subbasins": [
+            {
+                "id": "s1",
+                "names": {"zh": "子流域", "en": "S1"},
+                "area_km2": 10.0,
+                "outlet_reach": "r1",
+                "xaj": {
+                    "K": 0.9,
+                    "WUM": 20,
+                    "WLM": 70,
+                    "WDM": 60,
+                    "C": 0.15,
+                    "B": 0.3,
+                    "IM": 0.02,
+                    "SM": 30,
+                    "EX": 1.2,
+                    "KI": 0.4,
+                    "KG": 0.3,
+                    "CS": 0.8,
+                    "L": 1,
+                    "CI": 0.8,
+                    "CG": 0.98,
+                },
+            }
+        ],
         "stations": stations,
-        "reservoirs": [{
-            "id": "res1", "names": {"zh": "水库", "en": "Res"}, "reach": "r1",
-            "curve": {"level_m": [100.0, 110.0, 120.0, 130.0], "storage_m3": [0.0, 1e6, 3e6, 6e6]},
-            "levels": {"dead_m": 102.0, "flood_limit_m": 115.0, "normal_m": 118.0,
-                       "design_flood_m": 124.0, "check_flood_m": 126.0, "dam_crest_m": 130.0},
-            "spillway": {"crest_m": 118.0, "width_m": 20.0}, "dam_x": 0.0, "dam_y": 0.0,
-        }],
-    }  # fmt: skip
+        "reservoirs": [
+            {
+                "id": "res1",
+                "names": {"zh": "水库", "en": "Res"},
+                "reach": "r1",
+                "curve": {
+                    "level_m": [100.0, 110.0, 120.0, 130.0],
+                    "storage_m3": [0.0, 1e6, 3e6, 6e6],
+                },
+                "levels": {
+                    "dead_m": 102.0,
+                    "flood_limit_m": 115.0,
+                    "normal_m": 118.0,
+                    "design_flood_m": 124.0,
+                    "check_flood_m": 126.0,
+                    "dam_crest_m": 130.0,
+                },
+                "spillway": {"crest_m": 118.0, "width_m": 20.0},
+                "dam_x": 0.0,
+                "dam_y": 0.0,
+            }
+        ],
+    }
     return parse_manifest(data, tmp_path / "basin.toml")
 
 
@@ -98,9 +156,19 @@ class PostgresServer:
             shutil.chown(self.base, self.user)
             os.chmod(self.base, 0o700)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "ht", "--no-sync")
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "30", "-l", str(self.base / "log"),
-                  "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off",
-                  "start")  # fmt: skip
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "30",
+            "-l",
+            str(self.base / "log"),
+            "-o",
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
