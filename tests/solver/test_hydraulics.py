@@ -1,0 +1,58 @@
+"""Weir, orifice and gate discharge against hand-computed SL 265 values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hydrotwin.solver.hydraulics import gate_q, orifice_mu, orifice_q, weir_q, weir_submergence
+
+G = 9.81
+
+
+def test_free_weir_hand_computed():
+    # Q = m·B·√(2g)·H^1.5 with m = 0.385, B = 10 m, H = 2 m  →  48.23 m³/s (by hand)
+    assert weir_q(2.0, 10.0, 0.385) == pytest.approx(
+        0.385 * 10 * math.sqrt(2 * G) * 2**1.5, rel=1e-12
+    )
+    assert weir_q(2.0, 10.0, 0.385) == pytest.approx(48.23, abs=0.01)
+    assert weir_q(0.0, 10.0, 0.385) == 0.0
+    assert weir_q(-1.0, 10.0, 0.385) == 0.0
+
+
+def test_weir_submergence_sl265():
+    assert weir_submergence(2.0, 1.0) == 1.0  # hs/H0 = 0.5 < 0.8: free
+    r = 0.9
+    assert weir_submergence(2.0, 1.8) == pytest.approx(2.31 * r * (1 - r) ** 0.4, rel=1e-12)
+    assert weir_submergence(2.0, 2.0) == 0.0
+    assert weir_q(2.0, 10.0, 0.385, 1.8) < weir_q(2.0, 10.0, 0.385)
+
+
+def test_orifice_hand_computed():
+    # e = 1 m, H = 4 m, r = 0: λ = 0.4, ε′ = 1/(1+√(0.4·(1−1/16))) = 0.62021,
+    # μ = 0.97·ε′·√(1 − ε′/4) = 0.55300, Q = μ·e·B·√(2gH) with B = 5 m → 24.49 m³/s
+    mu = orifice_mu(1.0, 4.0, 0.97, 0.0)
+    assert mu == pytest.approx(0.55300, abs=2e-5)
+    assert orifice_q(4.0, 1.0, 5.0, mu) == pytest.approx(24.495, abs=0.01)
+    # a rounded lip (r/e = 0.1) contracts less: λ = 0.4/2.718^1.6 → larger μ
+    assert orifice_mu(1.0, 4.0, 0.97, 0.1) > mu
+    # submerged by tailwater 2 m above the sill (above the lip): head difference 2 m drives it
+    assert orifice_q(4.0, 1.0, 5.0, mu, 2.0) == pytest.approx(
+        mu * 5.0 * math.sqrt(2 * G * 2.0), rel=1e-12
+    )
+
+
+def test_gate_regime_switch_at_065():
+    # level 104, sill 100 → H = 4; e = 2 (e/H = 0.5) orifice, e = 3 (0.75) weir
+    q_orf = gate_q(104.0, -1e9, 100.0, 2.0, 12.0, 0.385, 0.0)
+    mu = orifice_mu(2.0, 4.0, 0.97, 0.0)
+    assert q_orf == pytest.approx(mu * 2.0 * 12.0 * math.sqrt(2 * G * 4.0), rel=1e-12)
+    assert gate_q(104.0, -1e9, 100.0, 3.0, 12.0, 0.385, 0.0) == pytest.approx(
+        weir_q(4.0, 12.0, 0.385)
+    )
+    assert gate_q(104.0, -1e9, 100.0, 2.0, 12.0, 0.385, 0.6) == pytest.approx(
+        0.6 * 2.0 * 12.0 * math.sqrt(2 * G * 4.0)
+    )
+    assert gate_q(99.0, -1e9, 100.0, 2.0, 12.0, 0.385, 0.0) == 0.0
+    assert gate_q(104.0, -1e9, 100.0, 0.0, 12.0, 0.385, 0.0) == 0.0
