@@ -14,8 +14,9 @@ rule decides the gates each step from the state at the start of the step:
 - ``target_level`` / ``flood_limit``: the gates release what brings the level to the target
   (the flood-limit level 汛限水位 for ``flood_limit``) by the end of the step, never below zero;
 - controlled releases are capped at the safe downstream discharge while the level is below the
-  design flood level 设计洪水位; from the design flood level up every gate opens fully (the
-  release needed for the dam's safety), whatever the rule.
+  design flood level 设计洪水位; from the design flood level up, whatever the rule, the gates
+  release what stops the rise (the inflow plus the volume above the design level, at least the
+  safe discharge, no cap), up to their full capacity.
 
 Controlled gates are idealised as regulating to the wanted release at every instant; the common
 opening (the same fraction of each group's maximum) that passes it is reported.
@@ -237,9 +238,18 @@ def _route_kernel(inflow, q_in0, z0, dt, cz, cv, crest, sw, sm, sill, width, wm,
         mode = 2
         fa = 0.0
         qw = 0.0
-        if (ng > 0 and z1 >= design_z) or rule == 0:
+        if rule == 0:
             mode = 0
             fa = 1.0
+        elif ng > 0 and z1 >= design_z:
+            # above the design flood level: release what stops the rise (back to the design
+            # level), at least the safe discharge, uncapped; the gates' capacity limits it
+            want = i_avg + (v1 - _storage(design_z, cz, cv)) / dt
+            if want < safe_q < 1e300:
+                want = safe_q
+            qw = want - spill1
+            if qw < 0.0:
+                qw = 0.0
         elif rule == 1:
             mode = 1
             fa = sched[t]
