@@ -1,0 +1,142 @@
+"""Station hydrograph (pyqtgraph): observed and forecast series, threshold lines, a time axis
+in the basin's local time, and a marker at the clock's "now".
+
+Times come in as aware datetimes (UTC inside HydroTwin); the axis shows the basin's time
+zone (``DateAxisItem(utcOffset=…)``), so officers read the same wall-clock times as on their
+reports. Thresholds are drawn in their signal colours (blue/yellow/orange/red, standards.md
+§4.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from hydrotwin.fourpre.warning import COLOURS, Level, StationThresholds
+
+
+def _epoch(times: Sequence[datetime]) -> np.ndarray:
+    return np.array([t.timestamp() for t in times], dtype=float)
+
+
+class HydrographWidget(QWidget):
+    """Observed (solid) and forecast (dashed) series of one station with its thresholds."""
+
+    def __init__(self, tz: str | tzinfo = "Asia/Shanghai", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+        offset = datetime.now(UTC).astimezone(self.tz).utcoffset()
+        # DateAxisItem wants seconds *west* of UTC (like time.timezone): Beijing = -28800
+        self.axis = pg.DateAxisItem(
+            orientation="bottom", utcOffset=-offset.total_seconds() if offset else 0
+        )
+        self.plot = pg.PlotWidget(axisItems={"bottom": self.axis})
+        self.plot.setBackground("w")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.addLegend(offset=(10, 10))
+        self.title = QLabel()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.title)
+        lay.addWidget(self.plot, 1)
+        self.observed = self.plot.plot(
+            [], [], pen=pg.mkPen("#1f4e9c", width=2), name=self.tr("Observed")
+        )
+        self.forecast = self.plot.plot(
+            [],
+            [],
+            pen=pg.mkPen("#7a3fb0", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+            name=self.tr("Forecast"),
+        )
+        self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#444444", width=1))
+        self.plot.addItem(self.now_line)
+        self.now_line.hide()
+        self.threshold_lines: dict[Level, pg.InfiniteLine] = {}
+        self.station: str | None = None
+        self._obs_t: list[float] = []
+        self._obs_v: list[float] = []
+        self.set_station(None)
+
+    def set_station(
+        self,
+        station: str | None,
+        name: str = "",
+        thresholds: StationThresholds | None = None,
+        element: str = "Z",
+        unit: str = "m",
+    ) -> None:
+        """Show a station: clears the series and draws its threshold lines."""
+        self.station = station
+        self._obs_t, self._obs_v = [], []
+        self.observed.setData([], [])
+        self.forecast.setData([], [])
+        if station is None:
+            self.title.setText(self.tr("No station selected"))
+        else:
+            self.title.setText(
+                self.tr("{name} ({station}) — {element} [{unit}]").format(
+                    name=name or station, station=station, element=element, unit=unit
+                )
+            )
+        self.plot.setLabel("left", element, units=None)
+        for line in self.threshold_lines.values():
+            self.plot.removeItem(line)
+        self.threshold_lines.clear()
+        if thresholds is None:
+            return
+        names = {
+            Level.BLUE: self.tr("Blue: approaching warning"),
+            Level.YELLOW: self.tr("Yellow: warning level"),
+            Level.ORANGE: self.tr("Orange: guaranteed level"),
+            Level.RED: self.tr("Red: historical maximum"),
+        }
+        for lv in (Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED):
+            y = thresholds.threshold(lv)
+            if y is None:
+                continue
+            line = pg.InfiniteLine(
+                pos=y,
+                angle=0,
+                pen=pg.mkPen(COLOURS[lv], width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine),
+                label=f"{names[lv]} {y:.2f}",
+                labelOpts={"position": 0.05, "color": COLOURS[lv]},
+            )
+            self.plot.addItem(line)
+            self.threshold_lines[lv] = line
+
+    def set_observed(self, times: Sequence[datetime], values: Sequence[float]) -> None:
+        self._obs_t = list(_epoch(times))
+        self._obs_v = [float(v) for v in values]
+        self.observed.setData(np.array(self._obs_t), np.array(self._obs_v))
+
+    def append_observed(self, time: datetime, value: float) -> None:
+        """Add one observed value (kept in time order; late values slot in)."""
+        t = time.timestamp()
+        i = int(np.searchsorted(self._obs_t, t))
+        if i < len(self._obs_t) and self._obs_t[i] == t:
+            self._obs_v[i] = float(value)
+        else:
+            self._obs_t.insert(i, t)
+            self._obs_v.insert(i, float(value))
+        self.observed.setData(np.array(self._obs_t), np.array(self._obs_v))
+
+    def set_forecast(self, times: Sequence[datetime], values: Sequence[float]) -> None:
+        self.forecast.setData(_epoch(times), np.asarray(values, dtype=float))
+
+    def set_now(self, now: datetime) -> None:
+        """Follow the one clock: a vertical line at scene time."""
+        self.now_line.setPos(now.timestamp())
+        self.now_line.show()
+
+    def local_label(self, t: datetime) -> str:
+        """How the axis writes a time (basin local), e.g. for tests and tooltips."""
+        ts = t.timestamp()
+        if not hasattr(self.axis, "fontMetrics"):  # not painted yet: same rule as the axis
+            return datetime.fromtimestamp(ts - self.axis.utcOffset, UTC).strftime("%H:%M")
+        self.axis.tickValues(ts - 12 * 3600, ts + 12 * 3600, 800)  # picks the hour zoom level
+        return self.axis.tickStrings([ts], 1.0, 3600)[0]

@@ -1,0 +1,41 @@
+"""Hydrograph widget: series, threshold lines, local-time axis (run with --xvfb-backend xvfb)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from hydrotwin.fourpre.warning import Level, StationThresholds
+
+pytestmark = pytest.mark.gui
+T0 = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)
+
+
+def test_series_thresholds_and_local_axis(qtbot):
+    from hydrotwin.viewers.hydrograph import HydrographWidget
+
+    w = HydrographWidget(tz="Asia/Shanghai")
+    qtbot.addWidget(w)
+    w.resize(800, 400)
+    w.show()
+    qtbot.waitExposed(w)
+    th = StationThresholds("60000001", blue_m=9.5, yellow_m=10.0, orange_m=12.0, red_m=None)
+    w.set_station("60000001", "河道站1", th)
+    assert set(w.threshold_lines) == {Level.BLUE, Level.YELLOW, Level.ORANGE}
+    assert w.threshold_lines[Level.ORANGE].value() == pytest.approx(12.0)
+    times = [T0 + timedelta(hours=h) for h in range(5)]
+    w.set_observed(times, [9.0, 9.5, 10.0, 10.5, 11.0])
+    w.append_observed(T0 + timedelta(minutes=90), 9.7)  # late value slots in by time
+    x, y = w.observed.getData()
+    assert list(y) == [9.0, 9.5, 9.7, 10.0, 10.5, 11.0]
+    assert np.all(np.diff(x) > 0)
+    w.set_forecast([T0 + timedelta(hours=h) for h in range(4, 8)], [11.0, 11.5, 12.2, 11.8])
+    assert w.forecast.getData()[1][2] == pytest.approx(12.2)
+    # 00:00 UTC is 08:00 in Beijing: the axis shows basin local time
+    assert w.local_label(T0) == "08:00"
+    w.set_now(T0 + timedelta(hours=2))
+    assert w.now_line.value() == pytest.approx((T0 + timedelta(hours=2)).timestamp())
+    w.set_station(None)
+    assert w.threshold_lines == {} and len(w.observed.getData()[0] or []) == 0
