@@ -1,0 +1,125 @@
+"""Terrain level of detail, hillshade and colours; river order (unit-level, no rendering)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from hydrotwin.errors import BasinDataError
+from hydrotwin.scenes.rivers import strahler_orders, width_px
+from hydrotwin.scenes.terrain import (
+    Terrain,
+    hillshade,
+    lod_shape,
+    read_dem_lod,
+    terrain_colours,
+)
+
+
+def _write_tif(path, z, cell=30.0, x0=500_000.0, y0=3_100_000.0, nodata=-9999.0):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=z.shape[0],
+        width=z.shape[1],
+        count=1,
+        dtype="float32",
+        crs="EPSG:4547",
+        transform=from_origin(x0, y0, cell, cell),
+        nodata=nodata,
+        tiled=True,
+        compress="deflate",
+    ) as dst:
+        dst.write(z.astype(np.float32), 1)
+
+
+@pytest.mark.slow
+def test_lod_caps_cells_for_a_4000_squared_dem(tmp_path):
+    n = 4000
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    z = 200 + 0.05 * xx + 40 * np.sin(yy / 300.0)
+    z[:100, :100] = -9999.0  # nodata corner
+    path = tmp_path / "big.tif"
+    _write_tif(path, z)
+    t0 = time.perf_counter()
+    dem = read_dem_lod(path, max_cells=500_000)
+    terrain = Terrain(dem, (560_000.0, 3_040_000.0, 200.0), exaggeration=2.0)
+    elapsed = time.perf_counter() - t0
+    assert dem.source_shape == (n, n)
+    assert dem.z.size <= 500_000 and terrain.n_cells <= 500_000
+    assert terrain.n_cells > 400_000  # and not needlessly coarse
+    # The averaged grid still covers the same ground (cell edges), cell ≈ 30 m × 4000/707.
+    assert dem.bounds == pytest.approx(
+        (500_000.0, 3_100_000.0 - n * 30, 500_000.0 + n * 30, 3_100_000.0), abs=1e-6
+    )
+    assert dem.dx == pytest.approx(30.0 * n / dem.z.shape[1], rel=1e-9)
+    # Nodata corner stays a hole; averaging the linear ramp keeps its values (plane → plane).
+    assert np.isnan(dem.z[0, 0])
+    assert np.nanmax(dem.z) == pytest.approx(z.max(), abs=2.0)
+    # anchors/rendering.md: an averaged read of 4000² took 0.65 s; allow a loaded machine.
+    assert elapsed < 30.0, elapsed
+
+
+def test_lod_shape_keeps_small_grids_and_caps_large_ones():
+    assert lod_shape(289, 498, 500_000) == (289, 498)
+    r, c = lod_shape(1000, 1000, 500_000)
+    assert r * c <= 500_000 and r == c == 707
+    with pytest.raises(ValueError, match="at least 4"):
+        lod_shape(10, 10, 2)
+
+
+def test_nodata_becomes_holes(tmp_path):
+    z = np.full((20, 30), 100.0)
+    z[5:8, 10:12] = -9999.0
+    _write_tif(tmp_path / "h.tif", z)
+    dem = read_dem_lod(tmp_path / "h.tif")
+    t = Terrain(dem, (0.0, 0.0, 0.0))
+    assert np.isnan(dem.z).sum() == 6
+    # 19×29 quads minus those touching one of the 2×3 nodata vertices (4×3 = 12 quads).
+    assert t.n_cells == 19 * 29 - 12
+
+
+def test_missing_or_unreadable_dem_raises_basin_data_error(tmp_path):
+    with pytest.raises(BasinDataError, match="file not found"):
+        read_dem_lod(tmp_path / "none.tif")
+    bad = tmp_path / "bad.tif"
+    bad.write_text("not a raster")
+    with pytest.raises(BasinDataError, match="cannot be read as a raster"):
+        read_dem_lod(bad)
+
+
+def test_hillshade_flat_and_lit_slopes():
+    flat = np.zeros((10, 10))
+    # Flat ground: shade = sin(altitude) = sin 45° (Burrough & McDonnell 1998).
+    assert hillshade(flat, 30, 30) == pytest.approx(math.sin(math.radians(45)), abs=1e-12)
+    ramp_up_east = np.tile(np.arange(10) * 30.0, (10, 1))  # 45° slope facing west
+    ramp_up_west = ramp_up_east[:, ::-1]  # facing east
+    # Sun from the north-west lights west-facing slopes more than east-facing ones.
+    assert hillshade(ramp_up_east, 30, 30).mean() > hillshade(ramp_up_west, 30, 30).mean()
+    # Facing west, 45° slope: n = (-1, 0, 1)/√2, sun (−½, ½, √½) → shade = (½ + √½)/√2.
+    assert hillshade(ramp_up_east, 30, 30)[5, 5] == pytest.approx(
+        (0.5 + math.sqrt(0.5)) / math.sqrt(2), abs=1e-9
+    )
+
+
+def test_colours_follow_elevation():
+    z = np.tile(np.linspace(0, 1000, 50), (50, 1)).T  # rows: low → high
+    rgb = terrain_colours(z, 30, 30).astype(int)
+    low, high = rgb[2, 25], rgb[-3, 25]
+    assert low[1] > low[0] and low[1] > low[2]  # green valley floor
+    assert high.sum() > low.sum()  # pale summits
+
+
+def test_strahler_orders_on_a_small_tree():
+    # a,b → c; d → e; c,e → f (outlet)
+    down = {"a": "c", "b": "c", "c": "f", "d": "e", "e": "f", "f": None}
+    o = strahler_orders(down)
+    assert o == {"a": 1, "b": 1, "c": 2, "d": 1, "e": 1, "f": 2}
+    assert width_px(1) < width_px(2) < width_px(4) <= 6.0
