@@ -117,6 +117,7 @@ class Receiver:
         self._status = list(status_listeners or [])
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self.address: tuple[str, int] | None = None
 
     def add_status_listener(self, fn: StatusListener) -> None:
@@ -162,10 +163,14 @@ class Receiver:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for t in list(self._tasks):
-            t.cancel()
+        for w in list(self._writers):  # connections see EOF and end by themselves ...
+            w.close()
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            _, pending = await asyncio.wait(list(self._tasks), timeout=2.0)
+            for t in pending:  # ... and stragglers are cancelled
+                t.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
         await self.pipeline.stop()
         self._emit(kind="stopped", source="sl651")
 
@@ -181,6 +186,7 @@ class Receiver:
             writer.close()
             return
         self._tasks.add(task)
+        self._writers.add(writer)
         self.stats.connections += 1
         conn = _Connection(self, writer, peer)
         self._emit(kind="connected", source="sl651", peer=peer)
@@ -188,8 +194,11 @@ class Receiver:
             await conn.run(reader)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             log.info("connection %s lost: %s", peer, exc)
+        except asyncio.CancelledError:
+            log.debug("connection %s cancelled (receiver stopping)", peer)
         finally:
             self._tasks.discard(task)
+            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()

@@ -24,6 +24,8 @@ up-link frame, a body station address that differs from the header).
 from __future__ import annotations
 
 import logging
+import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -145,12 +147,38 @@ def _crc_table() -> tuple[int, ...]:
 _CRC_TABLE = _crc_table()
 
 
+def _crc_pair_table() -> list[int]:
+    # Two table steps with zero data, for every 16-bit register value: since the CRC is
+    # linear, XOR-ing a little-endian byte pair into the register and looking up this table
+    # advances it by two bytes (the usual "slicing" speed-up of a table CRC).
+    t = _CRC_TABLE
+    out = []
+    for c in range(65536):
+        c1 = (c >> 8) ^ t[c & 0xFF]
+        out.append((c1 >> 8) ^ t[c1 & 0xFF])
+    return out
+
+
+_CRC_PAIRS: list[int] | None = None
+_LITTLE = sys.byteorder == "little"
+
+
 def crc16_modbus(data: bytes) -> int:
     """CRC-16/MODBUS (init 0xFFFF, reflected poly 0xA001, no final XOR); check 0x4B37."""
+    global _CRC_PAIRS
+    pairs = _CRC_PAIRS
+    if pairs is None:
+        pairs = _CRC_PAIRS = _crc_pair_table()
+    n = len(data)
+    words = array("H")
+    words.frombytes(data[: n - (n & 1)])
+    if not _LITTLE:
+        words.byteswap()
     crc = 0xFFFF
-    table = _CRC_TABLE
-    for b in data:
-        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
+    for w in words:
+        crc = pairs[crc ^ w]
+    if n & 1:
+        crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ data[-1]) & 0xFF]
     return crc
 
 
@@ -299,8 +327,8 @@ def _encode_bcd(value: float, nbytes: int, decimals: int, ident: str) -> bytes:
     return bytes.fromhex(digits)
 
 
-def _need(body: bytes | str, pos: int, n: int, what: str) -> None:
-    if pos + n > len(body):
+def _short(body: bytes | str, pos: int, n: int, what: str) -> None:
+    if pos + n > len(body):  # called only when short; the check keeps it honest
         raise FrameError(
             f"{what} needs {n} bytes at body offset {pos}; only {len(body) - pos} remain"
         )
@@ -319,7 +347,8 @@ def _parse_body_hex(fr: Frame, body: bytes) -> None:
         elif n:
             fr.payload = body
         return
-    _need(body, 0, 8, "serial number and send time")
+    if len(body) < 8:
+        _short(body, 0, 8, "serial number and send time")
     fr.serial = (body[0] << 8) | body[1]
     fr.send_time = _bcd_time(body[2:8], "send time", True)
     pos = 8
@@ -335,7 +364,8 @@ def _parse_body_hex(fr: Frame, body: bytes) -> None:
             raise FrameError(f"1 stray byte {body[pos]:02X} at the end of the body (offset {pos})")
         g, d = body[pos], body[pos + 1]
         if g == 0xF1 and d == 0xF1:
-            _need(body, pos + 2, 5, "station address (F1F1)")
+            if pos + 2 + 5 > len(body):
+                _short(body, pos + 2, 5, "station address (F1F1)")
             station = body[pos + 2 : pos + 7].hex().upper()
             pos += 7
             if fr.body_station is None:
@@ -345,7 +375,8 @@ def _parse_body_hex(fr: Frame, body: bytes) -> None:
                         f"body station {station} differs from header station {fr.station}"
                     )
             if fc in CLASS_FUNCTIONS:
-                _need(body, pos, 1, "station class code")
+                if pos + 1 > len(body):
+                    _short(body, pos, 1, "station class code")
                 c = body[pos]
                 fr.station_class = STATION_CLASSES.get(c, f"{c:02X}")
                 pos += 1
@@ -354,7 +385,8 @@ def _parse_body_hex(fr: Frame, body: bytes) -> None:
                 return
             continue
         if g == 0xF0 and d == 0xF0:
-            _need(body, pos + 2, 5, "observation time (F0F0)")
+            if pos + 2 + 5 > len(body):
+                _short(body, pos + 2, 5, "observation time (F0F0)")
             tt = _bcd_time(body[pos + 2 : pos + 7], "observation time TT", False)
             pos += 7
             continue
@@ -367,13 +399,15 @@ def _parse_body_hex(fr: Frame, body: bytes) -> None:
             elements.append(Element("PIC", 0xF3F3, bytes(body[pos + 2 :]), "", tt, station))
             return
         if g == 0xF4 and d == 0x60:
-            _need(body, pos + 2, 12, "DRP (12 x 1 byte)")
+            if pos + 2 + 12 > len(body):
+                _short(body, pos + 2, 12, "DRP (12 x 1 byte)")
             vals = [None if b == 0xFF else b / 10.0 for b in body[pos + 2 : pos + 14]]
             elements.append(Element("DRP", 0xF460, vals, "mm", tt, station, 1))
             pos += 14
             continue
         if 0xF5 <= g <= 0xFC and d == 0xC0:
-            _need(body, pos + 2, 24, f"{_DRZ_GUIDES[g]} (12 x 2 bytes)")
+            if pos + 2 + 24 > len(body):
+                _short(body, pos + 2, 24, f"{_DRZ_GUIDES[g]} (12 x 2 bytes)")
             raw = body[pos + 2 : pos + 26]
             vals = []
             for i in range(0, 24, 2):
@@ -383,7 +417,8 @@ def _parse_body_hex(fr: Frame, body: bytes) -> None:
             pos += 26
             continue
         if g == 0x04 and d == 0x18:
-            _need(body, pos + 2, 3, "time-step code (04 18)")
+            if pos + 2 + 3 > len(body):
+                _short(body, pos + 2, 3, "time-step code (04 18)")
             code = body[pos + 2 : pos + 5].hex()
             if not code.isdigit():
                 raise FrameError(f"time-step code {code.upper()} is not BCD DDHHMM")
@@ -415,7 +450,8 @@ def _parse_rest(fr: Frame, body: bytes, pos: int) -> None:
 def _parse_param(fr: Frame, body: bytes, pos: int) -> int:
     code, d = body[pos], body[pos + 1]
     nbytes = d >> 3
-    _need(body, pos + 2, nbytes, f"parameter {code:02X}")
+    if pos + 2 + nbytes > len(body):
+        _short(body, pos + 2, nbytes, f"parameter {code:02X}")
     fr.params.append((f"{code:02X}", body[pos + 2 : pos + 2 + nbytes].hex().upper()))
     return pos + 2 + nbytes
 
@@ -424,7 +460,8 @@ def _ident_at(body: bytes, pos: int) -> tuple[int, str, str, int, int, int]:
     """(code, ident, unit, nbytes, decimals, new position) of the identifier at ``pos``."""
     g = body[pos]
     if g == 0xFF:
-        _need(body, pos, 3, "extended element identifier (FF xx dd)")
+        if pos + 3 > len(body):
+            _short(body, pos, 3, "extended element identifier (FF xx dd)")
         code = 0xFF00 | body[pos + 1]
         d = body[pos + 2]
         pos += 3
@@ -444,7 +481,8 @@ def _parse_element(
     code, ident, unit, nbytes, dec, pos = _ident_at(body, pos)
     if nbytes == 0:
         raise FrameError(f"element {ident} at body offset {pos - 2} declares 0 data bytes")
-    _need(body, pos, nbytes, f"element {ident}")
+    if pos + nbytes > len(body):
+        _short(body, pos, nbytes, f"element {ident}")
     data = body[pos : pos + nbytes]
     if code == 0x45:  # ZT: status and alarm bits, HEX not BCD (Table 58)
         value: object = int.from_bytes(data, "big")
@@ -460,7 +498,8 @@ def _parse_uniform(
     """31H: one element identifier then its values at the step code's interval (HEX mode)."""
     if pos >= len(body):
         return
-    _need(body, pos, 2, "uniform-interval element identifier")
+    if pos + 2 > len(body):
+        _short(body, pos, 2, "uniform-interval element identifier")
     code, ident, unit, nbytes, dec, pos = _ident_at(body, pos)
     if nbytes == 0:
         raise FrameError(f"uniform-interval element {ident} declares 0 data bytes")
