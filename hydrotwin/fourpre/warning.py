@@ -133,10 +133,10 @@ def classify(
     if raw >= current or hysteresis_m <= 0.0:
         return raw, th.threshold(raw)
     # falling: keep the highest grade at or below ``current`` still within the hysteresis band
-    for lv in range(current, raw, -1):
-        t = th.threshold(Level(lv))
+    for k in range(current, raw, -1):
+        t = th.threshold(Level(k))
         if t is not None and value_m >= t - hysteresis_m:
-            return Level(lv), t
+            return Level(k), t
     return raw, th.threshold(raw)
 
 

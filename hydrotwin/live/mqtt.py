@@ -127,12 +127,14 @@ class MqttSubscriber:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            obs = parse_payload(msg.payload)
+            obs = parse_payload(bytes(msg.payload))
         except InputDataError as exc:
             self.rejected += 1
             log.warning("MQTT message on %s rejected: %s", msg.topic, exc)
             try:
-                self.pipeline.store.add_quarantine(msg.payload, f"mqtt {msg.topic}: {exc}", "mqtt")
+                self.pipeline.store.add_quarantine(
+                    bytes(msg.payload), f"mqtt {msg.topic}: {exc}", "mqtt"
+                )
             except HydroTwinError as qexc:
                 log.error("cannot quarantine an MQTT payload: %s", qexc)
                 return  # not acknowledged: the broker will offer it again

@@ -983,10 +983,10 @@ def encode_frame(
                 f"body of {length} bytes exceeds the 12-bit length limit 4095; split it"
             )
         c, s = f"{centre:02X}", station.upper()
-        addr = s + c if direction == "down" else c + s
+        addr_txt = s + c if direction == "down" else c + s
         dchar = "8" if direction == "down" else "0"
-        head = f"{addr}{password.upper()}{function:02X}{dchar}{length:03X}"
-        frame = bytes([SOH]) + head.encode() + bytes([start]) + pk + body + bytes([end])
+        htxt = f"{addr_txt}{password.upper()}{function:02X}{dchar}{length:03X}"
+        frame = bytes([SOH]) + htxt.encode() + bytes([start]) + pk + body + bytes([end])
         return frame + f"{crc16_modbus(frame):04X}".encode()
     raise FrameError(f"encoding {encoding!r}; expected 'hex' or 'ascii'")
 
@@ -1027,12 +1027,13 @@ def _encode_element_ascii(ident: str, value: ElementValue) -> str:
     if ident == "DRP":
         return "DRP " + "".join("FF" if v is None else f"{round(v * 10):02X}" for v in value) + " "  # type: ignore[union-attr]
     if ident in _DRZ_BY_ID:
+        vals: Sequence[float | None] = value  # type: ignore[assignment]
         return (
             ident
             + " "
-            + "".join("FFFF" if v is None else f"{round(v * 100):04X}" for v in value)
+            + "".join("FFFF" if v is None else f"{round(v * 100):04X}" for v in vals)
             + " "
-        )  # type: ignore[union-attr]
+        )
     g = ELEMENT_BY_ID.get(ident)
     if g is None:
         raise FrameError(f"unknown element identifier {ident!r}")

@@ -583,10 +583,10 @@ def open_store(url: str | Path, synchronous: str = "FULL") -> ObservationStore:
         raise StoreError(f"synchronous={synchronous!r}; expected OFF, NORMAL, FULL or EXTRA")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={synchronous}")
-        conn.execute("PRAGMA busy_timeout=30000")
+        sconn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
+        sconn.execute("PRAGMA journal_mode=WAL")
+        sconn.execute(f"PRAGMA synchronous={synchronous}")
+        sconn.execute("PRAGMA busy_timeout=30000")
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open SQLite store {path}: {exc}") from exc
-    return ObservationStore(conn, "sqlite", str(path))
+    return ObservationStore(sconn, "sqlite", str(path))
