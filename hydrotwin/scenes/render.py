@@ -56,8 +56,11 @@ def render_basin(
     **scene_kwargs,
 ) -> Path:
     """Render ``basin`` off-screen into the PNG ``out``; returns its path."""
+    from hydrotwin.scenes.terrain import RENDER_MAX_CELLS
+
     t0 = time.perf_counter()
     out = Path(out)
+    scene_kwargs.setdefault("max_terrain_cells", RENDER_MAX_CELLS)
     plotter, scene = offscreen_scene(
         basin, size, lang=lang, labels=labels, exaggeration=exaggeration, **scene_kwargs
     )

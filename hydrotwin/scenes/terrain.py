@@ -21,7 +21,10 @@ from hydrotwin.errors import BasinDataError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_CELLS = 500_000
+# The interactive default: anchors/rendering.md found software GL under 10 fps above ~250k
+# visible cells. Still images (hydrotwin render) draw up to RENDER_MAX_CELLS.
+DEFAULT_MAX_CELLS = 250_000
+RENDER_MAX_CELLS = 500_000
 
 # Hypsometric tint (low → high), loosely after the classic atlas tints: green valley floors,
 # yellow-green and tan slopes, brown ridges, pale grey summits. Stops at normalised height.
