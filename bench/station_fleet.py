@@ -163,6 +163,42 @@ def make_fleet(n: int, prefix: str = "006000", password: str = "1234") -> list[S
     return [SimStation(f"{prefix}{i:04d}", password) for i in range(1, n + 1)]
 
 
+def basin_fleet(basin: object, reports: int = 100) -> tuple[list[SimStation], ElementsFn]:
+    """The basin's SL 651 stations, each sending a flood wave that crosses its thresholds.
+
+    River/gate stations: level from 1 m below the warning level up to 0.3 m above the
+    guaranteed level and back (gauge datum, i.e. minus ``datum_offset_m``); reservoirs: the
+    same around the flood-limit and design levels (``ZU``); rain stations: ``PJ`` only.
+    """
+    stations: list[SimStation] = []
+    waves: dict[str, tuple[str, float, float]] = {}
+    for s in basin.stations:  # type: ignore[attr-defined]
+        if not s.sl651_address:
+            continue
+        stations.append(SimStation(s.sl651_address, s.sl651_password or "1234", s.id))
+        th = s.thresholds
+        if s.kind == "reservoir":
+            lv = basin.reservoir(s.reservoir).levels if s.reservoir else None  # type: ignore[attr-defined]
+            low = th.flood_limit_m or (lv.flood_limit_m if lv else None)
+            high = th.design_flood_m or (lv.design_flood_m if lv else None)
+            elem = "ZU"
+        else:
+            low, high, elem = th.warning_m, th.guaranteed_m, "Z"
+        if s.kind != "rain" and low is not None:
+            top = (high if high is not None else low + 1.0) + 0.3
+            base = low - 1.0
+            waves[s.id] = (elem, base - s.datum_offset_m, top - base)
+
+    def elements(st: SimStation, i: int) -> list[tuple[str, float | None]]:
+        out: list[tuple[str, float | None]] = [("PJ", round(0.5 * i, 1))]
+        if st.stcd in waves:
+            elem, base, amp = waves[st.stcd]
+            out.append((elem, level_series(i, base, amp, reports)))
+        return out
+
+    return stations, elements
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1")
@@ -171,17 +207,19 @@ def main() -> None:
     p.add_argument("--reports", type=int, default=100)
     p.add_argument("--interval", type=float, default=0.0, help="seconds between reports")
     p.add_argument("--prefix", default="006000", help="first 6 hex digits of the addresses")
+    p.add_argument(
+        "--basin", help="basin id or basin.toml: its stations send threshold-crossing waves"
+    )
     a = p.parse_args()
+    kw: dict[str, object] = {}
+    fleet = make_fleet(a.stations, a.prefix)
+    if a.basin:
+        from hydrotwin.app.commands.live import load_basin_stations
+
+        fleet, kw["elements"] = basin_fleet(load_basin_stations(a.basin), a.reports)
     t = time.perf_counter()
     res = asyncio.run(
-        run_fleet(
-            a.host,
-            a.port,
-            make_fleet(a.stations, a.prefix),
-            a.reports,
-            interval_s=a.interval,
-            deadline_s=3600.0,
-        )
+        run_fleet(a.host, a.port, fleet, a.reports, interval_s=a.interval, deadline_s=3600.0, **kw)
     )
     dt = time.perf_counter() - t
     print(

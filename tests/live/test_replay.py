@@ -82,3 +82,17 @@ def test_bad_event_files(tmp_path):
         load_event(p)
     with pytest.raises(InputDataError, match="unknown type"):
         load_event(p.rename(tmp_path / "x.txt"))
+
+
+def test_cli_live_replay(tmp_path, capsys):
+    from hydrotwin.app.cli import main
+
+    db = tmp_path / "cli.db"
+    assert (
+        main(["live", "replay", str(_csv(tmp_path, n=5)), "--speed", "0", "--store", str(db)]) == 0
+    )
+    assert "replayed 10 observations (10 new)" in capsys.readouterr().err
+    store = open_store(db)
+    assert store.count("HT_OBS_R") == 10 and store.count("ST_RIVER_R") == 5
+    store.close()
+    assert main(["live", "replay", str(tmp_path / "missing.csv"), "--store", str(db)]) == 1
