@@ -170,3 +170,36 @@ def test_multipacket_and_keepalive_over_tcp(tmp_path):
     reply, z = _run(_with_receiver(tmp_path, body))
     assert reply.serial == 2 and reply.end == sl651.EOT  # one confirmation for the message
     assert len(z) == 1 and z[0][1] == pytest.approx(12.345)
+
+
+def test_ascii_frames_over_tcp(tmp_path):
+    from datetime import datetime
+
+    async def body(host, port, store, rx):
+        r, w = await asyncio.open_connection(host, port)
+        t = datetime(2026, 7, 1, 8, 0)
+        frames = [
+            sl651.encode_report(
+                station="0012345678",
+                password="1234",
+                serial=k + 1,
+                send_time=t,
+                obs_time=t.replace(minute=5 * k),
+                elements=[("Z", 3.5 + k)],
+                encoding="ascii",
+            )
+            for k in range(3)
+        ]
+        w.write(b"".join(frames))  # back to back in one TCP segment
+        await w.drain()
+        replies = []
+        for _ in range(3):
+            head = await asyncio.wait_for(r.readexactly(24), 5)
+            rest = await r.readexactly(sl651.ascii_frame_length(head) - 24)
+            replies.append(sl651.decode(head + rest))
+        w.close()
+        return replies, store.series("12345678", "Z")
+
+    replies, z = _run(_with_receiver(tmp_path, body))
+    assert [x.serial for x in replies] == [1, 2, 3] and all(x.encoding == "ascii" for x in replies)
+    assert [v for _, v in z] == [3.5, 4.5, 5.5]
