@@ -23,7 +23,9 @@ LAKE_RGB = (46, 96, 150)
 CONCRETE_RGB = (196, 194, 186)
 
 
-def river_at(basin, reach_id: str, x: float, y: float, terrain) -> tuple[np.ndarray, np.ndarray]:
+def river_at(
+    basin, reach_id: str, x: float, y: float, terrain, network=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Downstream unit vector (dx, dy) at map point (x, y) on reach ``reach_id``, and a point
     on the river about three drawn cells upstream of it (a seed inside a reservoir).
 
@@ -36,7 +38,7 @@ def river_at(basin, reach_id: str, x: float, y: float, terrain) -> tuple[np.ndar
     cell = max(terrain.dem.dx, terrain.dem.dy)
     p = np.array([x, y], dtype=float)
     try:
-        gdf = read_network(basin)
+        gdf = read_network(basin) if network is None else network
         idf = basin.rivers.id_field
         if idf in gdf.columns:
             sel = gdf[gdf[idf].astype(str) == reach_id]
@@ -68,22 +70,26 @@ def river_at(basin, reach_id: str, x: float, y: float, terrain) -> tuple[np.ndar
     return d, p - 3 * cell * d
 
 
-def downstream_direction(basin, reach_id: str, x: float, y: float, terrain) -> np.ndarray:
+def downstream_direction(
+    basin, reach_id: str, x: float, y: float, terrain, network=None
+) -> np.ndarray:
     """Unit (dx, dy) pointing downstream at (x, y) on ``reach_id`` (see :func:`river_at`)."""
-    return river_at(basin, reach_id, x, y, terrain)[0]
+    return river_at(basin, reach_id, x, y, terrain, network)[0]
 
 
 class ReservoirSurface:
     """The water surface of one reservoir on the drawn terrain grid."""
 
-    def __init__(self, basin, reservoir, terrain, level_m: float | None = None) -> None:
+    def __init__(
+        self, basin, reservoir, terrain, level_m: float | None = None, network=None
+    ) -> None:
         self.reservoir = reservoir
         self.terrain = terrain
         dem = terrain.dem
         xs, ys = dem.centres()
         self._gx, self._gy = np.meshgrid(xs, ys)
         self.downstream, seed = river_at(
-            basin, reservoir.reach, reservoir.dam_x, reservoir.dam_y, terrain
+            basin, reservoir.reach, reservoir.dam_x, reservoir.dam_y, terrain, network
         )
         dx, dy = self._gx - reservoir.dam_x, self._gy - reservoir.dam_y
         along = dx * self.downstream[0] + dy * self.downstream[1]

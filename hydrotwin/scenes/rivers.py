@@ -104,7 +104,7 @@ class Rivers:
         return actors
 
 
-def build_rivers(basin, terrain, *, lift_m: float | None = None) -> Rivers:
+def build_rivers(basin, terrain, *, lift_m: float | None = None, network=None) -> Rivers:
     """Drape every reach line on ``terrain`` (a :class:`~hydrotwin.scenes.terrain.Terrain`).
 
     Lines are densified to the drawn cell size so they follow the ground between vertices and
@@ -112,7 +112,7 @@ def build_rivers(basin, terrain, *, lift_m: float | None = None) -> Rivers:
     """
     import shapely
 
-    gdf = read_network(basin)
+    gdf = read_network(basin) if network is None else network
     idf = basin.rivers.id_field
     order_field = next((f for f in ORDER_FIELDS if f in gdf.columns), None)
     if order_field is None:

@@ -166,14 +166,17 @@ class BasinScene:
                 )
             ],
         )
-        self.rivers = build_rivers(basin, self.terrain)
+        from hydrotwin.scenes.rivers import read_network
+
+        network = read_network(basin)
+        self.rivers = build_rivers(basin, self.terrain, network=network)
         self._add("rivers", self.rivers.add_to(p))
 
         label_pts: list = []
         label_txt: list[str] = []
         structures = []
         for res in basin.reservoirs:
-            surf = ReservoirSurface(basin, res, self.terrain)
+            surf = ReservoirSurface(basin, res, self.terrain, network=network)
             self.reservoirs[res.id] = surf
             a = p.add_mesh(
                 surf.mesh,
@@ -193,7 +196,7 @@ class BasinScene:
                 label_pts.append(self._label_point(xs[cc].mean(), ys[rr].mean(), 0.0))
                 label_txt.append(self._name(res.names))
         for gate in basin.sluice_gates:
-            d = downstream_direction(basin, gate.reach, gate.x, gate.y, self.terrain)
+            d = downstream_direction(basin, gate.reach, gate.x, gate.y, self.terrain, network)
             structures.append(sluice_body(basin, gate, self.terrain, d))
             label_pts.append(self._label_point(gate.x, gate.y, 0.0))
             label_txt.append(self._name(gate.names) if hasattr(gate, "names") else gate.id)
