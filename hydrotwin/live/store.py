@@ -152,6 +152,7 @@ class ObservationStore:
         self.where = where
         self._lock = threading.RLock()
         self._kinds: dict[str, str] = {}
+        self._plans: dict[tuple[str, str], Any] = {}
         self._create_schema()
         self._load_station_types()
 
@@ -307,6 +308,7 @@ class ObservationStore:
                 ) from exc
         for row in st_rows:
             self._kinds[row[0]] = row[8]
+        self._plans.clear()
 
     def set_datum_correction(self, stcd: str, dtpr_m: float) -> None:
         """Record a station's datum correction DTPR (basin level = gauge level + DTPR)."""
@@ -352,15 +354,22 @@ class ObservationStore:
             return 0
         rcv_t = received or datetime.now(UTC)
         rcv = _ts_us(rcv_t) if self.dialect == "sqlite" else rcv_t.astimezone(UTC)
-        canon = [
-            (o.station, self._t(o.time), o.element, o.value, o.unit, o.source, rcv) for o in obs
-        ]
+        times: dict[datetime, Any] = {}  # many observations share a time: format once
+        canon = []
         groups: dict[str, list[tuple[Any, ...]]] = {}
-        for o, row in zip(obs, canon, strict=True):
-            stmt = self._sl323_statement(o)
-            if stmt is not None:
-                sql, params = stmt
-                groups.setdefault(sql, []).append((row[0], row[1], *params))
+        plans = self._plans
+        kinds = self._kinds
+        for o in obs:
+            tm = times.get(o.time)
+            if tm is None:
+                tm = times[o.time] = self._t(o.time)
+            canon.append((o.station, tm, o.element, o.value, o.unit, o.source, rcv))
+            key = (o.element, kinds.get(o.station, ""))
+            plan = plans.get(key, False)
+            if plan is False:
+                plan = plans[key] = self._sl323_plan(*key)
+            if plan is not None:
+                groups.setdefault(plan[0], []).append((o.station, tm, o.value, *plan[1]))
         with self._lock:
             try:
                 cur = self._conn.cursor()
@@ -382,8 +391,8 @@ class ObservationStore:
                 ) from exc
         return max(int(new), 0)
 
-    def _sl323_statement(self, o: Observation) -> tuple[str, tuple[Any, ...]] | None:
-        e, sttp = o.element, self._kinds.get(o.station, "")
+    def _sl323_plan(self, e: str, sttp: str) -> tuple[str, tuple[Any, ...]] | None:
+        """(upsert SQL, constant trailing parameters) for an element at a station type."""
         if e in _RAIN_INTV:
             action = "DO UPDATE SET DRP=excluded.DRP, INTV=excluded.INTV"
             if e not in _HOURLY_OR_LONGER:  # a 5-minute value never overwrites an hourly one
@@ -391,10 +400,10 @@ class ObservationStore:
             return (
                 "INSERT INTO ST_PPTN_R (STCD, TM, DRP, INTV) VALUES (?,?,?,?) "
                 f"ON CONFLICT (STCD, TM) {action}",
-                (o.value, _RAIN_INTV[e]),
+                (_RAIN_INTV[e],),
             )
         if e == "PD":
-            return _upsert("ST_PPTN_R", "DYP"), (o.value,)
+            return _upsert("ST_PPTN_R", "DYP"), ()
         if sttp == "RR":
             col = {
                 "ZU": "RZ",
@@ -406,20 +415,20 @@ class ObservationStore:
                 "QA": "OTQ",
                 "OTQ": "OTQ",
             }.get(e)
-            return (_upsert("ST_RSVR_R", col), (o.value,)) if col else None
+            return (_upsert("ST_RSVR_R", col), ()) if col else None
         if sttp == "DD":
             if e == "GH":
-                return _upsert("ST_GATE_R", "GTOPHGT", gate=True), (o.value,)
+                return _upsert("ST_GATE_R", "GTOPHGT", gate=True), ()
             if e == "GT":
-                return _upsert("ST_GATE_R", "GTOPNUM", gate=True), (o.value,)
+                return _upsert("ST_GATE_R", "GTOPNUM", gate=True), ()
             if e == "QZ":
-                return _upsert("ST_GATE_R", "GTQ", gate=True), (o.value,)
+                return _upsert("ST_GATE_R", "GTQ", gate=True), ()
             col = {"ZU": "UPZ", "Z": "UPZ", "ZB": "DWZ", "QA": "TGTQ", "Q": "TGTQ"}.get(e)
-            return (_upsert("ST_WAS_R", col), (o.value,)) if col else None
+            return (_upsert("ST_WAS_R", col), ()) if col else None
         if e == "ZU" and sttp == "":
-            return _upsert("ST_RSVR_R", "RZ"), (o.value,)
+            return _upsert("ST_RSVR_R", "RZ"), ()
         col = {"Z": "Z", "Q": "Q", "VA": "XSAVV"}.get(e)
-        return (_upsert("ST_RIVER_R", col), (o.value,)) if col else None
+        return (_upsert("ST_RIVER_R", col), ()) if col else None
 
     def series(
         self,
