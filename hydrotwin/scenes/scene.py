@@ -260,17 +260,37 @@ class BasinScene:
         z = self.origin[2] if not np.isfinite(z) else z
         return np.array(self.map_to_local(x, y, z + above_m))
 
-    def _town_labels(self) -> dict[str, tuple[float, float]]:
-        """Town name → label position: by a ``town`` field, else the names' common prefix."""
+    def _town_groups(self) -> dict[str, tuple[float, float, float]]:
+        """Settlement name → (x, y, population) from the exposure features.
+
+        Features are grouped by a ``town``/``settlement``/``village`` field when the file has
+        one, else by the stem of their names ("青溪镇 12号楼" → "青溪镇"); groups of fewer than
+        three features are not settlements.
+        """
+        import re
+
         t = self.towns
         if t is None or len(t.names) == 0:
             return {}
-        import os.path
+        keys = (
+            t.groups
+            if t.groups is not None
+            else [re.sub(r"[\s\-_#·:：]*\d.*$", "", n).strip() for n in t.names]
+        )
+        out: dict[str, tuple[float, float, float]] = {}
+        for key in dict.fromkeys(keys):
+            if not key or len(key) < 2:
+                continue
+            sel = np.array([k == key for k in keys])
+            if sel.sum() < 3:
+                continue
+            xy = t.map_xy[sel]
+            pop = float(t.population[sel].sum())
+            out[key] = (float(xy[:, 0].mean()), float(xy[:, 1].mean()), pop)
+        return out
 
-        prefix = os.path.commonprefix(t.names)  # noqa: RUF071 - characters, not paths, wanted.strip(" -_#·0123456789")
-        if len(prefix) < 2:
-            return {}
-        return {prefix: (float(t.map_xy[:, 0].mean()), float(t.map_xy[:, 1].mean()))}
+    def _town_labels(self) -> dict[str, tuple[float, float]]:
+        return {k: (x, y) for k, (x, y, _p) in self._town_groups().items()}
 
     # -- layers --------------------------------------------------------------------------------
     @property
@@ -379,11 +399,14 @@ class BasinScene:
             pad = margin * (hi - lo).max() + 1500.0
             lo, hi = lo - pad, hi + pad
             dams = [(s.reservoir.dam_x, s.reservoir.dam_y) for s in self.reservoirs.values()]
-            town = (
-                self.towns.map_xy.mean(axis=0)
-                if self.towns is not None and len(self.towns.map_xy)
-                else None
-            )
+            groups = self._town_groups()
+            if groups:
+                gx, gy, _p = max(groups.values(), key=lambda g: g[2])
+                town = np.array([gx, gy])
+            elif self.towns is not None and len(self.towns.map_xy):
+                town = self.towns.map_xy.mean(axis=0)
+            else:
+                town = None
             if dams and town is not None:
                 d = np.asarray(dams[0]) - town
             else:

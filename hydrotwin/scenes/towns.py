@@ -16,6 +16,7 @@ from hydrotwin.errors import BasinDataError
 log = logging.getLogger(__name__)
 
 ROOF_RGB = (196, 82, 62)
+GROUP_FIELDS = ("town", "settlement", "village", "township")
 HEIGHT_FIELDS = ("height_m", "height")
 FLOORS_FIELDS = ("floors", "storeys")
 
@@ -72,6 +73,7 @@ class Towns:
         self.population = np.zeros(0)
         self.mesh = pv.PolyData()
         self.map_xy = np.zeros((0, 2))
+        self.groups: list[str] | None = None
         if gdf is None or len(gdf) == 0:
             return
         ex = basin.exposure
@@ -80,7 +82,8 @@ class Towns:
         pts: list = []
         faces: list = []
         feature: list[int] = []
-        names, pops, centres = [], [], []
+        names, pops, centres, groups = [], [], [], []
+        group_field = next((f for f in GROUP_FIELDS if f in gdf.columns), None)
         for i, row in enumerate(gdf.itertuples(index=False)):
             geom = row.geometry
             if geom is None or geom.is_empty:
@@ -122,6 +125,8 @@ class Towns:
             names.append(str(getattr(row, ex.name_field, "") or ""))
             pops.append(pop)
             centres.append((c.x, c.y))
+            if group_field is not None:
+                groups.append(str(getattr(row, group_field) or ""))
         if not pts:
             log.warning("exposure of basin %s: no feature lies on the DEM", basin.id)
             return
@@ -130,6 +135,7 @@ class Towns:
         self.names = names
         self.population = np.asarray(pops)
         self.map_xy = np.asarray(centres)
+        self.groups = groups if group_field is not None else None
 
     def add_to(self, plotter) -> list:
         if self.mesh.n_points == 0:
