@@ -152,3 +152,51 @@ def test_broker_restart_mid_stream_nothing_lost(broker, tmp_path):
         pub.loop_stop()
         sub.stop()
         store.close()
+
+
+def test_cli_live_mqtt(broker, tmp_path):
+    """`hydrotwin live mqtt` as a user runs it: a subprocess subscribing and storing."""
+    import sys
+
+    db = tmp_path / "cli.db"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hydrotwin.app.cli",
+            "live",
+            "mqtt",
+            "--broker",
+            f"127.0.0.1:{broker.port}",
+            "--store",
+            str(db),
+            "--client-id",
+            "ht-cli-test",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="ht-cli-pub")
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    try:
+        assert "connecting to" in proc.stdout.readline()
+        # the CLI subscribes with a persistent session; publish until it has seen something
+        store = open_store(db)
+        deadline = time.monotonic() + 20
+        i = 0
+        while store.count("HT_OBS_R") < 5 and time.monotonic() < deadline:
+            pub.publish("hydrotwin/demo/obs", _payload(i), qos=1)
+            i += 1
+            time.sleep(0.1)
+        assert store.count("HT_OBS_R") >= 5
+        store.close()
+    finally:
+        pub.loop_stop()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -160,7 +160,7 @@ def run_mqtt(args: argparse.Namespace) -> int:
         password=args.password,
     )
     try:
-        sub.run_forever(ready=lambda: print(f"subscribed at {host}:{port}", flush=True))
+        sub.run_forever(ready=lambda: print(f"connecting to {host}:{port}", flush=True))
     finally:
         store.close()
     return 0
