@@ -70,6 +70,7 @@ class StationThresholds:
     warning_q_m3s: float | None = None
     rise_rate_m_per_h: float | None = None
     datum_offset_m: float = 0.0
+    kind: str = "river"  # manifest station kind; "reservoir" grades by its characteristic levels
 
     def threshold(self, level: Level) -> float | None:
         return {
@@ -114,6 +115,7 @@ class StationThresholds:
             warning_q_m3s=th.warning_q_m3s,
             rise_rate_m_per_h=th.rise_rate_m_per_h,
             datum_offset_m=station.datum_offset_m,
+            kind=station.kind,
         )
 
 

@@ -10,7 +10,8 @@ reports. Thresholds are drawn in their signal colours (blue/yellow/orange/red, s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -86,15 +87,24 @@ class HydrographWidget(QWidget):
         self.plot.setLabel("left", element, units=None)
         for line in self.threshold_lines.values():
             self.plot.removeItem(line)
+            line.deleteLater()  # free the C++ item now, not at interpreter exit
         self.threshold_lines.clear()
         if thresholds is None:
             return
-        names = {
-            Level.BLUE: self.tr("Blue: approaching warning"),
-            Level.YELLOW: self.tr("Yellow: warning level"),
-            Level.ORANGE: self.tr("Orange: guaranteed level"),
-            Level.RED: self.tr("Red: historical maximum"),
-        }
+        if thresholds.kind == "reservoir":
+            names = {
+                Level.BLUE: self.tr("Blue: approaching flood limit"),
+                Level.YELLOW: self.tr("Yellow: flood-limit level"),
+                Level.ORANGE: self.tr("Orange: design flood level"),
+                Level.RED: self.tr("Red: check flood level"),
+            }
+        else:
+            names = {
+                Level.BLUE: self.tr("Blue: approaching warning"),
+                Level.YELLOW: self.tr("Yellow: warning level"),
+                Level.ORANGE: self.tr("Orange: guaranteed level"),
+                Level.RED: self.tr("Red: historical maximum"),
+            }
         for lv in (Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED):
             y = thresholds.threshold(lv)
             if y is None:
@@ -108,6 +118,21 @@ class HydrographWidget(QWidget):
             )
             self.plot.addItem(line)
             self.threshold_lines[lv] = line
+
+    def show_station(self, store: Any, basin: Any, station_id: str, hours: float = 72.0) -> None:
+        """Open a station as the app does on a click: thresholds from the basin, the last
+        ``hours`` of observed levels (basin datum) from the store."""
+        st = basin.station(station_id)
+        element = "ZU" if st.kind == "reservoir" else ("PJ" if st.kind == "rain" else "Z")
+        unit = "mm" if element == "PJ" else "m"
+        th = None if st.kind == "rain" else StationThresholds.from_station(st, basin)
+        self.set_station(station_id, st.names.zh, th, element, unit)
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        rows = store.series(station_id, element, start=since, basin_datum=True)
+        if element == "ZU" and not rows:  # some reservoir gauges report Z
+            rows = store.series(station_id, "Z", start=since, basin_datum=True)
+        if rows:
+            self.set_observed([t for t, _ in rows], [v for _, v in rows])
 
     def set_observed(self, times: Sequence[datetime], values: Sequence[float]) -> None:
         self._obs_t = list(_epoch(times))

@@ -39,3 +39,28 @@ def test_series_thresholds_and_local_axis(qtbot):
     assert w.now_line.value() == pytest.approx((T0 + timedelta(hours=2)).timestamp())
     w.set_station(None)
     assert w.threshold_lines == {} and len(w.observed.getData()[0] or []) == 0
+
+
+def test_show_station_from_store(qtbot, tmp_path):
+    from hydrotwin.live.observation import Observation
+    from hydrotwin.live.store import open_store
+    from hydrotwin.viewers.hydrograph import HydrographWidget
+    from tests.live.helpers import small_basin
+
+    basin = small_basin(tmp_path)
+    store = open_store(tmp_path / "obs.db")
+    store.sync_basin(basin)
+    now = datetime.now(UTC).replace(microsecond=0)
+    # station 60000002 has datum_offset_m 1.5: gauge 8.0 is shown as 9.5 in the basin datum
+    store.add([Observation("60000002", now - timedelta(hours=h), "Z", 8.0, "m") for h in (1, 2)])
+    store.add([Observation("70000001", now, "ZU", 116.0, "m")])
+    w = HydrographWidget()
+    qtbot.addWidget(w)
+    w.show_station(store, basin, "60000002")
+    assert list(w.observed.getData()[1]) == [9.5, 9.5]
+    assert w.threshold_lines[Level.YELLOW].value() == pytest.approx(10.0)
+    w.show_station(store, basin, "70000001")
+    assert w.threshold_lines[Level.YELLOW].value() == pytest.approx(115.0)  # flood limit
+    assert "汛限" not in w.threshold_lines[Level.YELLOW].label.toPlainText()  # English UI here
+    assert "flood-limit" in w.threshold_lines[Level.YELLOW].label.toPlainText()
+    store.close()
