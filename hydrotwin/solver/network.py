@@ -69,7 +69,8 @@ def topological_order(downstream: Sequence[int], names: Sequence[str] | None = N
 @dataclass
 class NetworkResult:
     """Per reach and step (m³/s): total inflow at the upstream end, routed flow at the downstream
-    end before any structure, and the flow passed downstream (after the structure)."""
+    end before any structure, and the flow passed downstream (after the structure). Arrays are
+    indexed ``[t, r]`` (transposed views of reach-major arrays)."""
 
     inflow_m3s: np.ndarray  # [t, r]
     routed_m3s: np.ndarray  # [t, r]
@@ -117,25 +118,27 @@ def route_network(
     structures = structures or {}
     init_struct = initial_structure_outflow_m3s or {}
 
-    inflow = lat.copy()
+    # reach-major [r, t] layout: every series is one contiguous row (columns of a [t, r]
+    # array are strided and cost a cache miss per step)
+    inflow = np.array(lat.T, order="C", copy=True)
     q0 = lat0.copy()  # steady initial inflow, accumulated like the series
-    routed = np.empty_like(lat)
-    outflow = np.empty_like(lat)
+    routed = np.empty_like(inflow)
+    outflow = np.empty_like(inflow)
     for i in order:
-        routed[:, i], _ = route_reach(inflow[:, i], plans[i], initial_inflow_m3s=float(q0[i]))
+        routed[i], _ = route_reach(inflow[i], plans[i], initial_inflow_m3s=float(q0[i]))
         if i in structures:
-            out = np.asarray(structures[i](routed[:, i]), dtype=np.float64)
+            out = np.asarray(structures[i](routed[i]), dtype=np.float64)
             if out.shape != (nt,):
                 raise SolverError(
                     f"structure at reach {label[i]!r} returned shape {out.shape}; expected ({nt},)"
                 )
-            outflow[:, i] = out
+            outflow[i] = out
             q_out0 = float(init_struct.get(i, q0[i]))
         else:
-            outflow[:, i] = routed[:, i]
+            outflow[i] = routed[i]
             q_out0 = float(q0[i])
         d = ds[i]
         if d >= 0:
-            inflow[:, d] += outflow[:, i]
+            inflow[d] += outflow[i]
             q0[d] += q_out0
-    return NetworkResult(inflow, routed, outflow, order)
+    return NetworkResult(inflow.T, routed.T, outflow.T, order)

@@ -154,58 +154,51 @@ def _outflow(z, mode, frac_or_abs, q_gate_want, crest, sw, sm, sill, width, wm, 
 
 
 @njit(cache=True)
+def _resid(z, v1, i_avg, q1, dt, mode, fa, qw, cz, cv, crest, sw, sm, sill, width, wm, mu, emax):
+    # f(z) = V(z) − V1 − Δt·(I_avg − (q1 + q(z))/2), increasing in z
+    q = _outflow(z, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax)
+    return _storage(z, cz, cv) - v1 - dt * (i_avg - 0.5 * (q1 + q))
+
+
+@njit(cache=True)
 def _solve_level(
     z1, v1, i_avg, q1, dt, mode, fa, qw, cz, cv, crest, sw, sm, sill, width, wm, mu, emax
 ):
-    # f(z) = V(z) − V1 − Δt·(I_avg − (q1 + q(z))/2), increasing in z
-    lo = cz[0] - 1.0
-    hi = max(z1, cz[cz.size - 1]) + 1.0
-    flo = (
-        _storage(lo, cz, cv)
-        - v1
-        - dt
-        * (
-            i_avg
-            - 0.5 * (q1 + _outflow(lo, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax))
-        )
-    )
-    fhi = (
-        _storage(hi, cz, cv)
-        - v1
-        - dt
-        * (
-            i_avg
-            - 0.5 * (q1 + _outflow(hi, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax))
-        )
-    )
-    k = 0
-    while fhi < 0.0 and k < 60:
-        lo, flo = hi, fhi
-        hi = hi + 2.0 * (hi - cz[0])
-        fhi = (
-            _storage(hi, cz, cv)
-            - v1
-            - dt
-            * (
-                i_avg
-                - 0.5 * (q1 + _outflow(hi, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax))
-            )
-        )
-        k += 1
+    """Bracket the root from the start level outwards, then Illinois regula falsi."""
+    a = (v1, i_avg, q1, dt, mode, fa, qw, cz, cv, crest, sw, sm, sill, width, wm, mu, emax)
+    f1 = _resid(z1, *a)
+    step = 0.02
+    if f1 > 0.0:
+        hi, fhi = z1, f1
+        lo = z1 - step
+        flo = _resid(lo, *a)
+        k = 0
+        while flo > 0.0 and k < 80:
+            hi, fhi = lo, flo
+            step *= 4.0
+            lo = z1 - step
+            flo = _resid(lo, *a)
+            k += 1
+    else:
+        lo, flo = z1, f1
+        hi = z1 + step
+        fhi = _resid(hi, *a)
+        k = 0
+        while fhi < 0.0 and k < 80:
+            lo, flo = hi, fhi
+            step *= 4.0
+            hi = z1 + step
+            fhi = _resid(hi, *a)
+            k += 1
+    tol_f = 1e-12 * max(v1, 1.0)
+    if abs(f1) <= tol_f:
+        return z1
     side = 0
     z = 0.5 * (lo + hi)
     for _ in range(200):
         z = (lo * fhi - hi * flo) / (fhi - flo)
-        fz = (
-            _storage(z, cz, cv)
-            - v1
-            - dt
-            * (
-                i_avg
-                - 0.5 * (q1 + _outflow(z, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax))
-            )
-        )
-        if abs(fz) <= 1e-10 * max(v1, 1.0) or hi - lo < 1e-9:
+        fz = _resid(z, *a)
+        if abs(fz) <= tol_f or hi - lo < 1e-12:
             break
         if fz > 0.0:
             hi, fhi = z, fz
@@ -290,7 +283,7 @@ def _route_kernel(inflow, q_in0, z0, dt, cz, cv, crest, sw, sm, sill, width, wm,
                 f = 0.0
             else:
                 a, b = 0.0, 1.0
-                for _ in range(50):
+                for _ in range(32):
                     f = 0.5 * (a + b)
                     if _gates_at(z2, f, sill, width, wm, mu, emax, 0.0, False) > qw:
                         b = f

@@ -113,8 +113,8 @@ class XajState:
 class XajResult:
     """Outflow depth at each sub-basin outlet and actual evapotranspiration, mm per step."""
 
-    outflow_mm: np.ndarray  # [t, n]
-    evap_mm: np.ndarray  # [t, n]
+    outflow_mm: np.ndarray  # [t, n] ([n, t] with by_subbasin=True)
+    evap_mm: np.ndarray
     state: XajState
 
 
@@ -239,151 +239,174 @@ def storage_mm(state: XajState, params: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # numba kernel
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, parallel=True)
-def _run_kernel(prcp, pet, par, val, buf, conserve, cold_copy, out_q, out_e):  # pragma: no cover
-    nt, n = prcp.shape
-    for i in prange(n):
-        K = par[i, _K]
-        um = par[i, _WUM]
-        lm = par[i, _WLM]
-        dm = par[i, _WDM]
-        c = par[i, _C]
-        b = par[i, _B]
-        im = par[i, _IM]
-        sm = par[i, _SM]
-        ex = par[i, _EX]
-        ki = par[i, _KI]
-        kg = par[i, _KG]
-        cs = par[i, _CS]
-        lag = int(par[i, _L])
-        ci = par[i, _CI]
-        cg = par[i, _CG]
-        wm = um + lm + dm
-        wmm = wm * (1.0 + b)
-        ms = sm * (1.0 + ex)
-        perv = 1.0 - im
-        wu = val[i, _WU]
-        wl = val[i, _WL]
-        wd = val[i, _WD]
-        s0 = val[i, _S]
-        fr0 = val[i, _FR]
-        qi = val[i, _QI]
-        qg = val[i, _QG]
-        q = val[i, _QS]
-        for t in range(nt):
-            p = prcp[t, i]
-            ep = pet[t, i] * K
-            # three-layer evapotranspiration (Zhao; Bao 《水文预报》 p. 22-23)
-            if wu + p >= ep:
-                eu = ep
-                el = 0.0
-                ed = 0.0
-            else:
-                eu = wu + p
-                rest = ep - eu
-                ed = 0.0
-                if wl >= c * lm:
-                    el = rest * wl / lm
-                elif wl >= c * rest:
-                    el = c * rest
-                else:
-                    el = wl
-                    ed = c * rest - wl
-            if conserve and ed > wd:
-                ed = wd
-            e = eu + el + ed
-            diff = p - e
-            pe = diff if diff > 0.0 else 0.0
-            # saturation-excess runoff on the capacity curve, start-of-step storage
-            w0 = wu + wl + wd
-            if conserve:
-                if w0 > wm:
-                    w0 = wm
-            elif w0 > wm - 1e-5:
-                w0 = wm - 1e-5
+@njit(cache=True, inline="always")
+def _step(
+    t, i, prcp, pet, par, val, buf, conserve, cold_copy, out_q, out_e, by_subbasin
+):  # pragma: no cover
+    """One step of one sub-basin; state read from and written back to ``val[i]``."""
+    K = par[i, _K]
+    um = par[i, _WUM]
+    lm = par[i, _WLM]
+    dm = par[i, _WDM]
+    c = par[i, _C]
+    b = par[i, _B]
+    im = par[i, _IM]
+    sm = par[i, _SM]
+    ex = par[i, _EX]
+    ki = par[i, _KI]
+    kg = par[i, _KG]
+    cs = par[i, _CS]
+    lag = int(par[i, _L])
+    ci = par[i, _CI]
+    cg = par[i, _CG]
+    wm = um + lm + dm
+    wmm = wm * (1.0 + b)
+    ms = sm * (1.0 + ex)
+    perv = 1.0 - im
+    wu = val[i, _WU]
+    wl = val[i, _WL]
+    wd = val[i, _WD]
+    s0 = val[i, _S]
+    fr0 = val[i, _FR]
+    qi = val[i, _QI]
+    qg = val[i, _QG]
+    q = val[i, _QS]
+    p = prcp[t, i]
+    ep = pet[t, i] * K
+    # three-layer evapotranspiration (Zhao; Bao 《水文预报》 p. 22-23)
+    if wu + p >= ep:
+        eu = ep
+        el = 0.0
+        ed = 0.0
+    else:
+        eu = wu + p
+        rest = ep - eu
+        ed = 0.0
+        if wl >= c * lm:
+            el = rest * wl / lm
+        elif wl >= c * rest:
+            el = c * rest
+        else:
+            el = wl
+            ed = c * rest - wl
+    if conserve and ed > wd:
+        ed = wd
+    e = eu + el + ed
+    diff = p - e
+    pe = diff if diff > 0.0 else 0.0
+    # saturation-excess runoff on the capacity curve, start-of-step storage
+    w0 = wu + wl + wd
+    if conserve:
+        if w0 > wm:
+            w0 = wm
+    elif w0 > wm - 1e-5:
+        w0 = wm - 1e-5
+    r = 0.0
+    if pe > 0.0:
+        a = wmm * (1.0 - (1.0 - w0 / wm) ** (1.0 / (1.0 + b)))
+        if pe + a < wmm:
+            r = pe - (wm - w0) + wm * (1.0 - (a + pe) / wmm) ** (1.0 + b)
+        else:
+            r = pe - (wm - w0)
+        if r < 0.0:
             r = 0.0
-            if pe > 0.0:
-                a = wmm * (1.0 - (1.0 - w0 / wm) ** (1.0 / (1.0 + b)))
-                if pe + a < wmm:
-                    r = pe - (wm - w0) + wm * (1.0 - (a + pe) / wmm) ** (1.0 + b)
-                else:
-                    r = pe - (wm - w0)
-                if r < 0.0:
-                    r = 0.0
-            # tension-water update: fill upper, then lower, then deep
-            if diff > 0.0:
-                tot = wu + wl + wd + pe - r
-                nu = wu + pe - r
-                if nu >= um:
-                    nu = um
-                if wu + wl + pe - r > um + lm:
-                    nd = tot - um - lm
-                else:
-                    nd = wd
-                nl = tot - nu - nd
-            else:
-                nu = wu + diff
-                nl = wl - el
-                nd = wd - ed
-                if nu < 0.0:
-                    nu = 0.0
-            wu = min(max(nu, 0.0), um)
-            wl = min(max(nl, 0.0), lm)
-            wd = min(max(nd, 0.0), dm)
-            # free-water storage: surface, interflow, groundwater sources
-            rs = 0.0
-            fr = fr0
-            s = s0
-            if r > 0.0:
-                fr = r / pe
-                ss = fr0 * s0 / fr
-                if ss > sm:
-                    if conserve:
-                        rs += (ss - sm) * fr
-                    ss = sm
-                au = ms * (1.0 - (1.0 - ss / sm) ** (1.0 / (1.0 + ex)))
-                if pe + au < ms:
-                    rsx = fr * (pe - sm + ss + sm * (1.0 - (pe + au) / ms) ** (1.0 + ex))
-                else:
-                    rsx = fr * (pe + ss - sm)
-                if rsx > r:
-                    rsx = r
-                if rsx < 0.0 and conserve:
-                    rsx = 0.0
-                s = ss + (r - rsx) / fr
-                if s > sm:
-                    if conserve:
-                        rsx += (s - sm) * fr
-                    s = sm
-                rs += rsx
-            ri = ki * s * fr
-            rg = kg * s * fr
-            s0 = s * (1.0 - ki - kg)
-            fr0 = fr
-            # routing: linear reservoirs then lag-and-route of the total
-            qi = ci * qi + (1.0 - ci) * ri * perv
-            qg = cg * qg + (1.0 - cg) * rg * perv
-            qt = rs * perv + pe * im + qi + qg
-            if cold_copy and t < lag:
-                q = qt
-            elif lag == 0:
-                q = cs * q + (1.0 - cs) * qt
-            else:
-                q = cs * q + (1.0 - cs) * buf[i, lag - 1]
-            for j in range(lag - 1, 0, -1):
-                buf[i, j] = buf[i, j - 1]
-            if lag > 0:
-                buf[i, 0] = qt
-            out_q[t, i] = q
-            out_e[t, i] = perv * e + im * (p - pe)
-        val[i, _WU] = wu
-        val[i, _WL] = wl
-        val[i, _WD] = wd
-        val[i, _S] = s0
-        val[i, _FR] = fr0
-        val[i, _QI] = qi
-        val[i, _QG] = qg
-        val[i, _QS] = q
+    # tension-water update: fill upper, then lower, then deep
+    if diff > 0.0:
+        tot = wu + wl + wd + pe - r
+        nu = wu + pe - r
+        if nu >= um:
+            nu = um
+        if wu + wl + pe - r > um + lm:
+            nd = tot - um - lm
+        else:
+            nd = wd
+        nl = tot - nu - nd
+    else:
+        nu = wu + diff
+        nl = wl - el
+        nd = wd - ed
+        if nu < 0.0:
+            nu = 0.0
+    wu = min(max(nu, 0.0), um)
+    wl = min(max(nl, 0.0), lm)
+    wd = min(max(nd, 0.0), dm)
+    # free-water storage: surface, interflow, groundwater sources
+    rs = 0.0
+    fr = fr0
+    s = s0
+    if r > 0.0:
+        fr = r / pe
+        ss = fr0 * s0 / fr
+        if ss > sm:
+            if conserve:
+                rs += (ss - sm) * fr
+            ss = sm
+        au = ms * (1.0 - (1.0 - ss / sm) ** (1.0 / (1.0 + ex)))
+        if pe + au < ms:
+            rsx = fr * (pe - sm + ss + sm * (1.0 - (pe + au) / ms) ** (1.0 + ex))
+        else:
+            rsx = fr * (pe + ss - sm)
+        if rsx > r:
+            rsx = r
+        if rsx < 0.0 and conserve:
+            rsx = 0.0
+        s = ss + (r - rsx) / fr
+        if s > sm:
+            if conserve:
+                rsx += (s - sm) * fr
+            s = sm
+        rs += rsx
+    ri = ki * s * fr
+    rg = kg * s * fr
+    s0 = s * (1.0 - ki - kg)
+    fr0 = fr
+    # routing: linear reservoirs then lag-and-route of the total
+    qi = ci * qi + (1.0 - ci) * ri * perv
+    qg = cg * qg + (1.0 - cg) * rg * perv
+    qt = rs * perv + pe * im + qi + qg
+    if cold_copy and t < lag:
+        q = qt
+    elif lag == 0:
+        q = cs * q + (1.0 - cs) * qt
+    else:
+        q = cs * q + (1.0 - cs) * buf[i, lag - 1]
+    for j in range(lag - 1, 0, -1):
+        buf[i, j] = buf[i, j - 1]
+    if lag > 0:
+        buf[i, 0] = qt
+    if by_subbasin:
+        out_q[i, t] = q
+        out_e[i, t] = perv * e + im * (p - pe)
+    else:
+        out_q[t, i] = q
+        out_e[t, i] = perv * e + im * (p - pe)
+    val[i, _WU] = wu
+    val[i, _WL] = wl
+    val[i, _WD] = wd
+    val[i, _S] = s0
+    val[i, _FR] = fr0
+    val[i, _QI] = qi
+    val[i, _QG] = qg
+    val[i, _QS] = q
+
+
+_BLOCK = 32  # sub-basins per parallel block: inputs are read row by row, in cache
+
+
+@njit(cache=True, parallel=True)
+def _run_kernel(
+    prcp, pet, par, val, buf, conserve, cold_copy, out_q, out_e, by_subbasin
+):  # pragma: no cover
+    nt, n = prcp.shape
+    nblocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in prange(nblocks):
+        i0 = blk * _BLOCK
+        i1 = min(n, i0 + _BLOCK)
+        for t in range(nt):
+            for i in range(i0, i1):
+                _step(
+                    t, i, prcp, pet, par, val, buf, conserve, cold_copy, out_q, out_e, by_subbasin
+                )
 
 
 def run_xinanjiang(
@@ -395,13 +418,15 @@ def run_xinanjiang(
     conserve: bool = True,
     cold_lag_copy: bool = False,
     check: bool = True,
+    by_subbasin: bool = False,
 ) -> XajResult:
     """Run the model over ``prcp_mm[t, n]`` and ``pet_mm[t, n]`` (mm per step).
 
     ``params[n, 15]`` must already be for this step (:func:`params_for_step`). ``state`` is not
     modified; the state at the end is returned, so a forecast warm-starts from an observed run.
     ``cold_lag_copy`` copies the first L channel inflows straight to the outflow, as hydromodel
-    does on a cold start (it is not mass-conserving; off by default).
+    does on a cold start (it is not mass-conserving; off by default). ``by_subbasin`` returns
+    ``[n, t]`` arrays instead of ``[t, n]`` (what network routing wants for large cases).
     """
     par = np.ascontiguousarray(np.atleast_2d(params), dtype=np.float64)
     n = par.shape[0]
@@ -420,9 +445,13 @@ def run_xinanjiang(
             "expected a finite number ≥ 0"
         )
     out = state.copy()
-    out_q = np.empty(prcp.shape)
-    out_e = np.empty(prcp.shape)
-    _run_kernel(prcp, pet, par, out.values, out.lag_buffer, conserve, cold_lag_copy, out_q, out_e)
+    shape = prcp.shape[::-1] if by_subbasin else prcp.shape
+    out_q = np.empty(shape)
+    out_e = np.empty(shape)
+    _run_kernel(
+        prcp, pet, par, out.values, out.lag_buffer, conserve, cold_lag_copy, out_q, out_e,
+        by_subbasin,
+    )  # fmt: skip
     return XajResult(out_q, out_e, out)
 
 

@@ -202,3 +202,15 @@ def test_chengcun_parameter_handling_smoke(shared_data):
     vol = q[warm:].sum() / q_ref[warm:].sum() - 1
     assert nse >= 0.95, nse
     assert abs(vol) <= 0.02, vol
+
+
+def test_by_subbasin_layout_is_the_transpose():
+    rng, par = _random_case(40)
+    par = params_for_step(par, 1.0)
+    P = rng.gamma(0.3, 3.0, (100, 40))
+    E = np.full((100, 40), 0.1)
+    st = XajState.initial(par)
+    a = run_xinanjiang(P, E, par, st)
+    b = run_xinanjiang(P, E, par, st, by_subbasin=True)
+    np.testing.assert_array_equal(a.outflow_mm, b.outflow_mm.T)
+    np.testing.assert_array_equal(a.evap_mm, b.evap_mm.T)
