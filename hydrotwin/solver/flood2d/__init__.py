@@ -22,6 +22,7 @@ from hydrotwin.solver.flood2d.scheme import (
     register_scheme,
     scheme_class,
 )
+from hydrotwin.solver.flood2d.simulation import Frame, Maxima, Simulation
 
 __all__ = [
     "DRY_DEPTH_M",
@@ -30,9 +31,12 @@ __all__ = [
     "Boundary",
     "Breach",
     "Domain",
+    "Frame",
     "LineInflow",
+    "Maxima",
     "PointInflow",
     "Scheme",
+    "Simulation",
     "available_schemes",
     "register_scheme",
     "scheme_class",
