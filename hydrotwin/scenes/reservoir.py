@@ -163,24 +163,44 @@ class ReservoirSurface:
 
 
 def dam_axis(
-    terrain, x: float, y: float, downstream: np.ndarray, crest_m: float, max_half_m: float = 3000.0
+    terrain,
+    x: float,
+    y: float,
+    downstream: np.ndarray,
+    crest_m: float,
+    max_half_m: float = 3000.0,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """End points (map x, y) of a dam axis through (x, y) across ``downstream``, walked out on
-    both sides until the ground rises above ``crest_m``; also the lowest ground on the axis."""
+    """End points (map x, y) of a dam axis through (x, y) across ``downstream``, and the lowest
+    ground under it.
+
+    The axis is walked out on both sides until the ground reaches ``crest_m``. A DEM may have
+    the dam burned in (ground at the crest on the axis itself), so the valley section is also
+    probed a few cells up- and downstream, and the widest section wins.
+    """
     across = np.array([-downstream[1], downstream[0]])
-    step = 0.5 * min(terrain.dem.dx, terrain.dem.dy)
-    ends = []
-    lowest = terrain.elevation_at(x, y)
-    for sign in (1.0, -1.0):
-        d = 0.0
-        while d < max_half_m:
-            d += step
-            z = terrain.elevation_at(x + sign * d * across[0], y + sign * d * across[1])
-            if not np.isfinite(z) or z >= crest_m:
-                break
-            lowest = np.nanmin([lowest, z])
-        ends.append(np.array([x, y]) + sign * (d + step) * across)
-    return ends[0], ends[1], float(lowest)
+    cell = min(terrain.dem.dx, terrain.dem.dy)
+    step = 0.5 * cell
+    best: tuple[float, float, float] | None = None
+    for off in (0.0, 1.5 * cell, -1.5 * cell, 3.0 * cell, -3.0 * cell):
+        px, py = x + off * downstream[0], y + off * downstream[1]
+        lowest = float(terrain.elevation_at(px, py))
+        half = []
+        for sign in (1.0, -1.0):
+            d = 0.0
+            while d < max_half_m:
+                z = terrain.elevation_at(
+                    px + sign * (d + step) * across[0], py + sign * (d + step) * across[1]
+                )
+                if not np.isfinite(z) or z >= crest_m:
+                    break
+                d += step
+                lowest = float(np.nanmin([lowest, z]))
+            half.append(d + step)
+        if best is None or half[0] + half[1] > best[0] + best[1]:
+            best = (half[0], half[1], lowest)
+    h1, h2, low = best
+    centre = np.array([x, y])
+    return centre + h1 * across, centre - h2 * across, low
 
 
 def wall_body(
@@ -224,7 +244,10 @@ def dam_body(basin, reservoir, terrain, downstream: np.ndarray) -> pv.PolyData:
     a, b, low = dam_axis(terrain, reservoir.dam_x, reservoir.dam_y, downstream, crest)
     height = max(crest - low, 5.0)
     # Section after common gravity-dam proportions: crest ≈ 8 m wide, base ≈ 0.75 × height.
-    return wall_body(terrain, a, b, downstream, low - 5.0, crest, 8.0, max(0.75 * height, 12.0))
+    # 0.5 m above the crest so a dam burned into the DEM does not z-fight with the body.
+    return wall_body(
+        terrain, a, b, downstream, low - 5.0, crest + 0.5, 8.0, max(0.75 * height, 12.0)
+    )
 
 
 def sluice_body(basin, gate, terrain, downstream: np.ndarray) -> pv.PolyData:

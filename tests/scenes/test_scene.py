@@ -198,6 +198,13 @@ def test_towns_are_blocks_on_the_ground(logan_scene):
     _plotter, scene = logan_scene
     assert len(scene.towns.names) == 60
     assert scene.towns.mesh.n_cells == 60 * 5  # roof + 4 walls per building
+    # Names "Logan 1" … "Logan 60" group into one settlement labelled at their centroid.
+    labels = scene._town_labels()
+    assert list(labels) == ["Logan"]
+    assert labels["Logan"] == pytest.approx(tuple(scene.towns.map_xy.mean(axis=0)), abs=1e-6)
+    # Roofs sit above the ground they stand on.
+    top = scene.towns.mesh.points[:, 2].max()
+    assert top > float(scene.terrain.local_z(np.nanmin(scene.elevation_at(*scene.towns.map_xy.T))))
 
 
 def test_water_depth_updates_in_place_and_follows_the_clock(logan_scene):
