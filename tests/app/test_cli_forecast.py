@@ -78,3 +78,21 @@ def test_cli_subprocess_help():
     r = subprocess.run([sys.executable, "-m", "hydrotwin", "forecast", "--help"],
                        capture_output=True, text=True, check=False)  # fmt: skip
     assert r.returncode == 0 and "--rain" in r.stdout
+
+
+def test_cli_calibrate_biliu(shared_data, tmp_path, capsys):
+    import json
+
+    data = shared_data / "hydro" / "biliuhe_21401550" / "basin_21401550_daily.csv"
+    out = tmp_path / "cal.json"
+    rc = main(["calibrate", "--data", str(data), "--area-km2", "2055.56",
+               "--cal", "2012-06-10:2015-01-01", "--val", "2015-01-01:2016-01-01",
+               "--maxiter", "5", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "calibration: NSE" in text and "validation: NSE" in text
+    res = json.loads(out.read_text())
+    assert set(res["params"]) >= {"K", "WUM", "CG"}
+    assert res["calibration"]["grade_zh"] in ("甲", "乙", "丙", "不合格")
+    rc = main(["calibrate", "--data", str(data), "--area-km2", "2055.56", "--cal", "2012"])
+    assert rc == 1 and "expected START:END" in capsys.readouterr().err
