@@ -1,0 +1,292 @@
+"""IFC loading over the real samples in ../shared/data/ifc: counts, georeference, errors.
+
+Reference values: element counts from ifcopenshell itself (products with a 'Body'
+representation carrying surfaces or solids); map coordinates from the files'
+IfcMapConversion, computed here with the IFC4.3 formula (IfcMapConversion documentation:
+E = E0 + s·(x·cosθ − y·sinθ), N = N0 + s·(x·sinθ + y·cosθ), H = H0 + s·z).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hydrotwin.basin.ifc import (
+    IfcLoadCancelledError,
+    Placement,
+    body_products,
+    load_ifc,
+    open_ifc,
+)
+from hydrotwin.errors import IfcLoadError
+
+# (relative path, slow?) — slow ones take > 5 s of tessellation on a loaded 2-core machine.
+SAMPLES = [
+    ("ifc4/IfcOpenHouse_IFC4.ifc", False),
+    ("ifc2x3/example.ifc", False),
+    ("ifc4x3_add2/geographic-referencing-utm.ifc", False),
+    ("ifc4x3_add2/linear-placement-of-signal.ifc", False),
+    ("ifc4x3_legacy_headers/KIT-Simple-Road-Test-Web-IFC4x3_RC2.ifc", False),
+    ("ifc4x3_legacy_headers/12d_Terrain_model.ifc", True),
+    ("ifc4x3_legacy_headers/Bentley_Terrain.ifc", True),
+    ("ifc4x3_add2/beam-curved-i-shape-tessellated.ifc", True),
+    ("ifc4/AC20-FZK-Haus.ifc", True),
+    ("ifc2x3/duplex.ifc", True),
+    ("ifc2x3/Office_A_20110811.ifc", True),
+    ("ifc4x3_add2/ACCA_RFI_Track_Benevento-Appia_Benevento.ifc", True),
+]
+# Alignment curves only, no body at all: must fail with a clear "nothing to draw" error.
+NO_BODY = "ifc4x3_legacy_headers/Georeferencing_COMPDCS_EPSG-MC.ifc"
+# Its TIN indexes a point past the end of its point list: ifcopenshell refuses it.
+BAD_TIN = (
+    "ifc4x3_legacy_headers/"
+    "Sogelink_Terrain_IfcGeographicElement_IfcTriangulatedIrregularNetwork.ifc"
+)
+CURVE_ITEMS = ("IfcCurve", "IfcGeometricCurveSet", "IfcPoint", "IfcCartesianPointList")
+
+
+def _params():
+    return [
+        pytest.param(rel, id=Path(rel).name[:40], marks=[pytest.mark.slow] if slow else [])
+        for rel, slow in SAMPLES
+    ]
+
+
+def _items(item):
+    if item.is_a("IfcMappedItem"):
+        for it in item.MappingSource.MappedRepresentation.Items:
+            yield from _items(it)
+    else:
+        yield item
+
+
+def _drawable(product) -> bool:
+    """A Body representation with at least one surface or solid item (not curves only)."""
+    for rep in product.Representation.Representations:
+        if rep.RepresentationIdentifier != "Body":
+            continue
+        for item in (i for top in rep.Items for i in _items(top)):
+            if not any(item.is_a(c) for c in CURVE_ITEMS):
+                return True
+    return False
+
+
+def test_every_sample_is_listed(shared_data):
+    on_disk = {
+        p.relative_to(shared_data / "ifc").as_posix() for p in shared_data.glob("ifc/*/*.ifc")
+    }
+    assert on_disk == {rel for rel, _ in SAMPLES} | {NO_BODY, BAD_TIN}
+
+
+@pytest.mark.parametrize("rel", _params())
+def test_sample_loads_with_ifcopenshell_element_count(shared_data, rel):
+    path = shared_data / "ifc" / rel
+    model = load_ifc(path)
+    f, schema, header = open_ifc(path)
+    expected = [p for p in body_products(f) if _drawable(p)]
+    assert len(model.elements) == len(expected), model.counts_by_class()
+    assert {e.global_id for e in model.elements} == {p.GlobalId for p in expected}
+    assert model.schema == schema and model.header_schema == header
+    # every element owns triangles, and indices stay inside its own vertex range
+    assert np.all(np.diff(model.elem_tri_offsets) > 0)
+    for i in range(0, len(model.elements), max(1, len(model.elements) // 25)):
+        v, t = model.element_mesh(i)
+        assert t.min() >= 0 and t.max() < len(v)
+    assert np.isfinite(model.vertices).all()
+    assert model.tri_rgba.dtype == np.uint8 and model.tri_rgba.shape == (len(model.triangles), 4)
+
+
+def test_legacy_header_opens_as_add2_with_warning(shared_data, caplog):
+    path = shared_data / "ifc/ifc4x3_legacy_headers/KIT-Simple-Road-Test-Web-IFC4x3_RC2.ifc"
+    with caplog.at_level(logging.WARNING, logger="hydrotwin.basin.ifc"):
+        model = load_ifc(path, use_cache=False)
+    assert model.header_schema == "IFC4X3_RC2" and model.schema == "IFC4X3_ADD2"
+    assert model.is_legacy_schema
+    assert any("IFC4X3_RC2" in r.getMessage() for r in caplog.records)
+
+
+def test_utm_map_conversion_known_points(shared_data):
+    """geographic-referencing-utm.ifc: E=458657.3, N=5438232.25, H=113.7, EPSG:25832.
+
+    The file writes Scale=1000 for a millimetre project in a metre CRS; the loader takes the
+    unit ratio 0.001 instead (the pyramid is 4 m tall, not 4 km) and says so.
+    """
+    model = load_ifc(shared_data / "ifc/ifc4x3_add2/geographic-referencing-utm.ifc")
+    mc = model.map_conversion
+    assert mc is not None and mc.crs == "EPSG:25832"
+    assert "1000" in mc.note
+    origin = model.map_coordinates(points_m=np.zeros((1, 3)))[0]
+    np.testing.assert_allclose(origin, [458657.30, 5438232.25, 113.7], atol=1e-6)
+    # The apex vertex (0,0,0) and a top corner (-500,-500,4000) mm in the element's frame.
+    th = math.atan2(0.962691746426, 0.270600445976)
+    x, y, z = -0.5, -0.5, 4.0
+    e = 458657.30 + (x * math.cos(th) - y * math.sin(th))
+    n = 5438232.25 + (x * math.sin(th) + y * math.cos(th))
+    placed = model.map_coordinates()
+    d = np.linalg.norm(placed - np.array([e, n, 113.7 + z]), axis=1)
+    assert d.min() < 1e-6  # that corner exists among the placed vertices
+    lo, hi = placed.min(axis=0), placed.max(axis=0)
+    assert hi[2] - lo[2] == pytest.approx(4.0, abs=1e-6)
+    # Same point in the basin CRS of a Chinese basin would need pyproj: check a round trip
+    # through WGS 84 against pyproj directly (always_xy: lon, lat).
+    import pyproj
+
+    lonlat = model.map_coordinates("EPSG:4326", points_m=np.zeros((1, 3)))[0]
+    ref = pyproj.Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True).transform(
+        458657.30, 5438232.25
+    )
+    np.testing.assert_allclose(lonlat[:2], ref, atol=1e-9)
+    # IfcSite says 49°05′43″ N, 8°26′01″ E: the map conversion agrees within 0.01°.
+    assert lonlat[1] == pytest.approx(49 + 5 / 60 + 43.98 / 3600, abs=0.01)
+    assert lonlat[0] == pytest.approx(8 + 26 / 60 + 1.25 / 3600, abs=0.01)
+
+
+def test_linear_placement_sample_lands_in_campania(shared_data):
+    """EPSG:3065 (IGM95 / UTM 33N) with zero offsets: local coordinates are map coordinates,
+    and the railway lies in Campania, southern Italy (40.0–41.6° N, 13.7–15.9° E)."""
+    model = load_ifc(shared_data / "ifc/ifc4x3_add2/linear-placement-of-signal.ifc")
+    mc = model.map_conversion
+    assert mc is not None and mc.crs == "EPSG:3065" and mc.rotation_deg == 0.0
+    np.testing.assert_allclose(model.map_coordinates(), model.vertices, atol=1e-9)
+    ll = model.map_coordinates("EPSG:4326")
+    assert ll[:, 1].min() > 40.0 and ll[:, 1].max() < 41.6
+    assert ll[:, 0].min() > 13.7 and ll[:, 0].max() < 15.9
+
+
+def test_placement_from_manifest_rotates_and_shifts(shared_data):
+    model = load_ifc(shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc")
+    assert model.map_conversion is None
+    pl = Placement(x=500000.0, y=3100000.0, z=50.0, rotation_deg=90.0)
+    out = model.map_coordinates("EPSG:4547", pl, points_m=np.array([[1.0, 0.0, 2.0]]))
+    np.testing.assert_allclose(out[0], [500000.0, 3100001.0, 52.0], atol=1e-9)
+
+
+def test_spatial_tree_holds_every_element_once(shared_data):
+    model = load_ifc(shared_data / "ifc/ifc2x3/example.ifc")
+    root = model.spatial_root
+    assert root is not None and root.ifc_class == "IfcProject"
+    classes = [n.ifc_class for n in root.walk()]
+    assert "IfcSite" in classes and "IfcBuilding" in classes and "IfcBuildingStorey" in classes
+    idx = [n.element for n in root.walk() if n.element >= 0]
+    assert sorted(idx) == list(range(len(model.elements)))
+
+
+def test_properties_on_demand(shared_data):
+    model = load_ifc(shared_data / "ifc/ifc2x3/example.ifc")
+    col = model.element("20hzUDJSj9yPeKYPrwcR7N")
+    assert col.ifc_class == "IfcColumn"
+    psets = model.properties(col.global_id)
+    assert psets["Pset_ColumnCommon"]["LoadBearing"] is True
+    assert psets["Pset_ColumnCommon"]["Reference"] == "300x300"
+    assert model.attributes(col.global_id)["Name"].startswith("Concrete-Rectangular-Column")
+    assert [e.global_id for e in model.find("669490")] == [col.global_id]
+    assert len(model.find("IfcColumn")) == model.counts_by_class()["IfcColumn"]
+
+
+# -- broken inputs ---------------------------------------------------------------------------
+def test_truncated_file(shared_data, tmp_path):
+    src = (shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc").read_bytes()
+    p = tmp_path / "cut.ifc"
+    p.write_bytes(src[: len(src) // 2])
+    with pytest.raises(IfcLoadError, match=r"cut\.ifc.*truncated"):
+        load_ifc(p)
+
+
+def test_unknown_schema(shared_data, tmp_path):
+    src = (shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc").read_text(encoding="utf-8")
+    p = tmp_path / "future.ifc"
+    p.write_text(src.replace("FILE_SCHEMA(('IFC4'))", "FILE_SCHEMA(('IFC9X9'))"), encoding="utf-8")
+    assert "IFC9X9" in p.read_text(encoding="utf-8")
+    with pytest.raises(IfcLoadError, match=r"future\.ifc.*unknown IFC schema 'IFC9X9'"):
+        load_ifc(p)
+
+
+def test_not_ifc(shared_data, tmp_path):
+    p = tmp_path / "photo.ifc"
+    p.write_bytes((shared_data / "SOURCES.md").read_bytes())
+    with pytest.raises(IfcLoadError, match=r"photo\.ifc.*not an IFC file"):
+        load_ifc(p)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(IfcLoadError, match="file not found"):
+        load_ifc(tmp_path / "nope.ifc")
+
+
+def test_no_geometry_real_sample(shared_data):
+    with pytest.raises(IfcLoadError, match=r"Georeferencing_COMPDCS.*no product has a 'Body'"):
+        load_ifc(shared_data / "ifc" / NO_BODY)
+
+
+def test_broken_tin_names_the_kernel_error(shared_data):
+    with pytest.raises(IfcLoadError, match=r"Sogelink.*could not tessellate.*out of bounds"):
+        load_ifc(shared_data / "ifc" / BAD_TIN)
+
+
+def test_no_geometry_generated(tmp_path):
+    import ifcopenshell.api
+
+    f = ifcopenshell.api.run("project.create_file", version="IFC4")
+    ifcopenshell.api.run("root.create_entity", f, ifc_class="IfcProject", name="empty")
+    ifcopenshell.api.run("root.create_entity", f, ifc_class="IfcWall", name="no body")
+    p = tmp_path / "empty.ifc"
+    f.write(str(p))
+    with pytest.raises(IfcLoadError, match=r"empty\.ifc.*nothing to draw"):
+        load_ifc(p)
+
+
+# -- cache, progress, cancel -------------------------------------------------------------------
+def test_cache_hit_and_corrupt_entry_rebuilt(shared_data, tmp_path, caplog):
+    path = shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc"
+    cold = load_ifc(path, cache_dir=tmp_path)
+    assert not cold.from_cache
+    t0 = time.perf_counter()
+    warm = load_ifc(path, cache_dir=tmp_path)
+    dt = time.perf_counter() - t0
+    assert warm.from_cache and dt < 1.0
+    np.testing.assert_array_equal(warm.vertices, cold.vertices)
+    np.testing.assert_array_equal(warm.triangles, cold.triangles)
+    np.testing.assert_array_equal(warm.tri_rgba, cold.tri_rgba)
+    assert [e.global_id for e in warm.elements] == [e.global_id for e in cold.elements]
+    assert warm.spatial_root.to_dict() == cold.spatial_root.to_dict()
+    # Properties still work after a cache hit (the file is opened lazily).
+    assert isinstance(warm.properties(warm.elements[0].global_id), dict)
+
+    (npz,) = (tmp_path / "ifc").glob("*.npz")
+    npz.write_bytes(b"garbage, not a zip")
+    with caplog.at_level(logging.WARNING, logger="hydrotwin.basin.ifc_cache"):
+        rebuilt = load_ifc(path, cache_dir=tmp_path)
+    assert not rebuilt.from_cache
+    assert any("unreadable" in r.getMessage() for r in caplog.records)
+    np.testing.assert_array_equal(rebuilt.triangles, cold.triangles)
+    assert load_ifc(path, cache_dir=tmp_path).from_cache
+
+    # An entry whose arrays do not fit its metadata is rejected too.
+    (js,) = (tmp_path / "ifc").glob("*.json")
+    js.write_text(js.read_text(encoding="utf-8").replace('"global_id":["', '"global_id":["X","'))
+    assert not load_ifc(path, cache_dir=tmp_path).from_cache
+
+
+def test_progress_and_cancel(shared_data, tmp_path):
+    path = shared_data / "ifc/ifc2x3/example.ifc"
+    seen: list[float] = []
+    load_ifc(path, use_cache=False, progress=lambda f, stage: seen.append(f))
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert all(b >= a for a, b in itertools.pairwise(seen))
+
+    cancel = threading.Event()
+
+    def stop_soon(fraction: float, stage: str) -> None:
+        if stage == "tessellating":
+            cancel.set()
+
+    with pytest.raises(IfcLoadCancelledError, match="cancelled"):
+        load_ifc(path, use_cache=False, progress=stop_soon, cancel=cancel)
+    assert not list((tmp_path / "ifc").glob("*")) if (tmp_path / "ifc").exists() else True
