@@ -49,25 +49,36 @@ def _large_case(seed: int = 42):
     downstream = np.array([-1] + [int(rng.integers(0, i)) for i in range(1, N_SUB)])
     k_s = rng.uniform(1.0, 12.0, N_SUB) * 3600.0
     x = rng.uniform(0.1, 0.4, N_SUB)
-    res_reaches = rng.choice(np.arange(1, N_SUB), N_RES, replace=False)
-    return par, prcp, pet, area_km2, downstream, k_s, x, res_reaches
+    # reservoirs where they usually are: on upper reaches (5–60 sub-basins upstream), each
+    # sized to its catchment (area-scaled level–storage curve)
+    up_area = area_km2.copy()
+    for i in range(N_SUB - 1, 0, -1):  # downstream[i] < i: children before parents
+        up_area[downstream[i]] += up_area[i]
+    n_up = np.ones(N_SUB)
+    for i in range(N_SUB - 1, 0, -1):
+        n_up[downstream[i]] += n_up[i]
+    cand = np.flatnonzero((n_up >= 5) & (n_up <= 60))
+    res_reaches = rng.choice(cand, N_RES, replace=False)
+    res_area = up_area[res_reaches]
+    return par, prcp, pet, area_km2, downstream, k_s, x, res_reaches, res_area
 
 
-def _reservoir_spec(i: int) -> ReservoirSpec:
+def _reservoir_spec(i: int, area_km2: float) -> ReservoirSpec:
+    f = area_km2 / 1000.0  # scale: a 1,000 km² catchment gets a 160 × 10⁶ m³ reservoir
     levels = np.array([100.0, 110.0, 120.0, 130.0, 140.0])
-    storage = np.array([0.0, 10e6, 40e6, 90e6, 160e6]) * (1 + 0.1 * i)
+    storage = np.array([0.0, 10e6, 40e6, 90e6, 160e6]) * f
     gates = GateArrays(
-        sill_m=np.array([112.0]), width_m=np.array([36.0]), weir_m=np.array([0.385]),
+        sill_m=np.array([112.0]), width_m=np.array([36.0 * f]), weir_m=np.array([0.385]),
         mu=np.array([0.0]), max_opening_m=np.array([8.0]),
     )  # fmt: skip
     return ReservoirSpec(
-        f"res{i}", levels, storage, gates=gates, spill_crest_m=126.0, spill_width_m=40.0,
-        rule="flood_limit", target_level_m=120.0, safe_q_m3s=2000.0, design_flood_m=128.0,
+        f"res{i}", levels, storage, gates=gates, spill_crest_m=126.0, spill_width_m=40.0 * f,
+        rule="flood_limit", target_level_m=120.0, safe_q_m3s=1000.0 * f, design_flood_m=128.0,
     )  # fmt: skip
 
 
 def run_large() -> tuple[float, float, float]:
-    par, prcp, pet, area, downstream, k_s, x, res_reaches = _large_case()
+    par, prcp, pet, area, downstream, k_s, x, res_reaches, res_area = _large_case()
     st = XajState.initial(par)
     dt_s = 3600.0
     c0 = time.process_time()
@@ -75,7 +86,10 @@ def run_large() -> tuple[float, float, float]:
     res = run_xinanjiang(prcp, pet, par, st, by_subbasin=True)
     t1 = time.perf_counter()
     lateral = (res.outflow_mm * (area * 1e3 / dt_s)[:, None]).T  # [t, r] view of [r, t]
-    specs = {int(r): _reservoir_spec(j) for j, r in enumerate(res_reaches)}
+    specs = {
+        int(r): _reservoir_spec(j, a)
+        for j, (r, a) in enumerate(zip(res_reaches, res_area, strict=True))
+    }
 
     def make(spec):
         return lambda q: (

@@ -13,7 +13,9 @@ widths are net clear widths (m), discharge is m³/s. The approach-velocity head 
   the orifice is taken as submerged when the tailwater rises above the gate lip, with the head
   difference driving the flow: Q = μ·e·B·√(2g·(H − hs)), and the smaller of free and submerged
   flow is used. This is a stated simplification.
-- Regime: a flat-bottom gate runs as an orifice while e/H ≤ 0.65, as a weir above (SL 265).
+- Regime: a flat-bottom gate runs as an orifice while e/H ≤ 0.65, as a weir from e/H ≥ 0.80,
+  and in between as a linear blend of the orifice flow at e/H = 0.65 and the weir flow (SL 265
+  gives the 0.65 switch; the blend, used by many codes, keeps Q continuous in level and opening).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from numba import njit
 G = 9.81
 SQRT_2G = math.sqrt(2.0 * G)
 ORIFICE_WEIR_RATIO = 0.65
+WEIR_RATIO = 0.80  # end of the orifice→weir blend (standards.md §5.4: codes blend 0.65–0.80)
 
 
 @njit(cache=True)
@@ -87,14 +90,22 @@ def gate_q(
 ) -> float:
     """Discharge of a gate group of total clear width ``width_m`` opened ``opening_m``.
 
-    Orifice while e/H ≤ 0.65, weir above (SL 265). ``fixed_mu`` > 0 replaces the SL 265 μ.
+    Orifice while e/H ≤ 0.65, weir from 0.80, blended between. ``fixed_mu`` > 0 replaces μ.
     ``tail_level_m`` below the sill means free flow.
     """
     h = level_m - sill_m
     if h <= 0.0 or opening_m <= 0.0:
         return 0.0
     hs = tail_level_m - sill_m
-    if opening_m / h > ORIFICE_WEIR_RATIO:
+    r = opening_m / h
+    if r >= WEIR_RATIO:
         return weir_q(h, width_m, weir_m, hs, 1.0)
-    mu = fixed_mu if fixed_mu > 0.0 else orifice_mu(opening_m, h, 0.97, 0.0)
-    return orifice_q(h, opening_m, width_m, mu, hs)
+    e = opening_m if r <= ORIFICE_WEIR_RATIO else ORIFICE_WEIR_RATIO * h
+    mu = fixed_mu if fixed_mu > 0.0 else orifice_mu(e, h, 0.97, 0.0)
+    q_orifice = orifice_q(h, e, width_m, mu, hs)
+    if r <= ORIFICE_WEIR_RATIO:
+        return q_orifice
+    # 0.65 < e/H < 0.80: blend linearly from the orifice flow at e/H = 0.65 to weir flow, so the
+    # discharge is continuous in level and opening (level-pool iterations need that)
+    w = (r - ORIFICE_WEIR_RATIO) / (WEIR_RATIO - ORIFICE_WEIR_RATIO)
+    return (1.0 - w) * q_orifice + w * weir_q(h, width_m, weir_m, hs, 1.0)

@@ -195,7 +195,7 @@ def _solve_level(
         return z1
     side = 0
     z = 0.5 * (lo + hi)
-    for _ in range(200):
+    for _ in range(100):
         z = (lo * fhi - hi * flo) / (fhi - flo)
         fz = _resid(z, *a)
         if abs(fz) <= tol_f or hi - lo < 1e-12:

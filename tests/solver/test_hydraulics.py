@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from hydrotwin.solver.hydraulics import gate_q, orifice_mu, orifice_q, weir_q, weir_submergence
@@ -43,14 +44,24 @@ def test_orifice_hand_computed():
     )
 
 
-def test_gate_regime_switch_at_065():
-    # level 104, sill 100 → H = 4; e = 2 (e/H = 0.5) orifice, e = 3 (0.75) weir
+def test_gate_regimes_and_blend():
+    # level 104, sill 100 → H = 4; e = 2 (e/H = 0.5) orifice, e = 3.4 (0.85) weir
     q_orf = gate_q(104.0, -1e9, 100.0, 2.0, 12.0, 0.385, 0.0)
     mu = orifice_mu(2.0, 4.0, 0.97, 0.0)
     assert q_orf == pytest.approx(mu * 2.0 * 12.0 * math.sqrt(2 * G * 4.0), rel=1e-12)
-    assert gate_q(104.0, -1e9, 100.0, 3.0, 12.0, 0.385, 0.0) == pytest.approx(
+    assert gate_q(104.0, -1e9, 100.0, 3.4, 12.0, 0.385, 0.0) == pytest.approx(
         weir_q(4.0, 12.0, 0.385)
     )
+    # e = 2.9 (0.725): halfway between orifice flow at e = 2.6 (0.65) and weir flow
+    q65 = orifice_q(4.0, 2.6, 12.0, orifice_mu(2.6, 4.0, 0.97, 0.0))
+    mid = gate_q(104.0, -1e9, 100.0, 2.9, 12.0, 0.385, 0.0)
+    assert mid == pytest.approx(0.5 * q65 + 0.5 * weir_q(4.0, 12.0, 0.385), rel=1e-12)
+    # continuous in the level through both regime bounds: a 1 mm step changes Q by no more
+    # than the H^1.5 law allows (1.5·dH/H), never by a jump
+    levels = np.linspace(100.5, 110.0, 9501)
+    q = np.array([gate_q(z, -1e9, 100.0, 3.0, 12.0, 0.385, 0.0) for z in levels])
+    rel = np.abs(np.diff(q)) / q[1:]
+    assert np.all(rel <= 1.5 * 0.001 / (levels[1:] - 100.0) * 1.01)
     assert gate_q(104.0, -1e9, 100.0, 2.0, 12.0, 0.385, 0.6) == pytest.approx(
         0.6 * 2.0 * 12.0 * math.sqrt(2 * G * 4.0)
     )
