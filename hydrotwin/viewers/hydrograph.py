@@ -57,7 +57,20 @@ class HydrographWidget(QWidget):
         self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#444444", width=1))
         self.plot.addItem(self.now_line)
         self.now_line.hide()
-        self.threshold_lines: dict[Level, pg.InfiniteLine] = {}
+        # one line per grade, created once and shown/hidden: removing InfiniteLines from a
+        # plot with a legend crashed the interpreter at exit (PySide6 6.12 + pyqtgraph 0.14)
+        self._lines: dict[Level, pg.InfiniteLine] = {}
+        for lv in (Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED):
+            line = pg.InfiniteLine(
+                pos=0.0,
+                angle=0,
+                pen=pg.mkPen(COLOURS[lv], width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine),
+                label="",
+                labelOpts={"position": 0.05, "color": COLOURS[lv]},
+            )
+            line.hide()
+            self.plot.addItem(line)
+            self._lines[lv] = line
         self.station: str | None = None
         self._obs_t: list[float] = []
         self._obs_v: list[float] = []
@@ -85,10 +98,8 @@ class HydrographWidget(QWidget):
                 )
             )
         self.plot.setLabel("left", element, units=None)
-        for line in self.threshold_lines.values():
-            self.plot.removeItem(line)
-            line.deleteLater()  # free the C++ item now, not at interpreter exit
-        self.threshold_lines.clear()
+        for line in self._lines.values():
+            line.hide()
         if thresholds is None:
             return
         if thresholds.kind == "reservoir":
@@ -109,15 +120,16 @@ class HydrographWidget(QWidget):
             y = thresholds.threshold(lv)
             if y is None:
                 continue
-            line = pg.InfiniteLine(
-                pos=y,
-                angle=0,
-                pen=pg.mkPen(COLOURS[lv], width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine),
-                label=f"{names[lv]} {y:.2f}",
-                labelOpts={"position": 0.05, "color": COLOURS[lv]},
-            )
-            self.plot.addItem(line)
-            self.threshold_lines[lv] = line
+            line = self._lines[lv]
+            line.setPos(y)
+            line.show()
+            line.label.setFormat(f"{names[lv]} {y:.2f}".replace("{", "{{").replace("}", "}}"))
+            line.label.valueChanged()  # re-render the text (only done while visible)
+
+    @property
+    def threshold_lines(self) -> dict[Level, pg.InfiniteLine]:
+        """The threshold lines drawn for the current station, by grade."""
+        return {lv: line for lv, line in self._lines.items() if line.isVisible()}
 
     def show_station(self, store: Any, basin: Any, station_id: str, hours: float = 72.0) -> None:
         """Open a station as the app does on a click: thresholds from the basin, the last

@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal
 
 from hydrotwin.errors import HydroTwinError
 from hydrotwin.fourpre.warning import COLOURS, AlarmEvent, Level, WarningEngine
@@ -37,6 +37,19 @@ from hydrotwin.live.pipeline import Pipeline
 from hydrotwin.live.store import ObservationStore, open_store
 
 log = logging.getLogger(__name__)
+
+
+class _Worker(QThread):
+    """A QThread running one Python callable (Qt-managed, unlike a bare threading.Thread, so
+    the signals it emits cross threads the way Qt expects)."""
+
+    def __init__(self, fn: Callable[[], None], name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self.setObjectName(name)
+
+    def run(self) -> None:
+        self._fn()
 
 
 class LiveBridge(QObject):
@@ -53,7 +66,7 @@ class LiveBridge(QObject):
         self.basin = basin
         self.engine: WarningEngine | None = None
         self._levels: dict[str, Level] = {}
-        self._thread: threading.Thread | None = None
+        self._thread: _Worker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._stop = threading.Event()
@@ -151,7 +164,7 @@ class LiveBridge(QObject):
             finally:
                 loop.close()
 
-        self._thread = threading.Thread(target=run, name="sl651-receiver", daemon=True)
+        self._thread = _Worker(run, "sl651-receiver", self)
         self._thread.start()
         if not ready.wait(timeout_s) or failure:
             raise HydroTwinError(f"SL 651 receiver did not start on {host}:{port}: {failure[:1]}")
@@ -196,7 +209,7 @@ class LiveBridge(QObject):
                 self.error.emit(str(exc))
             self._on_status({"source": "replay", "kind": "finished", "time": datetime.now(UTC)})
 
-        self._thread = threading.Thread(target=run, name="replay", daemon=True)
+        self._thread = _Worker(run, "replay", self)
         self._thread.start()
 
     # -- polling another process's store -------------------------------------------------------
@@ -247,7 +260,8 @@ class LiveBridge(QObject):
             if not loop.is_closed():
                 loop.call_soon_threadsafe(task.cancel)
         if self._thread is not None:
-            self._thread.join(10)
+            if not self._thread.wait(10_000):
+                log.error("live worker thread did not stop within 10 s")
             self._thread = None
         self._loop = self._main_task = None
         if self._mqtt is not None:
@@ -260,3 +274,6 @@ class LiveBridge(QObject):
         if self._owned_store is not None:
             self._owned_store.close()
             self._owned_store = None
+        # deliver what the worker queued before it stopped (status "stopped", last batch):
+        # undelivered cross-thread signal events otherwise outlive the interpreter
+        QCoreApplication.sendPostedEvents()
