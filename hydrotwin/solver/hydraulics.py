@@ -57,7 +57,7 @@ def orifice_mu(e_m: float, h_m: float, phi: float = 0.97, lip_radius_m: float = 
     if e_m <= 0.0 or h_m <= 0.0:
         return 0.0
     ratio = min(e_m / h_m, 1.0)
-    lam = 0.4 / 2.718 ** (16.0 * lip_radius_m / e_m)
+    lam = 0.4 if lip_radius_m <= 0.0 else 0.4 / 2.718 ** (16.0 * lip_radius_m / e_m)
     eps = 1.0 / (1.0 + math.sqrt(lam * (1.0 - ratio * ratio)))
     return phi * eps * math.sqrt(1.0 - eps * ratio)
 

@@ -282,14 +282,27 @@ def _route_kernel(inflow, q_in0, z0, dt, cz, cv, crest, sw, sm, sill, width, wm,
             elif qw <= 0.0:
                 f = 0.0
             else:
+                # the common opening fraction passing qw: Illinois on g(f) = Q(f) − qw,
+                # continuous and increasing in f, bracketed by [0, 1]
                 a, b = 0.0, 1.0
-                for _ in range(32):
-                    f = 0.5 * (a + b)
-                    if _gates_at(z2, f, sill, width, wm, mu, emax, 0.0, False) > qw:
-                        b = f
+                ga, gb = -qw, cap - qw
+                side = 0
+                f = qw / cap
+                for _ in range(60):
+                    f = (a * gb - b * ga) / (gb - ga)
+                    gf = _gates_at(z2, f, sill, width, wm, mu, emax, 0.0, False) - qw
+                    if abs(gf) <= 1e-9 * qw or b - a < 1e-12:
+                        break
+                    if gf > 0.0:
+                        b, gb = f, gf
+                        if side == -1:
+                            ga *= 0.5
+                        side = -1
                     else:
-                        a = f
-                f = 0.5 * (a + b)
+                        a, ga = f, gf
+                        if side == 1:
+                            gb *= 0.5
+                        side = 1
             for g in range(ng):
                 out_e[t, g] = f * emax[g]
         z1, v1, q1, i1 = z2, v2, q2, i2
