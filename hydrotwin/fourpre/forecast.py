@@ -29,7 +29,7 @@ import xarray as xr
 
 from hydrotwin.basin.manifest import Basin, GateGroup, OperatingRule, XinanjiangState
 from hydrotwin.errors import InputDataError, ParameterError
-from hydrotwin.solver.network import route_network
+from hydrotwin.solver.network import OutletStructure, route_network
 from hydrotwin.solver.reservoir import GateArrays, ReservoirSpec, route_reservoir, sluice_levels
 from hydrotwin.solver.xinanjiang import (
     PARAM_NAMES,
@@ -192,7 +192,7 @@ def run_forecast(
     # structures at reach outlets
     res_out: dict[str, _ResOut] = {}
     sluice_out: dict[str, _ResOut] = {}
-    structures = {}
+    structures: dict[int, OutletStructure] = {}
     init_struct: dict[int, float] = {}
     for res in basin.reservoirs:
         i = ridx[res.reach]

@@ -6,7 +6,8 @@ CSV layout: a ``time`` column, then one column per rain gauge (station id) or pe
 period value is its end). Times with an offset (``2024-07-01T08:00+08:00``) or ``Z`` are taken as
 they are; naive times are in the basin's local time zone (logged). Gauge rain is areal-averaged
 per sub-basin with the manifest's Thiessen (or given) weights ``subbasins[].rain_gauges``,
-normalised to sum to one.
+normalised to sum to one; when no sub-basin has weights, Thiessen weights are computed from the
+gauges' positions and the sub-basin polygons of ``basin.subbasins_file``.
 
 Bad input raises :class:`~hydrotwin.errors.InputDataError` naming the file, the column and the
 time: negative or missing rain, a column that is neither a gauge nor a sub-basin, a sub-basin
@@ -190,8 +191,50 @@ def rain_from_csv(basin: Basin, path: str | Path, start: datetime, steps: int, d
     return Rain(per_step @ w.T, f"csv:{p.name}", "gauge rain, Thiessen/given weights")
 
 
+def thiessen_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
+    """``[subbasin, gauge]`` Thiessen weights: the share of each sub-basin's polygon (from
+    ``basin.subbasins_file``) that lies in each gauge's Voronoi cell (gauge x, y)."""
+    import geopandas as gpd
+    import shapely
+
+    f = basin.basin.subbasins_file
+    if not f or not basin.path(f).is_file():
+        raise InputDataError(
+            f"{where}: no gauge weights in the manifest and no sub-basin polygons "
+            f"(basin.subbasins_file = {f!r}) to compute Thiessen weights from"
+        )
+    gdf = gpd.read_file(basin.path(f))
+    id_col = next((c for c in ("id", "subbasin_id", "subbasin", "ID") if c in gdf.columns), None)
+    if id_col is None:
+        raise InputDataError(
+            f"{basin.path(f)}: no sub-basin id column (id, subbasin_id, subbasin); has "
+            f"{list(gdf.columns)}"
+        )
+    polys = {str(r[id_col]): r.geometry for _, r in gdf.iterrows()}
+    pts = [shapely.Point(basin.station(g).x, basin.station(g).y) for g in gauges]
+    w = np.zeros((len(basin.subbasins), len(gauges)))
+    for i, sb in enumerate(basin.subbasins):
+        poly = polys.get(sb.id)
+        if poly is None:
+            raise InputDataError(f"{basin.path(f)} has no polygon for sub-basin {sb.id!r}")
+        env = poly.envelope.buffer(max(poly.bounds[2] - poly.bounds[0], 1.0) * 10)
+        if len(pts) == 1:
+            w[i, 0] = 1.0
+            continue
+        cells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=env)
+        for cell in cells.geoms:
+            k = next(j for j, p in enumerate(pts) if cell.contains(p) or cell.touches(p))
+            w[i, k] = cell.intersection(poly).area
+        w[i] /= w[i].sum()
+    log.info("Thiessen weights computed from %s for gauges %s", f, gauges)
+    return w
+
+
 def gauge_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
-    """``[subbasin, gauge]`` weights from the manifest, each row normalised to sum to 1."""
+    """``[subbasin, gauge]`` weights from the manifest, each row normalised to sum to 1; when
+    the manifest gives none at all, Thiessen weights from the sub-basin polygons."""
+    if not any(sb.rain_gauges for sb in basin.subbasins):
+        return thiessen_weights(basin, gauges, where)
     w = np.zeros((len(basin.subbasins), len(gauges)))
     for i, sb in enumerate(basin.subbasins):
         if not sb.rain_gauges:

@@ -22,7 +22,9 @@ from hydrotwin.solver.muskingum import MuskingumPlan, plan, route_reach
 OutletStructure = Callable[[np.ndarray], np.ndarray]
 
 
-def topological_order(downstream: Sequence[int], names: Sequence[str] | None = None) -> np.ndarray:
+def topological_order(
+    downstream: Sequence[int] | np.ndarray, names: Sequence[str] | None = None
+) -> np.ndarray:
     """Order reaches so that every reach comes before the one it drains into.
 
     ``downstream[i]`` is the index of the next reach, or −1 at an outlet. Kahn's algorithm; what
@@ -80,9 +82,9 @@ class NetworkResult:
 
 def route_network(
     lateral_m3s: np.ndarray,
-    downstream: Sequence[int],
-    k_s: Sequence[float],
-    x: Sequence[float],
+    downstream: Sequence[int] | np.ndarray,
+    k_s: Sequence[float] | np.ndarray,
+    x: Sequence[float] | np.ndarray,
     dt_s: float,
     *,
     initial_lateral_m3s: np.ndarray | None = None,

@@ -240,3 +240,38 @@ def demo_basin_or_skip():
         if entry.name == "demo" and entry.ok:
             return entry.basin
     pytest.skip("the demo basin plugin has not landed yet (plugins/demo_basin/basin.toml)")
+
+
+def test_thiessen_weights_from_polygons(tmp_path):
+    """Two gauges at x = 0 and x = 10 km; a sub-basin spanning x 0–20 km: the bisector at 5 km
+    gives weights 1/4 and 3/4 (hand-computed); a sub-basin at x 12–20 km lies all in gauge 2."""
+    import json
+
+    from hydrotwin.basin import parse_manifest
+
+    def box(x0, x1):
+        return {
+            "type": "Polygon",
+            "coordinates": [[[x0, 0], [x1, 0], [x1, 4000], [x0, 4000], [x0, 0]]],
+        }
+
+    gj = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "A"}, "geometry": box(0, 20000)},
+        {"type": "Feature", "properties": {"id": "B"}, "geometry": box(12000, 20000)},
+    ]}  # fmt: skip
+    (tmp_path / "sb.geojson").write_text(json.dumps(gj))
+    data = small_manifest(tmp_path).model_dump(mode="json", exclude_none=True)
+    data["basin"]["subbasins_file"] = "sb.geojson"
+    data["stations"][0].update(x=0.0, y=2000.0)
+    data["stations"][1].update(x=10000.0, y=2000.0)
+    sbs = data["subbasins"][:2]
+    sbs[0]["id"], sbs[1]["id"] = "A", "B"
+    for sb in sbs:
+        sb.pop("rain_gauges")
+    data["subbasins"] = sbs
+    data["rivers"]["reaches"][1]["downstream"] = "R3"
+    basin = parse_manifest(data, tmp_path / "basin.toml")
+    from hydrotwin.fourpre.rain import gauge_weights
+
+    w = gauge_weights(basin, ["P0000001", "P0000002"], "test")
+    np.testing.assert_allclose(w, [[0.25, 0.75], [0.0, 1.0]], atol=1e-9)
