@@ -62,12 +62,12 @@ class Dem:
 
     def rowcol(self, x: float, y: float) -> tuple[int, int]:
         """The (row, col) of the cell holding map point (x, y); may be outside the grid."""
-        col, row = ~self.transform * (x, y)  # type: ignore[operator]
+        col, row = ~self.transform @ (x, y)  # type: ignore[operator]
         return math.floor(row), math.floor(col)
 
     def xy(self, row: float, col: float) -> tuple[float, float]:
         """Map coordinates of the centre of cell (row, col)."""
-        x, y = self.transform * (col + 0.5, row + 0.5)  # type: ignore[operator]
+        x, y = self.transform @ (col + 0.5, row + 0.5)  # type: ignore[operator]
         return float(x), float(y)
 
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
