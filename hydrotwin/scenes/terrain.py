@@ -70,61 +70,35 @@ class DemGrid:
         return xs, ys
 
 
-def lod_shape(rows: int, cols: int, max_cells: int) -> tuple[int, int]:
-    """Output raster shape for an averaged read drawing at most ``max_cells`` quads."""
-    if max_cells < 4:
-        raise ValueError(f"max_cells must be at least 4; got {max_cells}")
-    if rows * cols <= max_cells:
-        return rows, cols
-    s = math.sqrt(rows * cols / max_cells)
-    return max(2, int(rows / s)), max(2, int(cols / s))
-
-
 def read_dem_lod(path: str | Path, max_cells: int = DEFAULT_MAX_CELLS) -> DemGrid:
     """Read a DEM averaged down to at most ``max_cells`` cells (nodata → NaN).
 
-    Averaging (GDAL's ``average`` resampling, which skips nodata) keeps valley floors and
-    ridges in place, where decimating by striding would alias them.
+    Uses :func:`hydrotwin.basin.dem.read_dem`, whose nodata-aware block mean keeps valley
+    floors and ridges in place, where decimating by striding would alias them.
     """
     import rasterio
-    from rasterio.enums import Resampling
 
-    p = Path(path)
-    if not p.is_file():
-        raise BasinDataError(f"DEM {p}: file not found (expected a GeoTIFF or VRT raster)")
-    try:
-        with rasterio.open(p) as src:
-            if src.transform.b != 0 or src.transform.d != 0:
-                raise BasinDataError(
-                    f"DEM {p}: rotated rasters are not supported (transform {src.transform})"
-                )
-            rows, cols = lod_shape(src.height, src.width, max_cells)
-            band = src.read(
-                1,
-                out_shape=(rows, cols),
-                resampling=Resampling.average,
-                masked=True,
-                out_dtype="float32",
-            )
-            transform = src.transform @ src.transform.scale(src.width / cols, src.height / rows)
-            crs = src.crs
-            source_shape = (src.height, src.width)
-    except rasterio.errors.RasterioIOError as exc:
-        raise BasinDataError(f"DEM {p}: cannot be read as a raster ({exc})") from None
-    z = np.ma.filled(band.astype(np.float32), np.nan)
-    if not np.isfinite(z).any():
-        raise BasinDataError(f"DEM {p}: every cell is nodata (expected some elevations)")
-    left, top = transform.c, transform.f
-    right, bottom = left + cols * transform.a, top + rows * transform.e
-    if (rows, cols) != source_shape:
-        log.info("DEM %s: %s cells drawn as %s (averaged)", p.name, source_shape, (rows, cols))
+    from hydrotwin.basin.dem import read_dem
+
+    if max_cells < 4:
+        raise ValueError(f"max_cells must be at least 4; got {max_cells}")
+    dem = read_dem(path, max_cells=max_cells)
+    t = dem.transform
+    if t.b != 0 or t.d != 0:
+        raise BasinDataError(f"DEM {path}: rotated rasters are not supported (transform {t})")
+    with rasterio.open(path) as src:  # header only: the size before averaging
+        source_shape = (src.height, src.width)
+    if dem.shape != source_shape:
+        log.info(
+            "DEM %s: %s cells drawn as %s (averaged)", Path(path).name, source_shape, dem.shape
+        )
     return DemGrid(
-        z=z,
-        transform=transform,
-        crs=crs,
-        dx=abs(transform.a),
-        dy=abs(transform.e),
-        bounds=(left, min(top, bottom), right, max(top, bottom)),
+        z=dem.z,
+        transform=t,
+        crs=dem.crs,
+        dx=dem.dx,
+        dy=dem.dy,
+        bounds=dem.bounds,
         source_shape=source_shape,
     )
 

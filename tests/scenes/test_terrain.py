@@ -13,7 +13,6 @@ from hydrotwin.scenes.rivers import strahler_orders, width_px
 from hydrotwin.scenes.terrain import (
     Terrain,
     hillshade,
-    lod_shape,
     read_dem_lod,
     terrain_colours,
 )
@@ -54,12 +53,14 @@ def test_lod_caps_cells_for_a_4000_squared_dem(tmp_path):
     elapsed = time.perf_counter() - t0
     assert dem.source_shape == (n, n)
     assert dem.z.size <= 500_000 and terrain.n_cells <= 500_000
-    assert terrain.n_cells > 400_000  # and not needlessly coarse
-    # The averaged grid still covers the same ground (cell edges), cell ≈ 30 m × 4000/707.
-    assert dem.bounds == pytest.approx(
-        (500_000.0, 3_100_000.0 - n * 30, 500_000.0 + n * 30, 3_100_000.0), abs=1e-6
-    )
-    assert dem.dx == pytest.approx(30.0 * n / dem.z.shape[1], rel=1e-9)
+    # Whole k×k blocks: k = ceil(sqrt(16e6 / 5e5)) = 6 → 667² cells of 180 m (not too coarse).
+    assert dem.shape == (667, 667) and dem.dx == pytest.approx(180.0)
+    assert terrain.n_cells > 400_000
+    # The averaged grid covers the same ground (the last block overhangs by < one block).
+    west, south, east, north = dem.bounds
+    assert (west, north) == pytest.approx((500_000.0, 3_100_000.0), abs=1e-6)
+    assert east == pytest.approx(500_000.0 + n * 30, abs=180.0)
+    assert south == pytest.approx(3_100_000.0 - n * 30, abs=180.0)
     # Nodata corner stays a hole; averaging the linear ramp keeps its values (plane → plane).
     assert np.isnan(dem.z[0, 0])
     assert np.nanmax(dem.z) == pytest.approx(z.max(), abs=2.0)
@@ -67,12 +68,13 @@ def test_lod_caps_cells_for_a_4000_squared_dem(tmp_path):
     assert elapsed < 30.0, elapsed
 
 
-def test_lod_shape_keeps_small_grids_and_caps_large_ones():
-    assert lod_shape(289, 498, 500_000) == (289, 498)
-    r, c = lod_shape(1000, 1000, 500_000)
-    assert r * c <= 500_000 and r == c == 707
+def test_small_dems_are_drawn_at_full_resolution(tmp_path):
+    z = np.random.default_rng(3).normal(100, 5, (40, 60)).astype(np.float32)
+    _write_tif(tmp_path / "s.tif", z)
+    dem = read_dem_lod(tmp_path / "s.tif", max_cells=10_000)
+    assert dem.shape == (40, 60) and np.array_equal(dem.z, z)
     with pytest.raises(ValueError, match="at least 4"):
-        lod_shape(10, 10, 2)
+        read_dem_lod(tmp_path / "s.tif", max_cells=2)
 
 
 def test_nodata_becomes_holes(tmp_path):
