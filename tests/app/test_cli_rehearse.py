@@ -1,0 +1,72 @@
+"""``hydrotwin rehearse`` end to end on a small synthetic basin (and the demo basin, slow)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from hydrotwin.app.cli import main
+
+from ..fourpre.rehearsal_basin import make_basin
+
+
+def test_rehearse_with_inflow_csv(tmp_path, capsys):
+    import xarray as xr
+
+    toml = make_basin(tmp_path / "tiny")
+    csv = tmp_path / "q.csv"
+    csv.write_text("time_h,RES,side\n0,20,2\n1,60,2\n", encoding="utf-8")
+    out = tmp_path / "out"
+    rc = main(["rehearse", "--basin", str(toml), "--hours", "0.5", "--every", "900",
+               "--inflow-csv", str(csv), "--scheme", "inertial", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "rehearsal tiny (inertial)" in text and "max_depth.tif" in text
+    ds = xr.open_dataset(out / "rehearsal.nc")
+    assert ds.depth.shape[0] == 3 and float(ds.max_depth.max()) > 0.1
+    ds.close()
+    assert (out / "arrival_time.tif").is_file()
+
+
+def test_rehearse_constant_outflow_with_breach(tmp_path, capsys):
+    toml = make_basin(tmp_path / "tiny")
+    rc = main(["rehearse", "--basin", str(toml), "--hours", "0.5", "--every", "1800",
+               "--constant-outflow", "30", "--breach", "levee1", "--scheme", "inertial",
+               "--out", str(tmp_path / "o")])  # fmt: skip
+    assert rc == 0
+    assert "volume error" in capsys.readouterr().out
+
+
+def test_bad_usage_exit_codes(tmp_path):
+    toml = make_basin(tmp_path / "tiny")
+    assert main(["rehearse", "--basin", str(toml), "--hours", "-1", "--constant-outflow", "1"]) == 1
+    r = subprocess.run(
+        [sys.executable, "-m", "hydrotwin", "rehearse", "--basin", str(toml), "--scheme", "x"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "hydrotwin", "rehearse", "--basin", str(toml), "--hours", "0.1",
+         "--breach", "nope", "--constant-outflow", "1", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 1 and "breach 'nope'" in r.stderr
+
+
+@pytest.mark.slow
+def test_rehearse_demo_basin_floods_from_the_reservoir_and_a_breach(tmp_path, capsys):
+    from hydrotwin.basin import discover
+
+    if not any(e.name == "demo" and e.ok for e in discover()):
+        pytest.skip("the demo basin plugin has not landed yet")
+    import xarray as xr
+
+    out = tmp_path / "demo"
+    rc = main(["rehearse", "--basin", "demo", "--hours", "3", "--every", "1800",
+               "--rain", "design:100yr", "--scheme", "inertial", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    ds = xr.open_dataset(out / "rehearsal.nc")
+    assert float(ds.max_depth.max()) > 0.5
+    ds.close()
