@@ -255,3 +255,49 @@ def test_water_depth_updates_in_place_and_follows_the_clock(logan_scene):
     scene.clock.set_time(t0)
     assert np.nanmax(mesh.point_data["depth_m"]) == pytest.approx(3.0, abs=1e-6)
     scene.set_visible("water", False)
+
+
+def test_rehearsal_netcdf_plays_on_the_clock(logan_scene, tmp_path):
+    """A CF NetCDF laid out as hydrotwin.fourpre.rehearsal writes it (depth(time, y, x))."""
+    from datetime import UTC, datetime, timedelta
+
+    import xarray as xr
+
+    from hydrotwin.scenes.water import play_rehearsal
+
+    _plotter, scene = logan_scene
+    nx, ny, cell = 50, 40, 100.0
+    xs = 436_000.0 + (np.arange(nx) + 0.5) * cell
+    ys = 4_624_000.0 - (np.arange(ny) + 0.5) * cell
+    depth = np.zeros((3, ny, nx), dtype=np.float32)
+    depth[1, 10:20, 10:30] = 1.5
+    depth[2, 5:35, 5:45] = 2.5
+    ds = xr.Dataset(
+        {"depth": (("time", "y", "x"), depth, {"units": "m"})},
+        coords={
+            "x": xs,
+            "y": ys,
+            "time": np.array(
+                ["2024-06-01T00:00", "2024-06-01T01:00", "2024-06-01T02:00"], dtype="datetime64[ns]"
+            ),
+        },
+    )
+    path = tmp_path / "rehearsal.nc"
+    ds.to_netcdf(path)
+    water, stop, opened = play_rehearsal(scene, path)
+    try:
+        t0 = datetime(2024, 6, 1, tzinfo=UTC)
+        assert scene.clock.start == t0 and scene.clock.end == t0 + timedelta(hours=2)
+        assert water.shape == (ny, nx)
+        # The grid's cell centres come back from the transform exactly.
+        tx = water.mesh.points[:nx, 0] + scene.origin[0]
+        assert tx == pytest.approx(xs, abs=1e-6)
+        assert water.wet_fraction == 0.0  # clock at the start: frame 0 is dry
+        scene.clock.set_time(t0 + timedelta(minutes=90))
+        assert water.wet_fraction == pytest.approx(200 / 2000, abs=1e-9)
+        scene.clock.set_time(t0 + timedelta(hours=5))  # clamped to the end: last frame
+        assert np.nanmax(water.mesh.point_data["depth_m"]) == pytest.approx(2.5, abs=1e-6)
+    finally:
+        stop()
+        opened.close()
+        scene.set_visible("water", False)
