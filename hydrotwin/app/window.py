@@ -72,12 +72,14 @@ class MainWindow(QMainWindow):
         self.first_frame_s: float | None = None
         self._thread: QThread | None = None
         self._loader: _BasinLoader | None = None
+        self.live = None  # LiveController of the open basin
         self.setWindowTitle(self.tr("HydroTwin — river-basin flood control"))
         self.resize(1600, 1000)
 
         self.viewport = Viewport(self)
         self.setCentralWidget(self.viewport)
         self.viewport.cursor_moved.connect(self._show_cursor)
+        self.viewport.clicked.connect(self._on_click)
 
         self.layer_tree = LayerTree(self)
         self.layer_tree.visibility_changed.connect(self._set_layer_visible)
@@ -134,6 +136,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.layers_dock.toggleViewAction())
         view_menu.addAction(self.basins_dock.toggleViewAction())
         self.view_menu = view_menu
+
+        self.live_menu = self.menuBar().addMenu(self.tr("L&ive"))
+        self.live_menu.addAction(self.tr("Open a basin first")).setEnabled(False)
 
         lang_menu = self.menuBar().addMenu(self.tr("&Language"))
         for code, label in (("zh_CN", "简体中文"), ("en", "English")):
@@ -200,12 +205,17 @@ class MainWindow(QMainWindow):
         self.basin_opened.emit(basin.id)
 
     def _build_scene(self, basin) -> None:
+        from hydrotwin.app.live_controller import LiveController
         from hydrotwin.scenes.scene import BasinScene
 
         plotter = self.viewport.plotter
+        if self.live is not None:
+            self.live.close()
+            self.live = None
         if self.scene is not None:
             plotter.clear()
         self.scene = BasinScene(basin, plotter, lang=self.lang)
+        self.live = LiveController(self, basin, self.scene)
         self.viewport.set_map_transform(self._local_to_map)
         self.layer_tree.set_layers(
             [(layer.key, layer.title(self.lang), layer.visible) for layer in self.scene.layers]
@@ -230,6 +240,14 @@ class MainWindow(QMainWindow):
         self.coord_label.setText(
             self.tr("X {x:.1f}  Y {y:.1f}  elevation {z}").format(x=x, y=y, z=zt)
         )
+
+    def _on_click(self, x: int, y: int) -> None:
+        """A click on a station opens its hydrograph."""
+        if self.scene is None:
+            return
+        hit = self.scene.pick(x, y)
+        if hit is not None and hit.layer == "stations" and hit.item and self.live is not None:
+            self.live.show_hydrograph(hit.item)
 
     def reset_view(self) -> None:
         if self.scene is not None:

@@ -24,6 +24,8 @@ class Viewport(QWidget):
     """Holds the plotter; emits ``cursor_moved(x_map, y_map, z_m)`` (NaN off the terrain)."""
 
     cursor_moved = Signal(float, float, float)
+    #: a left click that did not drag the camera: display pixel (VTK origin bottom-left)
+    clicked = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +40,9 @@ class Viewport(QWidget):
         self._last_pick = 0.0
         self._picker = vtkWorldPointPicker()
         self.plotter.iren.add_observer("MouseMoveEvent", self._on_mouse_move)
+        self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
+        self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
+        self._press_at: tuple[int, int] | None = None
 
     def set_map_transform(self, to_map) -> None:
         """``to_map(x, y, z) -> (x_map, y_map, z_m)`` from the scene's local frame."""
@@ -59,6 +64,18 @@ class Viewport(QWidget):
             return
         mx, my, mz = self._to_map(px, py, pz)
         self.cursor_moved.emit(mx, my, mz)
+
+    def _on_press(self, *_args) -> None:
+        self._press_at = tuple(self.plotter.iren.get_event_position())
+
+    def _on_release(self, *_args) -> None:
+        if self._press_at is None:
+            return
+        x, y = self.plotter.iren.get_event_position()
+        px, py = self._press_at
+        self._press_at = None
+        if abs(x - px) + abs(y - py) <= 3:
+            self.clicked.emit(int(x), int(y))
 
     def render(self) -> None:
         """One VTK render (``update``), not the two ``plotter.render()`` costs here."""
