@@ -709,9 +709,10 @@ def _site_latlon(f: Any) -> tuple[float, float] | None:
         lat, lon = site.RefLatitude, site.RefLongitude
         if lat and lon:
             try:
-                return float(geo.dms2dd(*lat)), float(geo.dms2dd(*lon))
+                ll = float(geo.dms2dd(*lat)), float(geo.dms2dd(*lon))
             except (TypeError, ValueError):
                 return None
+            return None if ll == (0.0, 0.0) else ll  # (0, 0) is a placeholder, not a place
     return None
 
 
