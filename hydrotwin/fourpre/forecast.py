@@ -17,6 +17,7 @@ atomically (temporary file, then rename).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -29,7 +30,7 @@ import xarray as xr
 
 from hydrotwin.basin.manifest import Basin, GateGroup, OperatingRule, XinanjiangState
 from hydrotwin.errors import InputDataError, ParameterError
-from hydrotwin.solver.network import OutletStructure, route_network
+from hydrotwin.solver.network import OutletStructure, ReachState, route_network
 from hydrotwin.solver.reservoir import GateArrays, ReservoirSpec, route_reservoir, sluice_levels
 from hydrotwin.solver.xinanjiang import (
     PARAM_NAMES,
@@ -68,7 +69,11 @@ def _params_daily(basin: Basin) -> np.ndarray:
 
 
 def _initial_state(
-    basin: Basin, par_step: np.ndarray, dt_s: float, states: dict[str, XinanjiangState] | None
+    basin: Basin,
+    par_step: np.ndarray,
+    dt_s: float,
+    states: dict[str, XinanjiangState] | None,
+    lag_m3s: dict[str, list[float]] | None = None,
 ) -> XajState:
     n = len(basin.subbasins)
     st = XajState.initial(
@@ -107,6 +112,9 @@ def _initial_state(
             given.QI * to_mm, given.QG * to_mm, given.QS * to_mm,
         ]  # fmt: skip
         st.lag_buffer[i, :] = given.QS * to_mm
+        if lag_m3s is not None and sb.id in lag_m3s:
+            buf = np.asarray(lag_m3s[sb.id], float)[: st.lag_buffer.shape[1]]
+            st.lag_buffer[i, : buf.size] = buf * to_mm
     if n and states is not None and set(states) - {sb.id for sb in basin.subbasins}:
         extra = sorted(set(states) - {sb.id for sb in basin.subbasins})
         raise InputDataError(f"warm-start states name unknown sub-basin(s) {extra}")
@@ -151,8 +159,17 @@ def run_forecast(
     *,
     dt_h: float = 1.0,
     states: dict[str, XinanjiangState] | None = None,
+    reservoir_levels_m: dict[str, float] | None = None,
+    routing_states: dict[str, dict] | None = None,
+    lag_buffers_m3s: dict[str, list[float]] | None = None,
 ) -> xr.Dataset:
-    """Run the forecast and return the CF-1.8 Dataset (see the module docstring)."""
+    """Run the forecast and return the CF-1.8 Dataset (see the module docstring).
+
+    ``states`` (every sub-basin; ``lag_buffers_m3s`` its channel inflow still in the lag),
+    ``reservoir_levels_m`` and ``routing_states`` (every reach) warm-start the run, typically
+    from :func:`end_states` of a run over the observed period; otherwise the manifest's initial
+    states and levels (or the defaults) and steady flow in the river network are used.
+    """
     from hydrotwin.fourpre.rain import get_rain
 
     t0 = _as_utc(start)
@@ -170,7 +187,7 @@ def run_forecast(
     except ParameterError as exc:
         raise ParameterError(f"basin {basin.id!r}: {exc}") from None
     par = params_for_step(par_daily, dt_h)
-    state0 = _initial_state(basin, par, dt_s, states)
+    state0 = _initial_state(basin, par, dt_s, states, lag_buffers_m3s)
     r = get_rain(basin, rain, t0, steps, dt_h)
     pet = np.array([[sb.pet_mm_per_day * dt_h / 24.0 for sb in sbs]]).repeat(steps, axis=0)
     xaj = run_xinanjiang(r.rain_mm, pet, par, state0)
@@ -215,11 +232,15 @@ def run_forecast(
             safe_q_m3s=res.safe_downstream_m3s or np.inf,
             design_flood_m=res.levels.design_flood_m,
         )
-        z0 = res.initial_level_m if res.initial_level_m is not None else res.levels.flood_limit_m
+        z0 = _start_level(res, reservoir_levels_m)
 
         def _route(q: np.ndarray, spec=spec, z0=z0, rid=res.id, i=i) -> np.ndarray:
             q_in0 = _initial_inflow[i]
-            out = route_reservoir(q, spec, initial_level_m=z0, initial_inflow_m3s=q_in0, dt_s=dt_s)
+            q_out0 = None if warm is None else warm[i].outflow_m3s
+            out = route_reservoir(
+                q, spec, initial_level_m=z0, initial_inflow_m3s=q_in0, dt_s=dt_s,
+                initial_outflow_m3s=q_out0,
+            )  # fmt: skip
             if out.above_curve:
                 log.warning("reservoir %s rose above the top of its level–storage curve", rid)
             res_out[rid] = _ResOut(q, out.level_m, out.storage_m3, out.outflow_m3s, out.opening_m)
@@ -247,16 +268,100 @@ def run_forecast(
 
         structures[i] = _sluice
 
-    # steady initial inflow of every reach (what routing starts from) — needed by reservoirs
-    _initial_inflow = _steady_inflow(lateral0, downstream)
+    # initial inflow of every reach (what routing starts from) — needed by reservoirs
+    warm = None
+    if routing_states is not None:
+        missing = [rid for rid in rids if rid not in routing_states]
+        if missing:
+            raise InputDataError(f"warm-start routing states lack reach(es) {missing}")
+        warm = [
+            ReachState(
+                float(routing_states[rid]["inflow_m3s"]), float(routing_states[rid]["outflow_m3s"]),
+                np.asarray(routing_states[rid]["muskingum"], float),
+            )
+            for rid in rids
+        ]  # fmt: skip
+        # the structure sees the routed flow; its last value is the sub-reach end outflow
+        _initial_inflow = np.array([w.muskingum[1, -1] for w in warm])
+    else:
+        _initial_inflow = _steady_inflow(lateral0, downstream)
     for res in basin.reservoirs:
         init_struct[ridx[res.reach]] = float(_initial_inflow[ridx[res.reach]])
     net = route_network(
         lateral, downstream, [rc.k_h * 3600.0 for rc in reaches], [rc.x for rc in reaches], dt_s,
         initial_lateral_m3s=lateral0, structures=structures,
-        initial_structure_outflow_m3s=init_struct, names=rids,
+        initial_structure_outflow_m3s=init_struct, names=rids, warm=warm,
     )  # fmt: skip
-    return _dataset(basin, t0, dt_h, steps, r, net, _initial_inflow, res_out, sluice_out, xaj)
+    ds = _dataset(
+        basin, t0, dt_h, steps, r, net, _initial_inflow, res_out, sluice_out, xaj,
+        reservoir_levels_m,
+    )  # fmt: skip
+    ends = _xaj_end_states(basin, xaj.state, dt_s)
+    routing = {
+        rid: {
+            "inflow_m3s": e.inflow_m3s, "outflow_m3s": e.outflow_m3s,
+            "muskingum": e.muskingum.tolist(),
+        }
+        for rid, e in zip(rids, net.end_states, strict=True)
+    }  # fmt: skip
+    # kept in the file too (JSON attribute), so a later forecast can warm-start from it
+    lags = {
+        sb.id: (xaj.state.lag_buffer[i] * sb.area_km2 * 1e3 / dt_s).tolist()
+        for i, sb in enumerate(sbs)
+    }
+    ds.attrs["end_states_json"] = json.dumps(
+        {"subbasins": {k: v.model_dump() for k, v in ends.items()}, "lags": lags,
+         "reaches": routing}
+    )  # fmt: skip
+    return ds
+
+
+def _start_level(res, levels: dict[str, float] | None) -> float:
+    if levels is not None and res.id in levels:
+        z = float(levels[res.id])
+        lo, hi = res.curve.level_m[0], res.curve.level_m[-1]
+        if not lo <= z <= hi:
+            raise InputDataError(
+                f"start level of reservoir {res.id!r} is {z} m; expected within its curve {lo}–{hi}"
+            )
+        return z
+    return res.initial_level_m if res.initial_level_m is not None else res.levels.flood_limit_m
+
+
+def _xaj_end_states(basin: Basin, st: XajState, dt_s: float) -> dict[str, XinanjiangState]:
+    out = {}
+    for i, sb in enumerate(basin.subbasins):
+        v = st.values[i]
+        to_m3s = sb.area_km2 * 1e3 / dt_s
+        out[sb.id] = XinanjiangState(
+            WU=max(v[0], 0.0), WL=max(v[1], 0.0), WD=max(v[2], 0.0), S=max(v[3], 0.0),
+            FR=min(max(v[4], 0.0), 1.0), QI=max(v[5], 0.0) * to_m3s,
+            QG=max(v[6], 0.0) * to_m3s, QS=max(v[7], 0.0) * to_m3s,
+        )  # fmt: skip
+    return out
+
+
+def end_states(ds: xr.Dataset) -> dict:
+    """Sub-basin states and reservoir levels at the end of a run of :func:`run_forecast` (the
+    Dataset, or its NetCDF file opened again), as keyword arguments for the next
+    :func:`run_forecast`: ``states``, ``lag_buffers_m3s``, ``reservoir_levels_m``,
+    ``routing_states``; the next run then continues this one."""
+    text = ds.attrs.get("end_states_json")
+    if not text:
+        raise InputDataError(
+            "the Dataset has no end_states_json attribute (not a HydroTwin forecast)"
+        )
+    data = json.loads(text)
+    states = {k: XinanjiangState(**v) for k, v in data["subbasins"].items()}
+    levels = {
+        str(r): float(ds.reservoir_level.sel(reservoir=r).values[-1]) for r in ds.reservoir.values
+    }
+    return {
+        "states": states,
+        "lag_buffers_m3s": data["lags"],
+        "reservoir_levels_m": levels,
+        "routing_states": data["reaches"],
+    }
 
 
 def _steady_inflow(lateral0: np.ndarray, downstream: list[int]) -> np.ndarray:
@@ -276,7 +381,9 @@ def _with_initial(first: float | np.ndarray, series: np.ndarray) -> np.ndarray:
     return np.concatenate([head, series], axis=0)
 
 
-def _dataset(basin, t0, dt_h, steps, rain, net, q_init, res_out, sluice_out, xaj) -> xr.Dataset:
+def _dataset(
+    basin, t0, dt_h, steps, rain, net, q_init, res_out, sluice_out, xaj, levels
+) -> xr.Dataset:
     times = np.array(
         [(t0 + timedelta(hours=k * dt_h)).replace(tzinfo=None) for k in range(steps + 1)],
         dtype="datetime64[ns]",
@@ -321,7 +428,7 @@ def _dataset(basin, t0, dt_h, steps, rain, net, q_init, res_out, sluice_out, xaj
     gate_rows: list[np.ndarray] = []
     for j, res in enumerate(basin.reservoirs):
         o = res_out[res.id]
-        z0 = res.initial_level_m if res.initial_level_m is not None else res.levels.flood_limit_m
+        z0 = _start_level(res, levels)
         v0 = float(np.interp(z0, res.curve.level_m, res.curve.storage_m3))
         q0 = q_reach[0, ridx[res.reach]]
         arr["in"][j] = _with_initial(q_init[ridx[res.reach]], o.inflow)

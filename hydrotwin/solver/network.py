@@ -69,6 +69,16 @@ def topological_order(
 
 
 @dataclass
+class ReachState:
+    """Where a reach stands at the end of a run: its last inflow and outflow (m³/s, the flow
+    passed downstream) and the Muskingum state ``[2, N]`` of its sub-reaches."""
+
+    inflow_m3s: float
+    outflow_m3s: float
+    muskingum: np.ndarray
+
+
+@dataclass
 class NetworkResult:
     """Per reach and step (m³/s): total inflow at the upstream end, routed flow at the downstream
     end before any structure, and the flow passed downstream (after the structure). Arrays are
@@ -78,6 +88,7 @@ class NetworkResult:
     routed_m3s: np.ndarray  # [t, r]
     outflow_m3s: np.ndarray  # [t, r]
     order: np.ndarray
+    end_states: list[ReachState]
 
 
 def route_network(
@@ -91,12 +102,15 @@ def route_network(
     structures: Mapping[int, OutletStructure] | None = None,
     initial_structure_outflow_m3s: Mapping[int, float] | None = None,
     names: Sequence[str] | None = None,
+    warm: Sequence[ReachState] | None = None,
 ) -> NetworkResult:
     """Route ``lateral_m3s[t, r]`` (inflow at the end of each step) through the network.
 
     The network starts in steady flow: each reach carries its initial lateral inflow plus what
     arrives from upstream at time 0 (``initial_lateral_m3s``, default the first step's lateral).
     Below a structure the initial flow is ``initial_structure_outflow_m3s[r]`` when given.
+    ``warm`` (one :class:`ReachState` per reach, from ``end_states`` of a previous run) continues
+    that run exactly instead.
     """
     lat = np.asarray(lateral_m3s, dtype=np.float64)
     if lat.ndim != 2:
@@ -126,8 +140,23 @@ def route_network(
     q0 = lat0.copy()  # steady initial inflow, accumulated like the series
     routed = np.empty_like(inflow)
     outflow = np.empty_like(inflow)
+    if warm is not None:
+        if len(warm) != n:
+            raise SolverError(f"warm start has {len(warm)} reach states; expected {n}")
+        for i, w in enumerate(warm):
+            if w.muskingum.shape != (2, plans[i].n_sub):
+                raise SolverError(
+                    f"warm state of reach {label[i]!r} has shape {w.muskingum.shape}; expected "
+                    f"(2, {plans[i].n_sub}) for its sub-reaches (was K, X or the step changed?)"
+                )
+    ends: list[ReachState | None] = [None] * n
     for i in order:
-        routed[i], _ = route_reach(inflow[i], plans[i], initial_inflow_m3s=float(q0[i]))
+        if warm is None:
+            routed[i], st = route_reach(inflow[i], plans[i], initial_inflow_m3s=float(q0[i]))
+        else:
+            routed[i], st = route_reach(
+                inflow[i], plans[i], initial_inflow_m3s=warm[i].inflow_m3s, state=warm[i].muskingum
+            )
         if i in structures:
             out = np.asarray(structures[i](routed[i]), dtype=np.float64)
             if out.shape != (nt,):
@@ -139,8 +168,9 @@ def route_network(
         else:
             outflow[i] = routed[i]
             q_out0 = float(q0[i])
+        ends[i] = ReachState(float(inflow[i, -1]), float(outflow[i, -1]), st)
         d = ds[i]
         if d >= 0:
             inflow[d] += outflow[i]
             q0[d] += q_out0
-    return NetworkResult(inflow.T, routed.T, outflow.T, order)
+    return NetworkResult(inflow.T, routed.T, outflow.T, order, [e for e in ends if e is not None])

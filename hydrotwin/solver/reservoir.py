@@ -215,15 +215,15 @@ def _solve_level(
 
 @njit(cache=True)
 def _route_kernel(inflow, q_in0, z0, dt, cz, cv, crest, sw, sm, sill, width, wm, mu, emax,
-                  rule, release, target, sched, safe_q, design_z,
+                  rule, release, target, sched, safe_q, design_z, q_out0,
                   out_z, out_v, out_q, out_e):  # fmt: skip  # pragma: no cover
     nt = inflow.size
     ng = sill.size
     z1 = z0
     v1 = _storage(z0, cz, cv)
     i1 = q_in0
-    # initial outflow: what the rule releases at the start level (controlled: steady pass-through)
-    q1 = -1.0
+    # initial outflow: given (warm start), else what the rule releases at the start level
+    q1 = q_out0
     for t in range(nt):
         i2 = inflow[t]
         i_avg = 0.5 * (i1 + i2)
@@ -315,8 +315,12 @@ def route_reservoir(
     initial_level_m: float,
     initial_inflow_m3s: float,
     dt_s: float,
+    initial_outflow_m3s: float | None = None,
 ) -> ReservoirResult:
-    """Route ``inflow_m3s[t]`` (end-of-step values) through the reservoir ``spec``."""
+    """Route ``inflow_m3s[t]`` (end-of-step values) through the reservoir ``spec``.
+
+    ``initial_outflow_m3s`` (warm start) is the outflow at the start; by default the rule's
+    release at the start level."""
     spec.check()
     inflow = np.ascontiguousarray(inflow_m3s, dtype=np.float64)
     if not np.isfinite(inflow).all():
@@ -347,6 +351,7 @@ def route_reservoir(
         RULE_CODES[spec.rule], float(spec.release_m3s),
         float(spec.target_level_m) if np.isfinite(spec.target_level_m) else 0.0,
         sched, float(spec.safe_q_m3s), float(spec.design_flood_m),
+        -1.0 if initial_outflow_m3s is None else float(initial_outflow_m3s),
         out_z, out_v, out_q, out_e,
     )  # fmt: skip
     return ReservoirResult(out_z, out_v, out_q, out_e, bool((out_z > cz[-1]).any()))

@@ -275,3 +275,36 @@ def test_thiessen_weights_from_polygons(tmp_path):
 
     w = gauge_weights(basin, ["P0000001", "P0000002"], "test")
     np.testing.assert_allclose(w, [[0.25, 0.75], [0.0, 1.0]], atol=1e-9)
+
+
+def test_warm_start_from_a_previous_run(basin, tmp_path):
+    """48 h in one run ≈ 24 h, then 24 h warm-started from its end states read back from the
+    NetCDF file: levels and flows continue the single run (to round-off)."""
+    from datetime import timedelta
+
+    from hydrotwin.fourpre.forecast import end_states
+
+    rows = [
+        [(START + timedelta(hours=h)).isoformat(), 8.0 if 5 <= h <= 20 else 0.0,
+         6.0 if 8 <= h <= 22 else 0.0]
+        for h in range(1, 49)
+    ]  # fmt: skip
+    f = _csv(tmp_path / "obs.csv", ["time", "P0000001", "P0000002"], rows)
+    whole = run_forecast(basin, rain=str(f), hours=48, start=START)
+    first = run_forecast(basin, rain=str(f), hours=24, start=START)
+    back = xr.open_dataset(write_netcdf(first, tmp_path / "first.nc"))
+    warm = end_states(back)
+    back.close()
+    second = run_forecast(
+        basin, rain=str(f), hours=24, start=datetime(2026, 7, 2, tzinfo=UTC), **warm
+    )
+    z_whole = whole.reservoir_level.sel(reservoir="RES").values
+    assert second.reservoir_level.sel(reservoir="RES").values[0] == pytest.approx(
+        z_whole[24], abs=1e-9
+    )
+    np.testing.assert_allclose(
+        second.reservoir_level.sel(reservoir="RES").values[1:], z_whole[25:], atol=1e-9
+    )
+    q_whole = whole.reach_discharge.sel(reach="R4").values[25:]
+    q_second = second.reach_discharge.sel(reach="R4").values[1:]
+    np.testing.assert_allclose(q_second, q_whole, rtol=1e-9)
