@@ -284,7 +284,7 @@ def run_forecast(
         # the structure sees the routed flow; its last value is the sub-reach end outflow
         _initial_inflow = np.array([w.muskingum[1, -1] for w in warm])
     else:
-        _initial_inflow = _steady_inflow(lateral0, downstream)
+        _initial_inflow = _steady_inflow(lateral0, downstream, rids)
     for res in basin.reservoirs:
         init_struct[ridx[res.reach]] = float(_initial_inflow[ridx[res.reach]])
     net = route_network(
@@ -364,11 +364,11 @@ def end_states(ds: xr.Dataset) -> dict:
     }
 
 
-def _steady_inflow(lateral0: np.ndarray, downstream: list[int]) -> np.ndarray:
+def _steady_inflow(lateral0: np.ndarray, downstream: list[int], names: list[str]) -> np.ndarray:
     from hydrotwin.solver.network import topological_order
 
     q = lateral0.copy()
-    for i in topological_order(downstream):
+    for i in topological_order(downstream, names):
         d = downstream[i]
         if d >= 0:
             q[d] += q[i]

@@ -308,3 +308,15 @@ def test_warm_start_from_a_previous_run(basin, tmp_path):
     q_whole = whole.reach_discharge.sel(reach="R4").values[25:]
     q_second = second.reach_discharge.sel(reach="R4").values[1:]
     np.testing.assert_allclose(q_second, q_whole, rtol=1e-9)
+
+
+def test_cycle_in_the_manifest_network_is_named(tmp_path):
+    from hydrotwin.errors import SolverError
+
+    data = small_manifest(tmp_path).model_dump(mode="json", exclude_none=True)
+    data["rivers"]["reaches"][3]["downstream"] = "R3"  # R3 → R4 → R3
+    from hydrotwin.basin import parse_manifest
+
+    basin = parse_manifest(data, tmp_path / "basin.toml")
+    with pytest.raises(SolverError, match=r"cycle: R3 → R4 → R3"):
+        run_forecast(basin, hours=6, start=START)
