@@ -1,0 +1,123 @@
+"""BIM inspector under Xvfb (pytest-qt): load in a thread, tree ↔ 3D, properties, tools.
+
+Run with ``--xvfb-backend xvfb``. Reference values: example.ifc's column
+20hzUDJSj9yPeKYPrwcR7N carries Pset_ColumnCommon.Reference = 300x300 (read with
+ifcopenshell in tests/basin/test_ifc.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+pyvistaqt = pytest.importorskip("pyvistaqt")
+
+from hydrotwin.basin.ifc import load_ifc  # noqa: E402
+from hydrotwin.viewers.bim_inspector import BimInspector  # noqa: E402
+
+EXAMPLE = "ifc/ifc2x3/example.ifc"
+COLUMN = "20hzUDJSj9yPeKYPrwcR7N"
+
+
+@pytest.fixture
+def inspector(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    win = QMainWindow()
+    plotter = pyvistaqt.QtInteractor(win, auto_update=False, multi_samples=0)
+    win.setCentralWidget(plotter)
+    win.resize(900, 700)
+    insp = BimInspector(plotter)
+    qtbot.addWidget(win)
+    qtbot.addWidget(insp)
+    win.show()
+    insp.show()
+    qtbot.waitExposed(win)
+    yield insp
+    insp.close()
+    plotter.close()
+    win.close()
+
+
+def test_load_in_thread_fills_tree_and_selects(inspector, qtbot, shared_data):
+    with qtbot.waitSignal(inspector.loaded, timeout=120_000) as blocker:
+        inspector.load(shared_data / EXAMPLE)
+    layer = blocker.args[0]
+    assert layer is inspector.layer
+    assert len(inspector._items) == len(layer.model.elements)
+    # tree → 3D
+    item = inspector._items[COLUMN]
+    with qtbot.waitSignal(inspector.selection_changed) as sel:
+        inspector.tree.setCurrentItem(item)
+        item.setSelected(True)
+    assert sel.args == [COLUMN]
+    assert layer.highlighted == [COLUMN]
+    rows = inspector.table_rows()
+    assert ("Pset_ColumnCommon", "Reference", "300x300") in rows
+    assert ("Element", "GlobalId", COLUMN) in rows
+
+
+def test_click_in_3d_selects_tree_item(inspector, qtbot, shared_data):
+    model = load_ifc(shared_data / EXAMPLE)
+    layer = inspector.set_model(model)
+    inspector.select(COLUMN)
+    inspector.isolate_selected()
+    inspector.zoom_to_selected()
+    r = inspector.plotter.renderer
+    r.SetWorldPoint(*layer.element_centroid(COLUMN), 1.0)
+    r.WorldToDisplay()
+    x, y = r.GetDisplayPoint()[:2]
+    inspector.select("")
+    assert layer.highlighted == []
+    gid = inspector.pick_at(x, y)
+    assert gid == COLUMN
+    assert inspector._items[COLUMN].isSelected()
+    inspector.show_all()
+    assert all(layer.is_visible(e.global_id) for e in model.elements)
+
+
+def test_search_hides_non_matching_items(inspector, shared_data):
+    inspector.set_model(load_ifc(shared_data / EXAMPLE))
+    n = inspector.filter("IfcColumn")
+    assert n == inspector.layer.model.counts_by_class()["IfcColumn"]
+    visible = [g for g, it in inspector._items.items() if not it.isHidden()]
+    assert len(visible) == n
+    assert inspector.filter("669490") == 1
+    inspector.filter("")
+    assert not any(it.isHidden() for it in inspector._items.values())
+
+
+def test_section_toggle_and_measure(inspector, shared_data):
+    layer = inspector.set_model(load_ifc(shared_data / EXAMPLE))
+    inspector.set_section_enabled(True)
+    assert layer.section_plane is not None
+    assert inspector.btn_section.isChecked()
+    inspector.set_section_enabled(False)
+    assert layer.section_plane is None
+    seen: list[float] = []
+    inspector.distance_measured.connect(seen.append)
+    inspector.set_measuring(True)
+    a, b = np.array([0.0, 0.0, 0.0]), np.array([3.0, 4.0, 0.0])
+    inspector._add_measure_point(a)
+    inspector._add_measure_point(b)
+    assert seen == [pytest.approx(5.0)]
+
+
+def test_broken_file_reports_and_keeps_running(inspector, qtbot, tmp_path):
+    p = tmp_path / "broken.ifc"
+    p.write_text("not a STEP file", encoding="utf-8")
+    with qtbot.waitSignal(inspector.failed, timeout=30_000) as blocker:
+        inspector.load(p)
+    assert "broken.ifc" in blocker.args[0] and "not an IFC file" in blocker.args[0]
+    assert "broken.ifc" in inspector.status.text()
+    assert inspector.layer is None
+
+
+def test_cancel_loading(inspector, qtbot, shared_data):
+    with qtbot.waitSignal(inspector.cancelled, timeout=120_000):
+        inspector.load(shared_data / "ifc/ifc2x3/duplex.ifc", use_cache=False)
+        inspector.cancel()
+    qtbot.waitUntil(lambda: not inspector.is_loading, timeout=60_000)
+    assert inspector.layer is None
