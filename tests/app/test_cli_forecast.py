@@ -52,6 +52,22 @@ def test_cli_writes_netcdf(tmp_path, capsys):
     ds.close()
 
 
+def test_cli_warm_start_continues_a_run(tmp_path):
+    manifest = _write_manifest(tmp_path)
+    a, b, whole = tmp_path / "a.nc", tmp_path / "b.nc", tmp_path / "whole.nc"
+    common = ["forecast", "--basin", manifest, "--rain", "design:100yr"]
+    assert (
+        main([*common, "--hours", "48", "--start", "2026-07-01T00:00Z", "--out", str(whole)]) == 0
+    )
+    assert main([*common, "--hours", "24", "--start", "2026-07-01T00:00Z", "--out", str(a)]) == 0
+    # the design storm restarts at hour 0 of every run, so compare only the first step's level
+    assert main([*common, "--hours", "1", "--start", "2026-07-02T00:00Z", "--warm-start", str(a),
+                 "--out", str(b)]) == 0  # fmt: skip
+    with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+        assert float(db.reservoir_level[0, 0]) == float(da.reservoir_level[0, -1])
+    assert main([*common, "--warm-start", str(tmp_path / "none.nc"), "--out", str(b)]) == 1
+
+
 def test_cli_errors_exit_1_and_leave_no_file(tmp_path, capsys):
     manifest = _write_manifest(tmp_path)
     out = tmp_path / "fc.nc"

@@ -28,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "to the hour",
     )
     p.add_argument("--out", default="forecast.nc", help="output NetCDF file (forecast.nc)")
+    p.add_argument(
+        "--warm-start",
+        metavar="NC",
+        help="continue from the end of a previous forecast/hindcast file written by this "
+        "command (sub-basin states, river flows, reservoir levels); --start should be its end",
+    )
     p.set_defaults(func=run)
 
 
@@ -56,8 +62,22 @@ def run(args: argparse.Namespace) -> int:
     from hydrotwin.fourpre.forecast import run_forecast, write_netcdf
 
     basin = find_basin(args.basin)
+    warm: dict = {}
+    if args.warm_start:
+        import xarray as xr
+
+        from hydrotwin.errors import InputDataError
+        from hydrotwin.fourpre.forecast import end_states
+
+        try:
+            with xr.open_dataset(args.warm_start) as prev:
+                warm = end_states(prev)
+        except (OSError, ValueError) as exc:
+            raise InputDataError(
+                f"--warm-start {args.warm_start}: cannot read it ({exc})"
+            ) from None
     ds = run_forecast(
-        basin, rain=args.rain, hours=args.hours, start=_start(args.start), dt_h=args.dt_h
+        basin, rain=args.rain, hours=args.hours, start=_start(args.start), dt_h=args.dt_h, **warm
     )
     out = write_netcdf(ds, args.out)
     print(f"forecast {basin.id}: {ds.attrs['rain_source']}, {args.hours:g} h from "
