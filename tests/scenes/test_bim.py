@@ -210,3 +210,55 @@ def test_follow_clock(house, plotter):
     clock.set_time(datetime.fromtimestamp(1800.0, tz=UTC))  # 1800 s after the epoch
     assert layer.leaf_lift_m(leaf) == pytest.approx(0.5)
     remove()
+
+
+# -- the demo basin's dam and sluice gate ----------------------------------------------------
+def _demo_bims(demo_basin):
+    refs = [(r.id, r.bim, r.gates, (r.dam_x, r.dam_y)) for r in demo_basin.reservoirs if r.bim]
+    refs += [(g.id, g.bim, g.gates, (g.x, g.y)) for g in demo_basin.sluice_gates if g.bim]
+    return refs
+
+
+@pytest.fixture(scope="module")
+def demo(request):
+    try:
+        basin = request.getfixturevalue("demo_basin")
+    except Exception as exc:  # the demo basin is being written by another engineer
+        pytest.skip(f"demo basin not available yet: {exc}")
+    refs = _demo_bims(basin)
+    if not refs or not all(basin.path(b.file).is_file() for _, b, _, _ in refs):
+        pytest.skip("the demo basin has no BIM model yet")
+    return basin, refs
+
+
+def test_demo_dam_and_sluice_load_in_place_and_leaves_move(demo, plotter):
+    from hydrotwin.scenes.bim import leaf_schedules
+
+    basin, refs = demo
+    t0 = datetime(2026, 7, 1, tzinfo=UTC)
+    for _id, bim, gates, (x, y) in refs:
+        model = load_ifc(basin.path(bim.file))
+        leaves = [gid for g in gates for gid in g.leaf_global_ids]
+        assert leaves, f"{_id}: the manifest names no gate leaves"
+        for gid in leaves:
+            model.element(gid)  # raises KeyError if the IFC lacks a named leaf
+        layer = BimLayer(
+            model,
+            plotter,
+            origin=(x, y, 0.0),
+            crs=basin.basin.crs,
+            placement=Placement.from_bimref(bim),
+            name=_id,
+        )
+        # The structure stands at its manifest position (dam axis / sluice point) within 150 m.
+        cx = (layer.bounds[0] + layer.bounds[1]) / 2
+        cy = (layer.bounds[2] + layer.bounds[3]) / 2
+        assert abs(cx) < 150 and abs(cy) < 150, (_id, cx, cy)
+        series = {g.id: ([t0, t0 + timedelta(hours=6)], [0.0, g.max_opening_m]) for g in gates}
+        sched = leaf_schedules(basin, series)
+        assert set(sched) == set(leaves)
+        layer.apply_schedules(sched, t0 + timedelta(hours=3))
+        for g in gates:
+            for gid in g.leaf_global_ids:
+                assert layer.leaf_lift_m(gid) == pytest.approx(g.max_opening_m / 2, abs=1e-6)
+        layer.remove()
