@@ -239,8 +239,12 @@ class _Connection:
             i1 = buf.find(b"\x01")
             starts = [i for i in (i7, i1) if i >= 0]
             if not starts:
-                await self._garbage(bytes(buf), "no frame start (7E7E or SOH) in the data")
-                buf.clear()
+                keep = 1 if buf[-1] == 0x7E else 0  # half a start marker: the rest may follow
+                if len(buf) > keep:
+                    await self._garbage(
+                        bytes(buf[: len(buf) - keep]), "no frame start (7E7E or SOH) in the data"
+                    )
+                    del buf[: len(buf) - keep]
                 break
             s = min(starts)
             if s:

@@ -203,3 +203,31 @@ def test_ascii_frames_over_tcp(tmp_path):
     replies, z = _run(_with_receiver(tmp_path, body))
     assert [x.serial for x in replies] == [1, 2, 3] and all(x.encoding == "ascii" for x in replies)
     assert [v for _, v in z] == [3.5, 4.5, 5.5]
+
+
+def test_frames_split_at_every_byte(tmp_path):
+    """A station whose frames arrive one byte per TCP segment (slow links do this)."""
+    from datetime import datetime
+
+    async def body(host, port, store, rx):
+        r, w = await asyncio.open_connection(host, port)
+        t = datetime(2026, 7, 1, 8, 0)
+        frame = sl651.encode_report(
+            station="0012345678",
+            password="1234",
+            serial=9,
+            send_time=t,
+            obs_time=t,
+            elements=[("Z", 7.25)],
+        )
+        for b in frame:
+            w.write(bytes([b]))
+            await w.drain()
+            await asyncio.sleep(0)
+        head = await asyncio.wait_for(r.readexactly(13), 5)
+        reply = sl651.decode(head + await r.readexactly(sl651.hex_frame_length(head) - 13))
+        w.close()
+        return reply, store.series("12345678", "Z"), store.count("HT_QUARANTINE")
+
+    reply, z, n_q = _run(_with_receiver(tmp_path, body))
+    assert reply.serial == 9 and [v for _, v in z] == [7.25] and n_q == 0
