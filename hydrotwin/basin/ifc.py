@@ -473,23 +473,28 @@ def _tessellate(
     elements: list[IfcElement] = []
     vofs = [0]
     tofs = [0]
-    nv = 0
+
+    def add(gid: str, cls: str, name: str, step: int, v: np.ndarray, t: np.ndarray, c) -> None:
+        idx = len(elements)
+        elements.append(IfcElement(idx, gid, cls, name or "", step))
+        verts.append(v)
+        tris.append(t + vofs[-1])
+        tri_el.append(np.full(len(t), idx, dtype=np.int32))
+        rgba.append(c)
+        vofs.append(vofs[-1] + len(v))
+        tofs.append(tofs[-1] + len(t))
+
     if progress:
         progress(0.0, "tessellating")
-    if not it.initialize():
-        raise IfcLoadError(
-            f"{path}: ifcopenshell could not tessellate any of the {len(products)} products "
-            f"with a body{_kernel_error(log_before)}"
-        )
     last_pct = -1.0
-    while True:
+    ok = it.initialize()
+    while ok:
         if cancel is not None and cancel.is_set():
             raise IfcLoadCancelledError(f"{path}: loading cancelled")
         shape = it.get()
         g = shape.geometry
         faces = np.frombuffer(g.faces_buffer, dtype=np.int32)
         if faces.size >= 3:
-            v = np.frombuffer(g.verts_buffer, dtype=np.float64).reshape(-1, 3)
             t = faces.reshape(-1, 3)
             mids = np.frombuffer(g.material_ids_buffer, dtype=np.int32)
             styles = g.materials
@@ -501,28 +506,26 @@ def _tessellate(
             mids = np.where((mids >= 0) & (mids < len(styles)), mids, len(styles))
             if mids.size != len(t):
                 mids = np.full(len(t), len(styles), dtype=np.int32)
-            idx = len(elements)
-            elements.append(
-                IfcElement(idx, shape.guid, shape.type, shape.name or "", int(shape.id))
-            )
-            verts.append(v.copy())
-            tris.append(t + nv)
-            tri_el.append(np.full(len(t), idx, dtype=np.int32))
-            rgba.append(table[mids])
-            nv += len(v)
-            vofs.append(nv)
-            tofs.append(tofs[-1] + len(t))
+            v = np.frombuffer(g.verts_buffer, dtype=np.float64).reshape(-1, 3).copy()
+            add(shape.guid, shape.type, shape.name, int(shape.id), v, t, table[mids])
         if progress:
             pct = float(it.progress())
             if pct != last_pct:
                 progress(min(pct / 100.0, 1.0), "tessellating")
                 last_pct = pct
-        if not it.next():
-            break
+        ok = it.next()
+    done = {e.step_id for e in elements}
+    for p in products:
+        if p.id() not in done:
+            fb = _face_set_fallback(f, p, path)
+            if fb is not None:
+                v, t = fb
+                colours = np.tile(np.array(DEFAULT_RGBA, dtype=np.uint8), (len(t), 1))
+                add(p.GlobalId, p.is_a(), p.Name or "", p.id(), v, t, colours)
     if not elements:
         raise IfcLoadError(
-            f"{path}: no product has a tessellated body (0 triangles; expected walls, "
-            f"slabs, terrain or other shapes){_kernel_error(log_before)}"
+            f"{path}: ifcopenshell could not tessellate any of the {len(products)} products "
+            f"with a body{_kernel_error(log_before)}"
         )
     arrays = {
         "vertices": np.concatenate(verts),
@@ -533,6 +536,56 @@ def _tessellate(
         "elem_tri_offsets": np.asarray(tofs, dtype=np.int64),
     }
     return arrays, elements
+
+
+def _face_set_fallback(f: Any, product: Any, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Read a body of IfcTriangulatedFaceSets (terrain TINs) directly when the kernel
+    refused it, dropping triangles that point past the end of the point list.
+
+    Real exports do that (Sogelink's TIN: 22 of 2132 triangles index points 1092..1097 of
+    1091). Returns world coordinates in metres, or None for any other kind of body.
+    """
+    import ifcopenshell.util.placement as up
+
+    reps = [
+        r for r in product.Representation.Representations if r.RepresentationIdentifier == "Body"
+    ]
+    items = [i for r in reps for i in r.Items]
+    if not items or not all(i.is_a("IfcTriangulatedFaceSet") for i in items):
+        return None
+    unit = _length_unit_m(f)
+    m = (
+        np.asarray(up.get_local_placement(product.ObjectPlacement), dtype=float)
+        if product.ObjectPlacement is not None
+        else np.eye(4)
+    )
+    vs, ts, n0, dropped, total = [], [], 0, 0, 0
+    for item in items:
+        pts = np.asarray(item.Coordinates.CoordList, dtype=float)
+        idx = np.asarray(item.CoordIndex, dtype=np.int64) - 1
+        if item.PnIndex:
+            pn = np.asarray(item.PnIndex, dtype=np.int64) - 1
+            ok_pn = (idx >= 0) & (idx < len(pn))
+            idx = np.where(ok_pn, pn[np.clip(idx, 0, len(pn) - 1)], -1)
+        good = ((idx >= 0) & (idx < len(pts))).all(axis=1)
+        total += len(idx)
+        dropped += int((~good).sum())
+        world = pts @ m[:3, :3].T + m[:3, 3]
+        vs.append(world * unit)
+        ts.append(idx[good] + n0)
+        n0 += len(pts)
+    if not n0 or total == dropped:
+        return None
+    log.warning(
+        "%s: %s %s read without the geometry kernel; %d of %d triangles refer to missing "
+        "points and were dropped",
+        path.name,
+        product.is_a(),
+        product.GlobalId,
+        dropped,
+        total,
+    )
+    return np.concatenate(vs), np.concatenate(ts).astype(np.int32)
 
 
 def _kernel_error(before: str = "") -> str:
