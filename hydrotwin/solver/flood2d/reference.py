@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 B_CLOSED, B_FREE, B_LEVEL = 0, 1, 2
 FREE_SLOPE_MIN = 1.0e-4
+DRAIN_FRACTION = 1.0  # inertial.DRAIN_FRACTION
 WALL_LIMIT = 1.0e6
 
 
@@ -31,7 +32,9 @@ def face_q(zl, hl, zr, hr, q, qs, n2f, dt, dx, theta, dry):
     h73 = hs * hs * np.cbrt(hs)
     num = f32(theta) * q + f32(0.5 * (1.0 - theta)) * qs - f32(G_MPS2 * dt / dx) * hs * (er - el)
     den = h73 + f32(G_MPS2 * dt) * n2f * np.abs(q)
-    return np.where(hf > dry, num * h73 / den, f32(0.0)).astype(np.float32)
+    lim = hs * f32(DRAIN_FRACTION * dx / dt)
+    qn = np.clip(num * h73 / den, -lim, lim)
+    return np.where(hf > dry, qn, f32(0.0)).astype(np.float32)
 
 
 def _edge(zc, hc, q_out, kind, level, slope, n2c, dt, dx, dry):
