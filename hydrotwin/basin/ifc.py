@@ -487,7 +487,7 @@ def _tessellate(
     if progress:
         progress(0.0, "tessellating")
     last_pct = -1.0
-    ok = it.initialize()
+    ok = bool(it.initialize())
     while ok:
         if cancel is not None and cancel.is_set():
             raise IfcLoadCancelledError(f"{path}: loading cancelled")
@@ -513,7 +513,7 @@ def _tessellate(
             if pct != last_pct:
                 progress(min(pct / 100.0, 1.0), "tessellating")
                 last_pct = pct
-        ok = it.next()
+        ok = bool(it.next())
     done = {e.step_id for e in elements}
     for p in products:
         if p.id() not in done:

@@ -68,7 +68,8 @@ def save_entry(
 ) -> None:
     """Write one cache entry (arrays first, then the JSON that marks the entry complete)."""
     npz = directory / f"{key}.npz"
-    _atomic_write(npz, lambda fh: np.savez(fh, **{n: arrays[n] for n in ARRAY_NAMES}))
+    payload: dict[str, Any] = {n: arrays[n] for n in ARRAY_NAMES}
+    _atomic_write(npz, lambda fh: np.savez(fh, **payload))
     body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     _atomic_write(directory / f"{key}.json", lambda fh: fh.write(body))
 
