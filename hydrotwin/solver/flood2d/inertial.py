@@ -233,7 +233,7 @@ def _edge_fluxes(z, h, qx0, qy0, qx1, qy1, n2, bkind, blevel, bslope, dt, dx, dr
         qo = _edge_q(z[j, 0], h[j, 0], qx0[j, 0], k, blevel[2], s, n2[j, 0], gdt, gdt_dx, dry,
                      dx, -1.0)  # fmt: skip
         qx1[j, 0] = -qo
-        if qo != 0.0 and da[j] > 0:
+        if qo != 0.0 and (da[j] > 0 or da[j] >= db[j]):
             if da[j] >= db[j]:
                 db[j] = 1
             da[j] = 0

@@ -70,3 +70,47 @@ def bumpy_bed(ny: int, nx: int, seed: int = 4) -> np.ndarray:
         r = rng.uniform(2, 6)
         z += rng.uniform(0.5, 2.5) * np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * r * r))
     return z.astype(np.float32)
+
+
+def ea1_domain():
+    """EA benchmark test 1, 'flooding a disconnected water body' (Néelz & Pender 2013, UK
+    Environment Agency report SC120002), built after its published description: a 700 m ×
+    100 m strip, a level hydrograph at the west edge rising from 9.7 m to 10.35 m, held, then
+    falling back, overtops a ridge into a closed depression; the depression must end flat, at
+    the level its stored volume implies. Our profile (10 m cells): ground 9.5 m at the west
+    edge rising to a 10.25 m crest at x = 300 m, a depression with its floor at 9.0 m at
+    x = 500 m, rising to 10.5 m at the closed east end. Returns (domain, crest column)."""
+    from hydrotwin.solver.flood2d import Boundary, Domain
+
+    dx = 10.0
+    x = (np.arange(70) + 0.5) * dx
+    prof = np.interp(x, [0, 300, 500, 700], [9.5, 10.25, 9.0, 10.5])
+    z = np.tile(prof, (10, 1)).astype(np.float32)
+    west = Boundary(
+        "hydrograph", times_s=[0, 3600, 3 * 3600, 4 * 3600], levels_m=[9.7, 10.35, 10.35, 9.7]
+    )
+    return Domain(z, dx, 0.03, boundaries={"west": west}), int(300 // dx)
+
+
+def ea2_domain():
+    """EA benchmark test 2, 'filling of floodplain depressions' (Néelz & Pender 2013), built
+    after its description: a gently sloping floodplain with depressions filled in turn by an
+    inflow hydrograph at one corner. Ours: 1 km × 0.6 km at 20 m cells, falling 1 ‰ east, three
+    1 m deep bowls (radius 120 m) along the centre line at x = 250, 500, 750 m, 5 m³/s for 3 h
+    entering across the west end of the centre line. Returns (domain, bowl centres (row, col))."""
+    from hydrotwin.solver.flood2d import Domain, LineInflow
+
+    dx = 20.0
+    ny, nx = 30, 50
+    xs = (np.arange(nx) + 0.5) * dx
+    ys = (np.arange(ny) + 0.5) * dx
+    X, Y = np.meshgrid(xs, ys)
+    z = 0.001 * (nx * dx - X) + 0.002 * np.abs(Y - ny * dx / 2)
+    centres = []
+    for cx in (250.0, 500.0, 750.0):
+        r2 = (X - cx) ** 2 + (Y - ny * dx / 2) ** 2
+        z -= 1.0 * np.clip(1.0 - r2 / 120.0**2, 0.0, None)
+        centres.append((ny // 2, int(cx // dx)))
+    cells = [[j, 0] for j in range(ny // 2 - 2, ny // 2 + 2)]
+    inflow = LineInflow(cells, [0, 3 * 3600, 3 * 3600 + 1], [5.0, 5.0, 0.0], name="corner")
+    return Domain(z.astype(np.float32), dx, 0.035, line_inflows=[inflow]), centres
