@@ -13,6 +13,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,8 @@ class Dem:
     """A DEM grid: ``z`` float32 (ny, nx), NaN where the file has no data."""
 
     z: np.ndarray
-    transform: object  # affine.Affine
-    crs: object  # pyproj.CRS, or None when the file has none
+    transform: Any  # affine.Affine
+    crs: Any  # pyproj.CRS, or None when the file has none
     path: Path
     holes: int = 0
     """Number of nodata cells (NaN) in ``z``."""
@@ -90,9 +91,9 @@ def read_dem(
     at most this many cells. ``bbox``: (xmin, ymin, xmax, ymax) in the DEM's CRS, snapped
     outwards to whole cells.
     """
-    import rasterio
-    from rasterio.errors import RasterioIOError
-    from rasterio.windows import Window, from_bounds
+    import rasterio  # type: ignore[import-untyped]
+    from rasterio.errors import RasterioIOError  # type: ignore[import-untyped]
+    from rasterio.windows import Window, from_bounds  # type: ignore[import-untyped]
 
     p = Path(path)
     if not p.exists():

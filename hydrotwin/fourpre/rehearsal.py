@@ -117,7 +117,7 @@ def _clean(q: np.ndarray, what: str) -> np.ndarray:
 def read_inflow_csv(path: str | Path) -> dict[str, Series]:
     """A CSV ``time_h, <id>, <id> ...`` of discharges (m³/s); ids are reservoir ids or
     ``rehearsal.inflows`` ids (optionally prefixed ``reservoir:`` / ``inflow:``)."""
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     p = Path(path)
     if not p.is_file():
@@ -338,7 +338,8 @@ def run_rehearsal(
     sim = Simulation(setup.domain, scheme=setup.scheme, threads=threads,
                      maxima_every_s=min(30.0, every_s))  # fmt: skip
     until = hours * 3600.0
-    writer = _NetcdfWriter(setup, Path(out_dir) / "rehearsal.nc", basin_id) if out_dir else None
+    out = Path(out_dir) if out_dir is not None else None
+    writer = _NetcdfWriter(setup, out / "rehearsal.nc", basin_id) if out is not None else None
     try:
         for frame in sim.run(until, every_s):
             if writer is not None:
@@ -346,10 +347,10 @@ def run_rehearsal(
             if progress is not None:
                 progress(frame.t_s, until)
         result_paths: tuple = (None, None, None)
-        if writer is not None:
+        if writer is not None and out is not None:
             writer.maxima(sim)
             nc = writer.close()
-            tifs = _write_tifs(setup, sim, Path(out_dir))
+            tifs = _write_tifs(setup, sim, out)
             result_paths = (nc, *tifs)
     except BaseException:
         if writer is not None:
@@ -502,7 +503,7 @@ def _write_tifs(setup: RehearsalSetup, sim: Simulation, out_dir: Path) -> tuple[
 
 
 def _write_tif(path: Path, data: np.ndarray, setup: RehearsalSetup, desc: str) -> Path:
-    import rasterio
+    import rasterio  # type: ignore[import-untyped]
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -543,10 +544,8 @@ def rehearse(
     if forecast is not None:
         start, series = forecast_inflows(basin, forecast)
         if hours is None:
-            hours = float(series and max(t[-1] for t, _ in series.values()) / 3600.0) or None
-            if hours is None:
-                times = np.asarray(forecast["time"].values).astype("datetime64[s]")
-                hours = float((times[-1] - times[0]).astype(float) / 3600.0)
+            times = np.asarray(forecast["time"].values).astype("datetime64[s]")
+            hours = float((times[-1] - times[0]).astype(float) / 3600.0)
     else:
         start = start_utc or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     if inflows:

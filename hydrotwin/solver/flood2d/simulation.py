@@ -205,7 +205,7 @@ class Simulation:
             raise SolverError(f"maxima_every_s must be ≥ 0; got {maxima_every_s!r}")
         self.domain = domain
         cls = scheme_class(scheme)
-        self.scheme = cls(domain, domain.h0.copy(), cfl=cfl, **scheme_options)
+        self.scheme = cls(domain, np.array(domain.h0, np.float32), cfl=cfl, **scheme_options)
         self.scheme_name: str = getattr(self.scheme, "name", scheme)
         self.threads = threads
         self.dt_s = dt_s
@@ -250,7 +250,7 @@ class Simulation:
         if not (math.isfinite(every_s) and every_s > 0):
             raise SolverError(f"every_s must be > 0; got {every_s!r}")
         if self.threads is not None:
-            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+            numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
         if self._last_frame_t is None or self._last_frame_t < self.t_s:
             yield self._frame()
         next_out = self.t_s + every_s
