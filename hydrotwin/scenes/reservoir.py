@@ -46,8 +46,12 @@ def river_at(
                 geom = sel.geometry.iloc[0]
                 lines = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
                 xy = np.vstack([np.asarray(ln.coords)[:, :2] for ln in lines])
-                z_ends = terrain.elevation_at(xy[[0, -1], 0], xy[[0, -1], 1])
-                if np.all(np.isfinite(z_ends)) and z_ends[0] < z_ends[-1]:
+                # Ground along the first and last quarters of the line (not the end points: a
+                # dam burned into the DEM sits exactly at one end).
+                zl = terrain.elevation_at(xy[:, 0], xy[:, 1])
+                q = max(1, len(xy) // 4)
+                z_first, z_last = np.nanmedian(zl[:q]), np.nanmedian(zl[-q:])
+                if np.isfinite(z_first) and np.isfinite(z_last) and z_first < z_last:
                     xy = xy[::-1]  # now upstream → downstream
                 seg = np.hypot(*np.diff(xy, axis=0).T)
                 s = np.concatenate([[0.0], np.cumsum(seg)])
@@ -174,14 +178,14 @@ def dam_axis(
     ground under it.
 
     The axis is walked out on both sides until the ground reaches ``crest_m``. A DEM may have
-    the dam burned in (ground at the crest on the axis itself), so the valley section is also
-    probed a few cells up- and downstream, and the widest section wins.
+    the dam burned in (ground at the crest on the axis itself): then the narrowest open valley
+    section a few cells up- or downstream gives the span.
     """
     across = np.array([-downstream[1], downstream[0]])
     cell = min(terrain.dem.dx, terrain.dem.dy)
     step = 0.5 * cell
-    best: tuple[float, float, float] | None = None
-    for off in (0.0, 1.5 * cell, -1.5 * cell, 3.0 * cell, -3.0 * cell):
+
+    def section(off: float) -> tuple[float, float, float]:
         px, py = x + off * downstream[0], y + off * downstream[1]
         lowest = float(terrain.elevation_at(px, py))
         half = []
@@ -196,8 +200,19 @@ def dam_axis(
                 d += step
                 lowest = float(np.nanmin([lowest, z]))
             half.append(d + step)
-        if best is None or half[0] + half[1] > best[0] + best[1]:
-            best = (half[0], half[1], lowest)
+        return half[0], half[1], lowest
+
+    best = section(0.0)
+    if best[0] + best[1] <= 4 * step:
+        # The axis itself is at crest height (dam burned in): the dam closes the valley at
+        # its narrowest open section just up- or downstream.
+        open_ = [
+            sec
+            for off in (1.5 * cell, -1.5 * cell, 3.0 * cell, -3.0 * cell)
+            if (sec := section(off))[0] + sec[1] > 4 * step
+        ]
+        if open_:
+            best = min(open_, key=lambda sec: sec[0] + sec[1])
     h1, h2, low = best
     centre = np.array([x, y])
     return centre + h1 * across, centre - h2 * across, low

@@ -70,7 +70,29 @@ def read_network(basin):
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio/fiona raise several unrelated types
         raise BasinDataError(f"river network {path}: cannot be read ({exc})") from exc
-    if gdf.crs is not None and gdf.crs != basin.basin.crs:
+    return to_basin_crs(gdf, basin, path)
+
+
+def to_basin_crs(gdf, basin, path):
+    """Reproject a vector layer to the basin CRS.
+
+    GeoJSON without a ``crs`` member is read as WGS 84 (RFC 7946), yet files written in a
+    projected CRS often omit it: coordinates far outside ±180/±90 are then taken to be in the
+    basin CRS already (with a warning) instead of being "reprojected" into nonsense.
+    """
+    if gdf.crs is None:
+        return gdf.set_crs(basin.basin.crs)
+    if gdf.crs.to_epsg() == 4326 and len(gdf):
+        xmin, ymin, xmax, ymax = gdf.total_bounds
+        if max(abs(xmin), abs(xmax)) > 180.0 or max(abs(ymin), abs(ymax)) > 90.0:
+            log.warning(
+                "%s: declared WGS 84 but coordinates %s are not degrees; taking them as %s",
+                path,
+                (round(xmin), round(ymin)),
+                basin.basin.crs,
+            )
+            return gdf.set_crs(basin.basin.crs, allow_override=True)
+    if gdf.crs != basin.basin.crs:
         gdf = gdf.to_crs(basin.basin.crs)
     return gdf
 

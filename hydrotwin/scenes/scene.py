@@ -74,14 +74,14 @@ class PickResult:
 
 
 def auto_exaggeration(z: np.ndarray, extent_m: float) -> float:
-    """A vertical exaggeration that makes relief readable: about 6 % of the horizontal extent,
-    between 1 and 5, rounded to 0.5."""
+    """A vertical exaggeration that makes relief readable: about 5 % of the horizontal extent,
+    between 1 and 3 (more turns hills into needles), rounded to 0.5."""
     finite = z[np.isfinite(z)]
     relief = float(np.percentile(finite, 99.5) - np.percentile(finite, 0.5)) if finite.size else 0
     if relief <= 0:
         return 1.0
-    e = 0.06 * extent_m / relief
-    return float(min(5.0, max(1.0, round(e * 2) / 2)))
+    e = 0.05 * extent_m / relief
+    return float(min(3.0, max(1.0, round(e * 2) / 2)))
 
 
 class BasinScene:
@@ -230,6 +230,13 @@ class BasinScene:
         self.stations = Stations(basin, self.terrain, size_m=size, lang=self.label_lang)
         self._add("stations", self.stations.add_to(p))
 
+        # A feature label (reservoir, sluice, town) replaces a station label with the same
+        # name close by: "青溪水库" once, in the larger style.
+        for text, pt in zip(label_txt, label_pts, strict=True):
+            for i, name in enumerate(self.stations.labels):
+                near = np.hypot(*(self.stations.label_points[i][:2] - pt[:2])) < 5000.0
+                if name == text and near:
+                    self.stations.labels[i] = ""
         label_actors = self.stations.add_labels_to(p, self.font_file, font_size=15)
         if label_pts:
             label_actors.append(
@@ -425,7 +432,7 @@ class BasinScene:
         radius = 0.5 * float(np.hypot(*(hi - lo)))
         cam = self.plotter.camera
         view_angle = math.radians(cam.view_angle)
-        dist = radius / math.tan(view_angle / 2) * 0.62
+        dist = radius / math.tan(view_angle / 2) * 0.55
         el = math.radians(elevation_deg)
         pos = focal + dist * np.array([-d[0] * math.cos(el), -d[1] * math.cos(el), math.sin(el)])
         cam.focal_point = tuple(focal)

@@ -116,11 +116,12 @@ class Stations:
 
     def add_labels_to(self, plotter, font_file: str | None, font_size: int = 16) -> list:
         """Station names as screen-space labels (Chinese needs ``font_file``)."""
-        if not self.labels:
+        keep = [i for i, t in enumerate(self.labels) if t]
+        if not keep:
             return []
         actor = plotter.add_point_labels(
-            self.label_points,
-            self.labels,
+            self.label_points[keep],
+            [self.labels[i] for i in keep],
             font_file=font_file,
             font_size=font_size,
             bold=False,

@@ -28,15 +28,15 @@ RENDER_MAX_CELLS = 500_000
 
 # Hypsometric tint (low → high), loosely after the classic atlas tints: green valley floors,
 # yellow-green and tan slopes, brown ridges, pale grey summits. Stops at normalised height.
-HYPSOMETRIC_STOPS = np.array([0.0, 0.18, 0.40, 0.62, 0.82, 1.0])
+HYPSOMETRIC_STOPS = np.array([0.0, 0.25, 0.50, 0.72, 0.88, 1.0])
 HYPSOMETRIC_RGB = np.array(
     [
-        [88, 140, 78],
-        [122, 163, 92],
-        [178, 186, 118],
-        [196, 166, 112],
-        [158, 122, 92],
-        [228, 224, 218],
+        [92, 146, 80],
+        [116, 162, 88],
+        [164, 182, 110],
+        [192, 172, 118],
+        [164, 128, 96],
+        [226, 222, 214],
     ],
     dtype=float,
 )

@@ -34,9 +34,9 @@ def read_exposure(basin):
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio/fiona raise several unrelated types
         raise BasinDataError(f"exposure {path}: cannot be read ({exc})") from exc
-    if gdf.crs is not None and gdf.crs != basin.basin.crs:
-        gdf = gdf.to_crs(basin.basin.crs)
-    return gdf
+    from hydrotwin.scenes.rivers import to_basin_crs
+
+    return to_basin_crs(gdf, basin, path)
 
 
 def _height_m(row, columns) -> float:

@@ -215,6 +215,7 @@ def test_water_depth_updates_in_place_and_follows_the_clock(logan_scene):
     plotter, scene = logan_scene
     # A 30 m flood grid (finer than the drawn 100 m terrain) around the town.
     x0, y0, cell, shape = 436_000.0, 4_623_000.0, 30.0, (120, 150)
+    scene.set_visible("towns", False)  # buildings stand out of 3 m of water: not the point here
     water = scene.add_water(from_origin(x0, y0, cell, cell), shape, max_cells=10_000)
     assert water.factor == 2 and water.draw_shape == (60, 75)  # averaged down to the cap
     mesh = water.mesh
@@ -229,9 +230,8 @@ def test_water_depth_updates_in_place_and_follows_the_clock(logan_scene):
     ((x, y),) = _display(plotter, centre[None, :])
     before = dry[y - 3 : y + 4, x - 3 : x + 4].reshape(-1, 3)
     after = wet_img[y - 3 : y + 4, x - 3 : x + 4].reshape(-1, 3)
-    # Depth colour map is blue (DEPTH_CMAP): blue dominates where water now is (a few town
-    # buildings, taller than 3 m, stand out of it).
-    assert (after[:, 2] > after[:, 0] + 50).mean() > 0.6, after
+    # Depth colour map is blue (DEPTH_CMAP): blue dominates where water now is.
+    assert (after[:, 2] > after[:, 0] + 50).mean() > 0.8, after
     assert (before[:, 2] > before[:, 0] + 50).mean() < 0.5
     # Surface heights: bed + depth where wet (the drawn ground is the bed here).
     d = np.asarray(mesh.point_data["depth_m"])
@@ -255,6 +255,7 @@ def test_water_depth_updates_in_place_and_follows_the_clock(logan_scene):
     scene.clock.set_time(t0)
     assert np.nanmax(mesh.point_data["depth_m"]) == pytest.approx(3.0, abs=1e-6)
     scene.set_visible("water", False)
+    scene.set_visible("towns", True)
 
 
 def test_rehearsal_netcdf_plays_on_the_clock(logan_scene, tmp_path):
