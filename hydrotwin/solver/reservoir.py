@@ -260,9 +260,20 @@ def _route_kernel(inflow, q_in0, z0, dt, cz, cv, crest, sw, sm, sill, width, wm,
                 qw = 0.0
         if q1 < 0.0:
             q1 = _outflow(z1, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax)
-        z2 = _solve_level(
-            z1, v1, i_avg, q1, dt, mode, fa, qw, cz, cv, crest, sw, sm, sill, width, wm, mu, emax
-        )
+        solved = False
+        if mode == 2 and (sw <= 0.0 or z1 < crest):
+            # common case: gates deliver qw and the spillway is dry, so q(z) = qw and the
+            # balance gives V₂ directly; accepted when the gates can pass qw at that level
+            z2 = _level(v1 + dt * (i_avg - 0.5 * (q1 + qw)), cz, cv)
+            if (sw <= 0.0 or z2 <= crest) and (
+                qw <= 0.0 or _gates_at(z2, 1.0, sill, width, wm, mu, emax, 0.0, False) >= qw
+            ):
+                solved = True
+        if not solved:
+            z2 = _solve_level(
+                z1, v1, i_avg, q1, dt, mode, fa, qw, cz, cv, crest, sw, sm, sill, width, wm, mu,
+                emax,
+            )  # fmt: skip
         q2 = _outflow(z2, mode, fa, qw, crest, sw, sm, sill, width, wm, mu, emax)
         v2 = _storage(z2, cz, cv)
         out_z[t] = z2
