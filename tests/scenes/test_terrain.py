@@ -125,3 +125,30 @@ def test_strahler_orders_on_a_small_tree():
     o = strahler_orders(down)
     assert o == {"a": 1, "b": 1, "c": 2, "d": 1, "e": 1, "f": 2}
     assert width_px(1) < width_px(2) < width_px(4) <= 6.0
+
+
+def test_geojson_without_crs_in_projected_metres_is_taken_as_basin_crs(tmp_path, caplog):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from hydrotwin.scenes.rivers import to_basin_crs
+
+    class _Info:
+        crs = "EPSG:4547"
+
+    class _Basin:
+        basin = _Info()
+
+    line = LineString([(455_500.0, 3_125_000.0), (455_500.0, 3_124_000.0)])
+    path = tmp_path / "r.geojson"
+    gpd.GeoDataFrame(geometry=[line]).to_file(path, driver="GeoJSON")  # no CRS member
+    gdf = gpd.read_file(path)
+    assert gdf.crs.to_epsg() == 4326  # RFC 7946 default
+    out = to_basin_crs(gdf, _Basin(), path)
+    assert out.crs.to_epsg() == 4547
+    assert out.geometry.iloc[0].coords[0] == pytest.approx((455_500.0, 3_125_000.0))
+    assert "not degrees" in caplog.text
+    # Real degrees are reprojected: 114°E is the zone's central meridian (x = 500 km).
+    deg = gpd.GeoDataFrame(geometry=[LineString([(114.0, 28.2), (114.0, 28.3)])], crs=4326)
+    x0, y0 = to_basin_crs(deg, _Basin(), path).geometry.iloc[0].coords[0]
+    assert x0 == pytest.approx(500_000.0, abs=1.0) and 3.0e6 < y0 < 3.2e6
