@@ -44,6 +44,62 @@ def title_text(basin, lang: str, exaggeration: float) -> str:
     return f"{n.en} 3D scene  (vertical exaggeration ×{exaggeration:g})"
 
 
+def legend_entries(lang: str) -> list[tuple[str, tuple[int, int, int]]]:
+    """(label, colour) of what the still image shows, in ``lang``."""
+    from hydrotwin.scenes.reservoir import CONCRETE_RGB, LAKE_RGB
+    from hydrotwin.scenes.rivers import RIVER_RGB
+    from hydrotwin.scenes.stations import STATUS_RGB
+    from hydrotwin.scenes.towns import ROOF_RGB
+
+    zh = lang.startswith("zh")
+    rows = [
+        ("河网" if zh else "Rivers", RIVER_RGB),
+        ("水库" if zh else "Reservoir", LAKE_RGB),
+        ("大坝、水闸" if zh else "Dam, sluice", CONCRETE_RGB),
+        ("城镇" if zh else "Town", ROOF_RGB),
+        ("测站" if zh else "Station", STATUS_RGB["none"]),
+    ]
+    names = {
+        "blue": ("蓝色预警", "Blue warning"),
+        "yellow": ("黄色预警", "Yellow warning"),
+        "orange": ("橙色预警", "Orange warning"),
+        "red": ("红色预警", "Red warning"),
+    }
+    rows += [(names[k][0] if zh else names[k][1], STATUS_RGB[k]) for k in names]
+    return rows
+
+
+def add_legend(plotter, lang: str, font_file: str | None) -> list:
+    """A legend in the lower right: a coloured square and a white label per row, on a dark
+    translucent band (VTK's legend box colours the text like the entry, unreadable here)."""
+    w, h = plotter.window_size
+    scale = h / 900.0
+    size = max(6, round(9 * scale))
+    row_h = round(24 * scale)
+    entries = legend_entries(lang)
+    x = w - round(170 * scale)
+    actors = []
+    for i, (text, rgb) in enumerate(entries):
+        y = round(18 * scale) + (len(entries) - 1 - i) * row_h
+        for dx, txt, colour, fs in (
+            (0, "■", rgb, round(size * 1.4)),
+            (round(24 * scale), text, (255, 255, 255), size),
+        ):
+            actor = plotter.add_text(
+                txt,
+                position=(x + dx, y - (round(2 * scale) if fs > size else 0)),
+                font_size=fs,
+                color=colour,
+                font_file=font_file,
+                name=f"legend-{i}-{dx}",
+            )
+            prop = actor.GetTextProperty()
+            prop.SetBackgroundColor(0.12, 0.16, 0.22)
+            prop.SetBackgroundOpacity(0.6)
+            actors.append(actor)
+    return actors
+
+
 def render_basin(
     basin,
     out: str | Path,
@@ -52,6 +108,7 @@ def render_basin(
     lang: str = "zh_CN",
     labels: bool = True,
     title: bool = True,
+    legend: bool = True,
     exaggeration: float | None = None,
     **scene_kwargs,
 ) -> Path:
@@ -81,6 +138,8 @@ def render_basin(
                 color=(40, 50, 60),
                 name="footer",
             )
+        if legend:
+            add_legend(plotter, scene.label_lang, scene.font_file)
         out.parent.mkdir(parents=True, exist_ok=True)
         plotter.screenshot(str(out))
     finally:

@@ -63,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="most terrain cells drawn (level of detail), default 500000",
     )
     p.add_argument("--no-labels", action="store_true", help="leave out the name labels")
+    p.add_argument("--no-legend", action="store_true", help="leave out the legend")
     p.set_defaults(func=run)
 
 
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         size=args.size,
         lang=lang,
         labels=not args.no_labels,
+        legend=not args.no_legend,
         exaggeration=args.exaggeration,
         max_terrain_cells=args.max_cells,
     )
