@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._thread: QThread | None = None
         self._loader: _BasinLoader | None = None
         self.live = None  # LiveController of the open basin
+        self.fourpre = None  # FourPreController: timeline, forecast, BIM
         self.setWindowTitle(self.tr("HydroTwin — river-basin flood control"))
         self.resize(1600, 1000)
 
@@ -137,6 +138,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.basins_dock.toggleViewAction())
         self.view_menu = view_menu
 
+        self.fourpre_menu = self.menuBar().addMenu(self.tr("Four-&pre"))
+        self.fourpre_menu.addAction(self.tr("Open a basin first")).setEnabled(False)
         self.live_menu = self.menuBar().addMenu(self.tr("L&ive"))
         self.live_menu.addAction(self.tr("Open a basin first")).setEnabled(False)
 
@@ -205,6 +208,7 @@ class MainWindow(QMainWindow):
         self.basin_opened.emit(basin.id)
 
     def _build_scene(self, basin) -> None:
+        from hydrotwin.app.fourpre_controller import FourPreController
         from hydrotwin.app.live_controller import LiveController
         from hydrotwin.scenes.scene import BasinScene
 
@@ -212,10 +216,14 @@ class MainWindow(QMainWindow):
         if self.live is not None:
             self.live.close()
             self.live = None
+        if self.fourpre is not None:
+            self.fourpre.close()
+            self.fourpre = None
         if self.scene is not None:
             plotter.clear()
         self.scene = BasinScene(basin, plotter, lang=self.lang)
         self.live = LiveController(self, basin, self.scene)
+        self.fourpre = FourPreController(self, basin, self.scene)
         self.viewport.set_map_transform(self._local_to_map)
         self.layer_tree.set_layers(
             [(layer.key, layer.title(self.lang), layer.visible) for layer in self.scene.layers]
