@@ -60,7 +60,9 @@ class Timeline(QWidget):
     def _on_slider(self, value: int) -> None:
         if self._syncing or self.clock.start is None or self.clock.end is None:
             return
-        self.clock.set_time(self.clock.start + (self.clock.end - self.clock.start) * (value / STEPS))
+        self.clock.set_time(
+            self.clock.start + (self.clock.end - self.clock.start) * (value / STEPS)
+        )
 
     def _on_play_toggled(self, on: bool) -> None:
         self.play_button.setText(self.tr("Pause") if on else self.tr("Play"))
