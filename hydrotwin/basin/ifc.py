@@ -447,55 +447,34 @@ def _style_rgba(style: Any, ifc_class: str) -> tuple[int, int, int, int]:
     )
 
 
-def _tessellate(
+# One tessellated element on its way to the model arrays:
+# (guid, class, name, step id, vertices (n, 3) m, triangles (m, 3), rgba (m, 4)).
+_Record = tuple[str, str, str, int, np.ndarray, np.ndarray, np.ndarray]
+#: Below this many products the worker processes cost more than they save.
+MIN_PRODUCTS_PARALLEL = 40
+
+
+def _iterate(
     f: Any,
-    path: Path,
-    cores: int,
-    progress: ProgressCallback | None,
+    products: list[Any],
     cancel: threading.Event | None,
-) -> tuple[dict[str, np.ndarray], list[IfcElement]]:
-    import ifcopenshell
+    progress: Callable[[float], None] | None = None,
+) -> list[_Record]:
+    """Tessellate ``products`` with one ifcopenshell iterator on one core."""
     import ifcopenshell.geom
 
-    settings = _settings()
-    log_before = ifcopenshell.get_log() or ""
-    products = body_products(f)
-    if not products:
-        raise IfcLoadError(
-            f"{path}: no product has a 'Body' shape representation (nothing to draw; "
-            f"expected walls, slabs, terrain or other solids)"
-        )
-    it = ifcopenshell.geom.iterator(settings, f, max(1, cores), include=products)
-    verts: list[np.ndarray] = []
-    tris: list[np.ndarray] = []
-    tri_el: list[np.ndarray] = []
-    rgba: list[np.ndarray] = []
-    elements: list[IfcElement] = []
-    vofs = [0]
-    tofs = [0]
-
-    def add(gid: str, cls: str, name: str, step: int, v: np.ndarray, t: np.ndarray, c) -> None:
-        idx = len(elements)
-        elements.append(IfcElement(idx, gid, cls, name or "", step))
-        verts.append(v)
-        tris.append(t + vofs[-1])
-        tri_el.append(np.full(len(t), idx, dtype=np.int32))
-        rgba.append(c)
-        vofs.append(vofs[-1] + len(v))
-        tofs.append(tofs[-1] + len(t))
-
-    if progress:
-        progress(0.0, "tessellating")
-    last_pct = -1.0
+    it = ifcopenshell.geom.iterator(_settings(), f, 1, include=products)
+    out: list[_Record] = []
     ok = bool(it.initialize())
+    last = -1.0
     while ok:
         if cancel is not None and cancel.is_set():
-            raise IfcLoadCancelledError(f"{path}: loading cancelled")
+            raise IfcLoadCancelledError("loading cancelled")
         shape = it.get()
         g = shape.geometry
         faces = np.frombuffer(g.faces_buffer, dtype=np.int32)
         if faces.size >= 3:
-            t = faces.reshape(-1, 3)
+            t = faces.reshape(-1, 3).copy()
             mids = np.frombuffer(g.material_ids_buffer, dtype=np.int32)
             styles = g.materials
             table = np.array(
@@ -507,26 +486,142 @@ def _tessellate(
             if mids.size != len(t):
                 mids = np.full(len(t), len(styles), dtype=np.int32)
             v = np.frombuffer(g.verts_buffer, dtype=np.float64).reshape(-1, 3).copy()
-            add(shape.guid, shape.type, shape.name, int(shape.id), v, t, table[mids])
-        if progress:
+            out.append((shape.guid, shape.type, shape.name or "", int(shape.id), v, t, table[mids]))
+        if progress is not None:
             pct = float(it.progress())
-            if pct != last_pct:
-                progress(min(pct / 100.0, 1.0), "tessellating")
-                last_pct = pct
+            if pct != last:
+                progress(min(pct / 100.0, 1.0))
+                last = pct
         ok = bool(it.next())
-    done = {e.step_id for e in elements}
+    return out
+
+
+_WORKER_FILE: Any = None
+
+
+def _worker_init(path: str) -> None:
+    """Worker process: open the file once; keep the kernel's debug prints and the legacy
+    header warning (already given by the parent) out of the terminal."""
+    global _WORKER_FILE
+    logging.getLogger(__name__).setLevel(logging.ERROR)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    _WORKER_FILE = open_ifc(path)[0]
+
+
+def _worker_chunk(step_ids: list[int]) -> list[_Record]:
+    products = [_WORKER_FILE.by_id(i) for i in step_ids]
+    return _iterate(_WORKER_FILE, products, None)
+
+
+def _iterate_parallel(
+    path: Path,
+    products: list[Any],
+    workers: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> list[_Record]:
+    """Tessellate in ``workers`` processes, each running a one-core iterator on its share.
+
+    Processes, not the iterator's own threads: on ifcopenshell 0.9 its multi-threaded
+    iterator spent more CPU than a single thread (bench/ifc_load.py), while separate
+    processes share nothing. Products are dealt round-robin into chunks so that expensive
+    neighbours (a storey's walls) spread over the workers; progress counts chunks.
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ids = [p.id() for p in products]
+    n_chunks = min(len(ids), 4 * workers)
+    chunks = [ids[k::n_chunks] for k in range(n_chunks)]
+    ctx = multiprocessing.get_context("spawn")  # safe from a GUI worker thread
+    pool = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(str(path),)
+    )
+    out: list[_Record] = []
+    try:
+        pending = {pool.submit(_worker_chunk, c) for c in chunks}
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                out.extend(fut.result())
+            if progress and done:
+                progress((n_chunks - len(pending)) / n_chunks, "tessellating")
+            if cancel is not None and cancel.is_set():
+                raise IfcLoadCancelledError(f"{path}: loading cancelled")
+    except BaseException:
+        # Stop at once: queued chunks are dropped and running workers killed (the pool has
+        # no public way to interrupt a running task).
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return out
+
+
+def _tessellate(
+    f: Any,
+    path: Path,
+    cores: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> tuple[dict[str, np.ndarray], list[IfcElement]]:
+    import ifcopenshell
+
+    log_before = ifcopenshell.get_log() or ""
+    products = body_products(f)
+    if not products:
+        raise IfcLoadError(
+            f"{path}: no product has a 'Body' shape representation (nothing to draw; "
+            f"expected walls, slabs, terrain or other solids)"
+        )
+    if progress:
+        progress(0.0, "tessellating")
+    records: list[_Record] | None = None
+    if cores > 1 and len(products) >= MIN_PRODUCTS_PARALLEL:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            records = _iterate_parallel(path, products, cores, progress, cancel)
+        except (BrokenProcessPool, OSError) as exc:
+            # e.g. a script without ``if __name__ == "__main__":`` cannot spawn workers
+            log.warning("%s: worker processes failed (%s); tessellating in-process", path, exc)
+    if records is None:
+        try:
+            records = _iterate(
+                f, products, cancel, (lambda x: progress(x, "tessellating")) if progress else None
+            )
+        except IfcLoadCancelledError:
+            raise IfcLoadCancelledError(f"{path}: loading cancelled") from None
+    done = {r[3] for r in records}
     for p in products:
         if p.id() not in done:
             fb = _face_set_fallback(f, p, path)
             if fb is not None:
                 v, t = fb
                 colours = np.tile(np.array(DEFAULT_RGBA, dtype=np.uint8), (len(t), 1))
-                add(p.GlobalId, p.is_a(), p.Name or "", p.id(), v, t, colours)
-    if not elements:
+                records.append((p.GlobalId, p.is_a(), p.Name or "", p.id(), v, t, colours))
+    if not records:
         raise IfcLoadError(
             f"{path}: ifcopenshell could not tessellate any of the {len(products)} products "
             f"with a body{_kernel_error(log_before)}"
         )
+    # File order, whatever order the workers finished in: the same file gives the same arrays.
+    order = {p.id(): k for k, p in enumerate(products)}
+    records.sort(key=lambda r: order.get(r[3], len(order)))
+    elements: list[IfcElement] = []
+    verts, tris, tri_el, rgba = [], [], [], []
+    vofs, tofs = [0], [0]
+    for gid, cls, name, step, v, t, c in records:
+        idx = len(elements)
+        elements.append(IfcElement(idx, gid, cls, name, step))
+        verts.append(v)
+        tris.append(t + vofs[-1])
+        tri_el.append(np.full(len(t), idx, dtype=np.int32))
+        rgba.append(c)
+        vofs.append(vofs[-1] + len(v))
+        tofs.append(tofs[-1] + len(t))
     arrays = {
         "vertices": np.concatenate(verts),
         "triangles": np.concatenate(tris).astype(np.int32, copy=False),

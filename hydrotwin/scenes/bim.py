@@ -319,6 +319,12 @@ class BimLayer:
         self.apply_schedules(schedules, clock.now)
         return clock.add_listener(lambda now: self.apply_schedules(schedules, now))
 
+    def set_visible(self, visible: bool) -> None:
+        """Show or hide the whole model (a layer toggle in the app's layer tree)."""
+        for key, actor in self.actors.items():
+            has_cells = self.meshes[key].n_cells > 0 and not self._hidden.all()
+            actor.SetVisibility(bool(visible and has_cells))
+
     # -- scene integration -----------------------------------------------------------------------
     @classmethod
     def for_scene(cls, scene, model: IfcModel, bimref=None, name: str = "bim") -> BimLayer:

@@ -1,0 +1,185 @@
+"""IFC loading: cold and cached load per sample; our loader vs a naive loop on the largest.
+
+Run: ``.venv/bin/python bench/ifc_load.py [--repeat N] [--limit-s S]``
+
+For each file in ../shared/data/ifc: cold load (empty cache, geometry kernel on all cores),
+cached reload, element and triangle counts. For the largest sample: our loader (iterator on
+all cores, merged arrays) against a plain single-process ifcopenshell loop that calls
+``geom.create_shape`` per product and builds one pyvista mesh per element; medians over
+``--repeat`` runs. A cold load longer than ``--limit-s`` is cancelled (through the loader's
+cancel event) and reported as such. Timings never fail the run. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = (REPO / ".." / "shared" / "data" / "ifc").resolve()
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """The geometry kernel prints debug text on C-level stdout; send it to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def cold_and_cached(path: Path, limit_s: float, repeat: int) -> dict:
+    from hydrotwin.basin.ifc import IfcLoadCancelledError, load_ifc
+    from hydrotwin.errors import IfcLoadError
+
+    with tempfile.TemporaryDirectory() as cache:
+        cancel = threading.Event()
+        timer = threading.Timer(limit_s, cancel.set)
+        timer.start()
+        t0 = time.perf_counter()
+        try:
+            with quiet_stdout():
+                model = load_ifc(path, cache_dir=cache, cancel=cancel)
+        except IfcLoadCancelledError:
+            return {"file": path.name, "status": f"cancelled after {limit_s:.0f} s"}
+        except IfcLoadError as exc:
+            return {"file": path.name, "status": f"error: {exc}"[:160]}
+        finally:
+            timer.cancel()
+        cold = time.perf_counter() - t0
+        cached = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            m2 = load_ifc(path, cache_dir=cache)
+            cached.append(time.perf_counter() - t0)
+            assert m2.from_cache
+    return {
+        "file": path.name,
+        "status": "ok",
+        "size_mb": path.stat().st_size / 1e6,
+        "cold_s": cold,
+        "cached_s": statistics.median(cached),
+        "elements": len(model.elements),
+        "triangles": len(model.triangles),
+    }
+
+
+def naive(path: Path) -> tuple[float, int]:
+    """Single process, one create_shape and one pyvista mesh per element."""
+    import ifcopenshell
+    import ifcopenshell.geom
+    import numpy as np
+    import pyvista as pv
+
+    from hydrotwin.basin.ifc import body_products, open_ifc
+
+    t0 = time.perf_counter()
+    f, _, _ = open_ifc(path)
+    s = ifcopenshell.geom.settings()
+    s.set("use-world-coords", True)
+    meshes = []
+    with quiet_stdout():
+        for p in body_products(f):
+            try:
+                shape = ifcopenshell.geom.create_shape(s, p)
+            except RuntimeError:
+                continue
+            v = np.array(shape.geometry.verts, dtype=float).reshape(-1, 3)
+            faces = np.array(shape.geometry.faces, dtype=np.int64).reshape(-1, 3)
+            if len(faces):
+                meshes.append(pv.PolyData.from_regular_faces(v, faces))
+    return time.perf_counter() - t0, len(meshes)
+
+
+def ours(path: Path) -> float:
+    from hydrotwin.basin.ifc import load_ifc
+
+    t0 = time.perf_counter()
+    with quiet_stdout():
+        load_ifc(path, use_cache=False)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--limit-s", type=float, default=180.0)
+    args = ap.parse_args()
+    from hydrotwin.basin.ifc import default_cores
+
+    load1 = os.getloadavg()[0]
+    print(f"cpu_count={os.cpu_count()} loader cores={default_cores()} load average={load1:.1f}")
+    files = sorted(DATA.glob("*/*.ifc"), key=lambda p: p.stat().st_size)
+    rows = []
+    print(f"{'file':58} {'MB':>5} {'cold s':>7} {'cached s':>8} {'elements':>8} {'triangles':>9}")
+    for p in files:
+        r = cold_and_cached(p, args.limit_s, args.repeat)
+        rows.append(r)
+        if r["status"] == "ok":
+            print(
+                f"{p.name[:58]:58} {r['size_mb']:5.2f} {r['cold_s']:7.2f} {r['cached_s']:8.3f} "
+                f"{r['elements']:8d} {r['triangles']:9d}",
+                flush=True,
+            )
+        else:
+            print(f"{p.name[:58]:58} {r['status']}", flush=True)
+    largest = max(files, key=lambda p: p.stat().st_size)
+    print(f"\nlargest sample: {largest.name} ({largest.stat().st_size / 1e6:.1f} MB)")
+    t_ours = [ours(largest) for _ in range(args.repeat)]
+    nv = [naive(largest) for _ in range(args.repeat)]
+    t_naive = [t for t, _ in nv]
+    m_ours, m_naive = statistics.median(t_ours), statistics.median(t_naive)
+    print(
+        f"our loader, {default_cores()} cores (cold, no cache): "
+        + ", ".join(f"{t:.1f}" for t in t_ours)
+        + f" s → median {m_ours:.2f} s"
+    )
+    print(
+        f"naive loop, 1 process, {nv[0][1]} pyvista meshes: "
+        + ", ".join(f"{t:.1f}" for t in t_naive)
+        + f" s → median {m_naive:.2f} s"
+    )
+    speedup = m_naive / m_ours
+    big = next(r for r in rows if r["file"] == largest.name)
+    cached_s = big.get("cached_s", float("nan"))
+    print(
+        f"cold speed-up vs naive: {speedup:.2f}× (target ≥ 1.8×); "
+        f"cached reload {cached_s:.3f} s (target < 1 s)"
+    )
+    print(
+        f"load average at the end: {os.getloadavg()[0]:.1f} "
+        f"(machine shared; trust ratios more than seconds)"
+    )
+    print(
+        json.dumps(
+            {
+                "cold_speedup_vs_naive": round(speedup, 3),
+                "largest_file": largest.name,
+                "largest_cold_s": round(m_ours, 3),
+                "largest_naive_s": round(m_naive, 3),
+                "largest_cached_s": round(cached_s, 4),
+                "cpu_count": os.cpu_count(),
+                "files_ok": sum(r["status"] == "ok" for r in rows),
+                "files": len(rows),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
