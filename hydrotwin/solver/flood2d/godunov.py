@@ -65,6 +65,13 @@ parallel region costs more than the work (measured: 2 threads 10× slower on a 1
 CFL_MAX = 0.5
 """Largest Courant number per direction (the two directions add up to 1)."""
 
+_JIT = {
+    "cache": True,
+    "error_model": "numpy",  # no zero-division checks in the inner loops
+    # fast-math flags that keep NaN/inf semantics (the stability checks rely on them)
+    "fastmath": {"nsz", "arcp", "contract", "afn", "reassoc"},
+}
+
 # boundary kinds inside the kernels; edges in the order of ``EDGES``: north, south, west, east
 B_CLOSED, B_FREE, B_LEVEL = 0, 1, 2
 _KIND_CODE = {"closed": B_CLOSED, "free": B_FREE, "level": B_LEVEL, "hydrograph": B_LEVEL}
@@ -74,17 +81,15 @@ assert EDGES == ("north", "south", "west", "east")
 
 # ----------------------------------------------------------------------------------------------
 # scalar building blocks (inlined into the kernels)
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _minmod(a, b):
-    """Monotonised-central limited slope (van Leer 1977): minmod(2a, 2b, (a+b)/2)."""
-    if a > 0.0 and b > 0.0:
-        return min(2.0 * a, 2.0 * b, 0.5 * (a + b))
-    if a < 0.0 and b < 0.0:
-        return max(2.0 * a, 2.0 * b, 0.5 * (a + b))
-    return 0.0
+    """Monotonised-central limited slope (van Leer 1977): minmod(2a, 2b, (a+b)/2), written
+    without branches (the signs of near-still water are random: branches mispredict)."""
+    m = min(2.0 * abs(a), 2.0 * abs(b), 0.5 * abs(a + b))
+    return math.copysign(m, a + b) if a * b > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp):
     """MUSCL face values (minus side, plus side) of one cell along one direction.
 
@@ -110,7 +115,7 @@ def _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp):
     return hc, hc, zc, zc, uc, uc, vc, vc
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _hllc(hl, ul, vl, hr, ur, vr):
     """HLLC flux (mass, normal momentum incl. g h²/2, tangential momentum) between two states
     on a flat bed (Toro 2001, §10.3; wave speeds eqs. 10.22-10.27)."""
@@ -151,7 +156,7 @@ def _hllc(hl, ul, vl, hr, ur, vr):
     return fm, fn, ft
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _face(hL, zL, uL, vL, hR, zR, uR, vR):
     """Hydrostatic reconstruction (Audusse et al. 2004, eq. 2.5) and HLLC at one face.
 
@@ -167,7 +172,7 @@ def _face(hL, zL, uL, vL, hR, zR, uR, vR):
     return fm, fn - 0.5 * G * hLs * hLs, fn - 0.5 * G * hRs * hRs, ft
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def _bface(kind, level, hI, zI, uI, vI, inside_left):
     """Flux on an edge face from the inside face state and the edge's ghost state.
 
@@ -192,7 +197,7 @@ def _bface(kind, level, hI, zI, uI, vI, inside_left):
     return fm, fn - p0, ft
 
 
-@njit(cache=True)
+@njit(inline="always", **_JIT)
 def _cbrt(x):
     """∛x for x > 0: three Halley steps from x^(1/4) (anchors/solver.md), float64 here."""
     y = math.sqrt(math.sqrt(x))
@@ -204,96 +209,7 @@ def _cbrt(x):
 
 # ----------------------------------------------------------------------------------------------
 # kernels (one stage = _faces, _drain, _update)
-@njit(cache=True)
-def _xrecon(h, z, wall, u, v, j, i, nx):
-    hm = hp = -1.0
-    zm = um = vm = zp = up = vp = 0.0
-    if i > 0 and not wall[j, i - 1]:
-        hm = float(h[j, i - 1])
-        zm = float(z[j, i - 1])
-        um = float(u[j, i - 1])
-        vm = float(v[j, i - 1])
-    if i < nx - 1 and not wall[j, i + 1]:
-        hp = float(h[j, i + 1])
-        zp = float(z[j, i + 1])
-        up = float(u[j, i + 1])
-        vp = float(v[j, i + 1])
-    hc, zc, uc, vc = float(h[j, i]), float(z[j, i]), float(u[j, i]), float(v[j, i])
-    return _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp)
-
-
-@njit(cache=True)
-def _yrecon(h, z, wall, u, v, j, i, ny):
-    # normal velocity along rows is v, tangential is u
-    hm = hp = -1.0
-    zm = um = vm = zp = up = vp = 0.0
-    if j > 0 and not wall[j - 1, i]:
-        hm = float(h[j - 1, i])
-        zm = float(z[j - 1, i])
-        vm = float(v[j - 1, i])
-        um = float(u[j - 1, i])
-    if j < ny - 1 and not wall[j + 1, i]:
-        hp = float(h[j + 1, i])
-        zp = float(z[j + 1, i])
-        vp = float(v[j + 1, i])
-        up = float(u[j + 1, i])
-    hc, zc, uc, vc = float(h[j, i]), float(z[j, i]), float(u[j, i]), float(v[j, i])
-    return _recon(hm, hc, hp, zm, zc, zp, vm, vc, vp, um, uc, up)
-
-
-@njit(cache=True)
-def _xfaces_row(j, c0, c1, h, z, wall, u, v, bkind, blevel, fxm, fxl, fxr, fxt):
-    """x faces c0..c1+1 of row j (each once); the left cell's east-side state is carried."""
-    nx = h.shape[1]
-    lh = lz = lu = lv = 0.0
-    lwall = True
-    if c0 > 0:
-        lwall = wall[j, c0 - 1]
-        if not lwall:
-            _, lh, _, lz, _, lu, _, lv = _xrecon(h, z, wall, u, v, j, c0 - 1, nx)
-    for f in range(c0, c1 + 2):
-        rwall = True
-        if f < nx:
-            rwall = wall[j, f]
-        if not rwall:
-            rh, nh, rz, nz, ru, nu, rv, nv = _xrecon(h, z, wall, u, v, j, f, nx)
-        else:
-            rh = rz = ru = rv = nh = nz = nu = nv = 0.0
-        fm, fl, fr, ft = _pair(f == 0, f == nx, bkind[_W], blevel[_W], bkind[_E], blevel[_E],
-                               lwall, lh, lz, lu, lv, rwall, rh, rz, ru, rv)  # fmt: skip
-        fxm[j, f] = fm
-        fxl[j, f] = fl
-        fxr[j, f] = fr
-        fxt[j, f] = ft
-        lh, lz, lu, lv, lwall = nh, nz, nu, nv, rwall
-
-
-@njit(cache=True)
-def _yfaces_row(r, c0, c1, h, z, wall, u, v, bkind, blevel, fym, fyl, fyr, fyt):
-    """y faces of face row r (between rows r−1 and r), columns c0..c1."""
-    ny = h.shape[0]
-    for i in range(c0, c1 + 1):
-        uwall = True
-        dwall = True
-        if r > 0:
-            uwall = wall[r - 1, i]
-        if r < ny:
-            dwall = wall[r, i]
-        lh = lz = lu = lv = 0.0
-        rh = rz = ru = rv = 0.0
-        if not uwall:
-            _, lh, _, lz, _, lu, _, lv = _yrecon(h, z, wall, u, v, r - 1, i, ny)
-        if not dwall:
-            rh, _, rz, _, ru, _, rv, _ = _yrecon(h, z, wall, u, v, r, i, ny)
-        fm, fl, fr, ft = _pair(r == 0, r == ny, bkind[_N], blevel[_N], bkind[_S], blevel[_S],
-                               uwall, lh, lz, lu, lv, dwall, rh, rz, ru, rv)  # fmt: skip
-        fym[r, i] = fm
-        fyl[r, i] = fl
-        fyr[r, i] = fr
-        fyt[r, i] = ft
-
-
-@njit(cache=True)
+@njit(**_JIT)
 def _pair(first, last, k0, l0, k1, l1, lwall, lh, lz, lu, lv, rwall, rh, rz, ru, rv):
     """Flux on one face between a left and a right cell, either of which may be a wall or
     outside the grid (``first``: the left is outside, edge kind ``k0``; ``last``: the right is
@@ -321,7 +237,109 @@ def _pair(first, last, k0, l0, k1, l1, lwall, lh, lz, lu, lv, rwall, rh, rz, ru,
     return _face(lh, lz, lu, lv, rh, rz, ru, rv)
 
 
-@njit(cache=True)
+# The row kernels load every neighbour as scalars themselves: a helper that took the arrays
+# would, once inlined, reference-count them in the inner loop (measured 2-3x slower).
+@njit(**_JIT)
+def _xfaces_row(j, c0, c1, h, z, wall, u, v, bkind, blevel, fxm, fxl, fxr, fxt, sx, dx):
+    """x faces c0..c1+1 of row j, each once, and the x part of the cells' centred sources.
+
+    A window of three cells (k−1, k, k+1) slides along the row; a missing neighbour (outside
+    the grid or a wall) has depth −1, which makes :func:`_recon` fall back to first order."""
+    nx = h.shape[1]
+    k = c0 - 2
+    hm = -1.0
+    zm = um = vm = 0.0
+    if k >= 0 and not wall[j, k]:
+        hm, zm, um, vm = float(h[j, k]), float(z[j, k]), float(u[j, k]), float(v[j, k])
+    k = c0 - 1
+    hc = -1.0
+    zc = uc = vc = 0.0
+    if k >= 0 and not wall[j, k]:
+        hc, zc, uc, vc = float(h[j, k]), float(z[j, k]), float(u[j, k]), float(v[j, k])
+    lh = lz = lu = lv = 0.0
+    lwall = True
+    for k in range(c0 - 1, c1 + 2):
+        hp = -1.0
+        zp = up = vp = 0.0
+        if k + 1 < nx and not wall[j, k + 1]:
+            hp = float(h[j, k + 1])
+            zp = float(z[j, k + 1])
+            up = float(u[j, k + 1])
+            vp = float(v[j, k + 1])
+        cwall = hc < 0.0  # cell k is a wall or outside the grid
+        if not cwall:
+            rh, nh, rz, nz, ru, nu, rv, nv = _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp)
+            sx[j, k] = _centred(rh, nh, rz, nz, dx)
+        else:
+            rh = rz = ru = rv = nh = nz = nu = nv = 0.0
+            if 0 <= k < nx:
+                sx[j, k] = 0.0
+        if k >= c0:  # face k between cells k−1 and k
+            if k == 0 or k == nx or lwall or cwall:
+                fm, fl, fr, ft = _pair(k == 0, k == nx, bkind[_W], blevel[_W], bkind[_E],
+                                       blevel[_E], lwall, lh, lz, lu, lv, cwall, rh, rz, ru,
+                                       rv)  # fmt: skip
+            elif lh <= 0.0 and rh <= 0.0:
+                fm = fl = fr = ft = 0.0
+            else:
+                fm, fl, fr, ft = _face(lh, lz, lu, lv, rh, rz, ru, rv)
+            fxm[j, k] = fm
+            fxl[j, k] = fl
+            fxr[j, k] = fr
+            fxt[j, k] = ft
+        lh, lz, lu, lv, lwall = nh, nz, nu, nv, cwall
+        hm, zm, um, vm = hc, zc, uc, vc
+        hc, zc, uc, vc = hp, zp, up, vp
+
+
+@njit(**_JIT)
+def _yfaces_row(r, c0, c1, h, z, wall, u, v, bkind, blevel, fym, fyl, fyr, fyt, sy, dx):
+    """y faces of face row r (between rows r−1 and r), columns c0..c1, each once; also the y
+    part of the centred source of the cells of row r. Along y the normal velocity is v."""
+    ny = h.shape[0]
+    for i in range(c0, c1 + 1):
+        # rows r−2, r−1 (upper cell "a"), r (lower cell "b"), r+1; missing: depth −1
+        h0_ = h1 = h2 = h3 = -1.0
+        z0 = z1 = z2 = z3 = 0.0
+        n0 = n1 = n2 = n3 = 0.0
+        t0 = t1 = t2 = t3 = 0.0
+        k = r - 2
+        if k >= 0 and not wall[k, i]:
+            h0_, z0, n0, t0 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
+        k = r - 1
+        if k >= 0 and not wall[k, i]:
+            h1, z1, n1, t1 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
+        k = r
+        if k < ny and not wall[k, i]:
+            h2, z2, n2, t2 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
+        k = r + 1
+        if k < ny and not wall[k, i]:
+            h3, z3, n3, t3 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
+        uwall = h1 < 0.0
+        dwall = h2 < 0.0
+        lh = lz = lu = lv = 0.0
+        rh = rz = ru = rv = 0.0
+        if not uwall:
+            _, lh, _, lz, _, lu, _, lv = _recon(h0_, h1, h2, z0, z1, z2, n0, n1, n2, t0, t1, t2)
+        if not dwall:
+            rh, sh, rz, sz, ru, _, rv, _ = _recon(h1, h2, h3, z1, z2, z3, n1, n2, n3, t1, t2, t3)
+            sy[r, i] = _centred(rh, sh, rz, sz, dx)
+        elif r < ny:
+            sy[r, i] = 0.0
+        if r == 0 or r == ny or uwall or dwall:
+            fm, fl, fr, ft = _pair(r == 0, r == ny, bkind[_N], blevel[_N], bkind[_S], blevel[_S],
+                                   uwall, lh, lz, lu, lv, dwall, rh, rz, ru, rv)  # fmt: skip
+        elif lh <= 0.0 and rh <= 0.0:
+            fm = fl = fr = ft = 0.0
+        else:
+            fm, fl, fr, ft = _face(lh, lz, lu, lv, rh, rz, ru, rv)
+        fym[r, i] = fm
+        fyl[r, i] = fl
+        fyr[r, i] = fr
+        fyt[r, i] = ft
+
+
+@njit(**_JIT)
 def _save_row(j, c0, c1, h, qx, qy, h0, qx0, qy0):
     for i in range(c0, c1 + 1):
         h0[j, i] = h[j, i]
@@ -329,19 +347,20 @@ def _save_row(j, c0, c1, h, qx, qy, h0, qx0, qy0):
         qy0[j, i] = qy[j, i]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, **_JIT)
 def _faces(
     h, z, wall, u, v, a, b, r0, r1, bkind, blevel,
     fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt,
-    save, h0, qx0, qy0, qx, qy,
+    save, h0, qx0, qy0, qx, qy, sx, sy, dx,
 ):  # fmt: skip
-    """Fluxes on every face of the active cells, each face once. ``save``: copy Uⁿ first."""
+    """Fluxes on every face of the active cells, each face once, and the cells' centred
+    sources. ``save``: copy Uⁿ first."""
     nx = h.shape[1]
     for r in prange(r0, r1 + 2):
         if r <= r1 and a[r] <= b[r]:
             if save:
                 _save_row(r, a[r], b[r], h, qx, qy, h0, qx0, qy0)
-            _xfaces_row(r, a[r], b[r], h, z, wall, u, v, bkind, blevel, fxm, fxl, fxr, fxt)
+            _xfaces_row(r, a[r], b[r], h, z, wall, u, v, bkind, blevel, fxm, fxl, fxr, fxt, sx, dx)
         # y faces of face row r: the columns of both rows' ranges
         c0 = nx
         c1 = -1
@@ -351,18 +370,24 @@ def _faces(
         if r <= r1 and a[r] <= b[r]:
             c0 = min(c0, a[r])
             c1 = max(c1, b[r])
-        _yfaces_row(r, c0, c1, h, z, wall, u, v, bkind, blevel, fym, fyl, fyr, fyt)
+        _yfaces_row(r, c0, c1, h, z, wall, u, v, bkind, blevel, fym, fyl, fyr, fyt, sy, dx)
 
 
-@njit(cache=True)
-def _drain_row(j, c0, c1, h, z, wall, u, v, fxm, fym, theta, sx, sy, dt, dx):
-    ny, nx = h.shape
+@njit(inline="always", **_JIT)
+def _centred(hM, hP, zM, zP, dx):
+    """Centred source of a cell along one direction, per unit area: Audusse et al.'s (2004, §3)
+    g/2 (h_M + h_P)(z_M − z_P) plus the face pressures g/2 (h_M² − h_P²) taken out of the
+    stored fluxes (see :func:`_face`) = g/2 (h_M + h_P)(η_M − η_P); zero for a dry cell."""
+    if hM + hP <= 2.0 * H_EPS:
+        return 0.0
+    return 0.5 * G * (hM + hP) * ((hM + zM) - (hP + zP)) / dx
+
+
+@njit(**_JIT)
+def _drain_row(j, c0, c1, h, wall, fxm, fym, theta, dt, dx):
+    """θ of the cells of row j; returns True when any of them is below 1."""
+    limited = False
     for i in range(c0, c1 + 1):
-        if wall[j, i]:
-            theta[j, i] = 1.0
-            sx[j, i] = 0.0
-            sy[j, i] = 0.0
-            continue
         out = (
             max(0.0, -fxm[j, i])
             + max(0.0, fxm[j, i + 1])
@@ -373,32 +398,26 @@ def _drain_row(j, c0, c1, h, z, wall, u, v, fxm, fym, theta, sx, sy, dt, dx):
         th = 1.0
         if out * dt > hc * dx:
             th = hc * dx / (out * dt)
+            limited = True
         theta[j, i] = th
-        if hc > H_EPS:
-            # Audusse's centred term g/2 (h_W + h_E)(z_W − z_E) plus the face pressures
-            # g/2 (h_W² − h_E²) taken out of the stored fluxes = g/2 (h_W + h_E)(η_W − η_E)
-            hW, hE, zW, zE, _, _, _, _ = _xrecon(h, z, wall, u, v, j, i, nx)
-            sx[j, i] = 0.5 * G * (hW + hE) * ((hW + zW) - (hE + zE)) / dx
-            hN, hS, zN, zS, _, _, _, _ = _yrecon(h, z, wall, u, v, j, i, ny)
-            sy[j, i] = 0.5 * G * (hN + hS) * ((hN + zN) - (hS + zS)) / dx
-        else:
-            sx[j, i] = 0.0
-            sy[j, i] = 0.0
+    return limited
 
 
-@njit(parallel=True, cache=True)
-def _drain(h, z, wall, u, v, a, b, r0, r1, fxm, fym, theta, sx, sy, dt, dx):
-    """Draining factor per cell (Bollermann et al. 2013) and the centred bed-slope source of the
-    second-order hydrostatic reconstruction (Audusse et al. 2004, §3), per unit area."""
+@njit(parallel=True, **_JIT)
+def _drain(h, wall, a, b, r0, r1, fxm, fym, theta, dt, dx, rowlim):
+    """Draining factor per cell (Bollermann et al. 2013, eq. 3.5): the share of its outgoing
+    fluxes a cell can supply in this stage without going negative."""
     for j in prange(r0, r1 + 1):
-        _drain_row(j, a[j], b[j], h, z, wall, u, v, fxm, fym, theta, sx, sy, dt, dx)
+        rowlim[j] = _drain_row(j, a[j], b[j], h, wall, fxm, fym, theta, dt, dx)
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def _update_row(
     j, c0, c1, h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
-    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final,
+    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final, limited,
 ):  # fmt: skip
+    """One row of :func:`_update`; ``limited``: some θ < 1 in this row or the next ones
+    (otherwise every face factor is 1 and the θ look-ups are skipped)."""
     ny, nx = h.shape
     rdx = 1.0 / dx
     lo_j = nx
@@ -412,16 +431,18 @@ def _update_row(
         fe = fxm[j, i + 1]
         fn = fym[j, i]
         fs = fym[j + 1, i]
-        tc = theta[j, i]
-        tw = te = tn = ts = tc
-        if fw > 0.0:
-            tw = theta[j, i - 1] if i > 0 else 1.0
-        if fe < 0.0:
-            te = theta[j, i + 1] if i < nx - 1 else 1.0
-        if fn > 0.0:
-            tn = theta[j - 1, i] if j > 0 else 1.0
-        if fs < 0.0:
-            ts = theta[j + 1, i] if j < ny - 1 else 1.0
+        tw = te = tn = ts = 1.0
+        if limited:
+            tc = theta[j, i]
+            tw = te = tn = ts = tc
+            if fw > 0.0:
+                tw = theta[j, i - 1] if i > 0 else 1.0
+            if fe < 0.0:
+                te = theta[j, i + 1] if i < nx - 1 else 1.0
+            if fn > 0.0:
+                tn = theta[j - 1, i] if j > 0 else 1.0
+            if fs < 0.0:
+                ts = theta[j + 1, i] if j < ny - 1 else 1.0
         dh = (tw * fw - te * fe + tn * fn - ts * fs) * rdx
         dqx = (tw * fxr[j, i] - te * fxl[j, i + 1] + tn * fyt[j, i] - ts * fyt[j + 1, i]) * rdx
         dqy = (tn * fyr[j, i] - ts * fyl[j + 1, i] + tw * fxt[j, i] - te * fxt[j, i + 1]) * rdx
@@ -471,18 +492,20 @@ def _update_row(
     return lo_j, hi_j, smax, 0.5 * dt * dx * out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, **_JIT)
 def _update(
     h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
     fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt,
-    a, b, r0, r1, dt, dx, final, lo, hi, rowspeed, rowout,
+    a, b, r0, r1, dt, dx, final, lo, hi, rowspeed, rowout, rowlim,
 ):  # fmt: skip
     """Euler stage with the draining factors; ``final``: the RK2 average, friction, wet bounds,
     speeds. Boundary outflow (m³, ½ per stage) is added to ``rowout``."""
+    ny = h.shape[0]
     for j in prange(r0, r1 + 1):
+        lim = rowlim[j] or (j > 0 and rowlim[j - 1]) or (j < ny - 1 and rowlim[j + 1])
         lo_j, hi_j, smax, out = _update_row(
             j, a[j], b[j], h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
-            fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final,
+            fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final, lim,
         )  # fmt: skip
         rowout[j] += out
         if final:
@@ -491,7 +514,7 @@ def _update(
             rowspeed[j] = smax
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, **_JIT)
 def _scan(h, qx, qy, u, v, wall, lo, hi, rowspeed):
     """Whole-grid refresh after sources: zero momentum where dry, velocities, wet bounds."""
     ny, nx = h.shape
@@ -525,7 +548,7 @@ def _scan(h, qx, qy, u, v, wall, lo, hi, rowspeed):
         rowspeed[j] = smax
 
 
-@njit(cache=True)
+@njit(**_JIT)
 def _ranges(lo, hi, a, b, margin, nx):
     """Active column range per row: the wet bounds dilated by ``margin`` rows and columns.
     Returns the first and last active row (r0 > r1 when nothing is active)."""
@@ -551,7 +574,7 @@ def _ranges(lo, hi, a, b, margin, nx):
     return r0, r1
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, **_JIT)
 def _velocity_out(h, u, v, dry, uo, vo):
     ny, nx = h.shape
     for j in prange(ny):
@@ -621,6 +644,7 @@ class GodunovScheme:
         self._b = np.full(ny, -1, np.int64)
         self._rowspeed = np.zeros(ny, np.float64)
         self._rowout = np.zeros(ny, np.float64)
+        self._rowlim = np.zeros(ny, np.bool_)
         self.after_sources()
 
     # -- protocol ------------------------------------------------------------------------------
@@ -666,17 +690,16 @@ class GodunovScheme:
                 self.h, self.z, self.wall, self.u, self.v, self._a, self._b, r0, r1,
                 self._kinds, lev, fx[0], fx[1], fx[2], fx[3], fy[0], fy[1], fy[2], fy[3],
                 stage == 0, self._h0, self._qx0, self._qy0, self.qx, self.qy,
+                self._sx, self._sy, self.dx,
             )  # fmt: skip
-            _drain(
-                self.h, self.z, self.wall, self.u, self.v, self._a, self._b, r0, r1,
-                fx[0], fy[0], self._theta, self._sx, self._sy, dt, self.dx,
-            )  # fmt: skip
+            _drain(self.h, self.wall, self._a, self._b, r0, r1, fx[0], fy[0], self._theta, dt,
+                   self.dx, self._rowlim)  # fmt: skip
             _update(
                 self.h, self.qx, self.qy, self.u, self.v, self._h0, self._qx0, self._qy0,
                 self.wall, self.gn2, self._theta, self._sx, self._sy,
                 fx[0], fx[1], fx[2], fx[3], fy[0], fy[1], fy[2], fy[3],
                 self._a, self._b, r0, r1, dt, self.dx, stage == 1,
-                self._lo, self._hi, self._rowspeed, self._rowout,
+                self._lo, self._hi, self._rowspeed, self._rowout, self._rowlim,
             )  # fmt: skip
 
     def _box_cells(self, r0: int, r1: int) -> int:
