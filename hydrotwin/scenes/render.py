@@ -109,6 +109,7 @@ def render_basin(
     labels: bool = True,
     title: bool = True,
     legend: bool = True,
+    bim: bool = True,
     exaggeration: float | None = None,
     **scene_kwargs,
 ) -> Path:
@@ -122,6 +123,9 @@ def render_basin(
         basin, size, lang=lang, labels=labels, exaggeration=exaggeration, **scene_kwargs
     )
     try:
+        if bim and scene.bim_refs():
+            n = scene.load_bim()
+            log.info("BIM: %d model(s) placed", n)
         if title:
             plotter.add_text(
                 title_text(basin, scene.label_lang, scene.exaggeration),

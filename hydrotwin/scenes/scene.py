@@ -43,6 +43,7 @@ LAYER_NAMES: dict[str, tuple[str, str]] = {
     "stations": ("测站", "Stations"),
     "labels": ("名称注记", "Labels"),
     "water": ("淹没水深", "Flood depth"),
+    "bim": ("BIM 模型", "BIM models"),
 }
 
 
@@ -136,6 +137,7 @@ class BasinScene:
         self.towns: Towns | None = None
         self.reservoirs: dict[str, ReservoirSurface] = {}
         self.water: WaterLayer | None = None
+        self.bim: list = []
         self._labels_wanted = labels
         self._build()
 
@@ -378,6 +380,59 @@ class BasinScene:
         self.water = WaterLayer(self.terrain, transform, shape, **kwargs)
         self._add("water", self.water.add_to(self.plotter))
         return self.water
+
+    def bim_refs(self) -> list[tuple[str, object]]:
+        """(resolved IFC path, BimRef) of every distinct model the manifest names."""
+        refs: dict[str, object] = {}
+        for item in (*self.basin.reservoirs, *self.basin.sluice_gates):
+            if item.bim is not None:
+                refs.setdefault(str(self.basin.path(item.bim.file)), item.bim)
+        return list(refs.items())
+
+    def add_bim(self, model, ref=None):
+        """Place a loaded IFC model (:func:`hydrotwin.basin.ifc.load_ifc`) in the scene.
+
+        The model lands in the scene's local frame (origin, exaggeration) through its own
+        georeference or the manifest's placement ``ref``. The simple dam and sluice bodies
+        are hidden then: the model is the detailed version of the same structures.
+        """
+        from hydrotwin.basin.ifc import Placement
+        from hydrotwin.scenes.bim import BimLayer
+
+        layer = BimLayer(
+            model,
+            self.plotter,
+            origin=self.origin,
+            exaggeration=self.exaggeration,
+            crs=self.basin.basin.crs,
+            placement=Placement.from_bimref(ref),
+            name=f"bim{len(self.bim)}",
+        )
+        self.bim.append(layer)
+        self._add("bim", list(layer.actors.values()))
+        if self._layers["structures"].actors:
+            self.set_visible("structures", False)
+        return layer
+
+    def load_bim(self) -> int:
+        """Load and add every IFC model the manifest names; returns how many were added.
+
+        A model that cannot be loaded is logged and skipped (the simple bodies stay).
+        Loading takes seconds: the app calls this off the GUI thread's critical path.
+        """
+        from hydrotwin.basin.ifc import load_ifc
+        from hydrotwin.errors import IfcLoadError
+
+        added = 0
+        for path, ref in self.bim_refs():
+            try:
+                model = load_ifc(path)
+            except IfcLoadError as exc:
+                log.warning("BIM model %s not shown: %s", path, exc)
+                continue
+            self.add_bim(model, ref)
+            added += 1
+        return added
 
     # -- view and picking ----------------------------------------------------------------------
     def interest_points(self) -> np.ndarray:

@@ -302,3 +302,28 @@ def test_rehearsal_netcdf_plays_on_the_clock(logan_scene, tmp_path):
         stop()
         opened.close()
         scene.set_visible("water", False)
+
+
+def test_bim_model_is_placed_in_the_local_frame(logan_scene, shared_data):
+    from hydrotwin.basin.ifc import load_ifc
+    from hydrotwin.basin.manifest import BimRef
+
+    _plotter, scene = logan_scene
+    model = load_ifc(shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc")
+    x, y = 446_000.0, 4_626_500.0
+    ground = float(scene.elevation_at(x, y))
+    ref = BimRef(file="house.ifc", x=x, y=y, z=ground, rotation_deg=0.0)
+    layer = scene.add_bim(model, ref)
+    try:
+        assert "bim" in [ly.key for ly in scene.layers]
+        assert not any(a.GetVisibility() for a in scene.layer("structures").actors)
+        xmin, xmax, ymin, ymax, zmin, _zmax = layer.bounds
+        # A house of ~10 m placed at (x, y, ground): local coordinates are the same map
+        # point shifted by the origin (and the height exaggerated), within the house's size.
+        lx, ly, lz = (float(v) for v in scene.map_to_local(x, y, ground))
+        assert xmin == pytest.approx(lx, abs=25) and ymin == pytest.approx(ly, abs=25)
+        assert zmin == pytest.approx(lz, abs=5 * scene.exaggeration)
+        assert xmax - xmin < 50 and ymax - ymin < 50
+    finally:
+        scene.set_visible("bim", False)
+        scene.set_visible("structures", True)

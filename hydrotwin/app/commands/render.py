@@ -64,6 +64,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-labels", action="store_true", help="leave out the name labels")
     p.add_argument("--no-legend", action="store_true", help="leave out the legend")
+    p.add_argument(
+        "--no-bim",
+        action="store_true",
+        help="draw dams and sluices as simple bodies, not from their IFC models",
+    )
     p.set_defaults(func=run)
 
 
@@ -84,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         lang=lang,
         labels=not args.no_labels,
         legend=not args.no_legend,
+        bim=not args.no_bim,
         exaggeration=args.exaggeration,
         max_terrain_cells=args.max_cells,
     )
