@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 from collections import Counter
@@ -450,7 +451,9 @@ def _style_rgba(style: Any, ifc_class: str) -> tuple[int, int, int, int]:
 # One tessellated element on its way to the model arrays:
 # (guid, class, name, step id, vertices (n, 3) m, triangles (m, 3), rgba (m, 4)).
 _Record = tuple[str, str, str, int, np.ndarray, np.ndarray, np.ndarray]
-#: Below this many products the worker processes cost more than they save.
+#: Worker processes take ~1 s each to start (Python, numpy, ifcopenshell, parsing the file):
+#: below this size and product count they cost more than they save.
+MIN_BYTES_PARALLEL = 1_500_000
 MIN_PRODUCTS_PARALLEL = 40
 
 
@@ -496,22 +499,30 @@ def _iterate(
     return out
 
 
-_WORKER_FILE: Any = None
+def _worker_main() -> None:
+    """Entry of a worker process (``python -c``): read (path, step ids) as a pickle on stdin,
+    write pickled ("progress", fraction) messages and finally ("result", records).
 
+    The geometry kernel prints debug text on C-level stdout, so the message stream gets a
+    duplicate of the original stdout and fd 1 goes to /dev/null.
+    """
+    import pickle
 
-def _worker_init(path: str) -> None:
-    """Worker process: open the file once; keep the kernel's debug prints and the legacy
-    header warning (already given by the parent) out of the terminal."""
-    global _WORKER_FILE
-    logging.getLogger(__name__).setLevel(logging.ERROR)
+    out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    _WORKER_FILE = open_ifc(path)[0]
+    logging.getLogger(__name__).setLevel(logging.ERROR)  # the parent already warned
+    path, ids = pickle.load(sys.stdin.buffer)
+    f = open_ifc(path)[0]
+    products = [f.by_id(i) for i in ids]
 
+    def report(x: float) -> None:
+        pickle.dump(("progress", x), out)
+        out.flush()
 
-def _worker_chunk(step_ids: list[int]) -> list[_Record]:
-    products = [_WORKER_FILE.by_id(i) for i in step_ids]
-    return _iterate(_WORKER_FILE, products, None)
+    records = _iterate(f, products, None, report)
+    pickle.dump(("result", records), out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
 
 
 def _iterate_parallel(
@@ -524,40 +535,78 @@ def _iterate_parallel(
     """Tessellate in ``workers`` processes, each running a one-core iterator on its share.
 
     Processes, not the iterator's own threads: on ifcopenshell 0.9 its multi-threaded
-    iterator spent more CPU than a single thread (bench/ifc_load.py), while separate
-    processes share nothing. Products are dealt round-robin into chunks so that expensive
-    neighbours (a storey's walls) spread over the workers; progress counts chunks.
+    iterator spent more CPU than a single thread (measured with bench/ifc_load.py), while
+    separate processes share nothing. Plain ``python -c`` subprocesses rather than
+    multiprocessing, which would re-run the caller's ``__main__`` (an app without a main
+    guard would start again in every worker). Products are dealt round-robin so expensive
+    neighbours (one storey's walls) spread over the workers.
     """
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    import pickle
+    import subprocess
 
     ids = [p.id() for p in products]
-    n_chunks = min(len(ids), 4 * workers)
-    chunks = [ids[k::n_chunks] for k in range(n_chunks)]
-    ctx = multiprocessing.get_context("spawn")  # safe from a GUI worker thread
-    pool = ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_worker_init, initargs=(str(path),)
-    )
-    out: list[_Record] = []
+    shares = [ids[k::workers] for k in range(workers)]
+    cmd = [sys.executable, "-c", "from hydrotwin.basin.ifc import _worker_main; _worker_main()"]
+    # stderr to files, not pipes: a chatty worker must never block on a full pipe
+    logs = [tempfile.TemporaryFile() for _ in shares]  # noqa: SIM115 - closed below
+    procs = [
+        subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        for err in logs
+    ]
+    fractions = [0.0] * len(procs)
+    results: list[list[_Record] | None] = [None] * len(procs)
+    errors: list[str] = []
+
+    def read(k: int, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        try:
+            while True:
+                kind, payload = pickle.load(proc.stdout)
+                if kind == "progress":
+                    fractions[k] = float(payload)
+                else:
+                    results[k] = payload
+                    return
+        except (EOFError, pickle.UnpicklingError) as exc:
+            proc.wait()
+            try:
+                logs[k].seek(0)
+                err = logs[k].read().decode("utf-8", "replace")[-500:]
+            except (ValueError, OSError):  # closed: the load was cancelled meanwhile
+                err = ""
+            errors.append(f"worker {k} stopped ({type(exc).__name__}): {err.strip()}")
+
+    readers = []
     try:
-        pending = {pool.submit(_worker_chunk, c) for c in chunks}
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for fut in done:
-                out.extend(fut.result())
-            if progress and done:
-                progress((n_chunks - len(pending)) / n_chunks, "tessellating")
+        for k, (proc, share) in enumerate(zip(procs, shares, strict=True)):
+            assert proc.stdin is not None
+            proc.stdin.write(pickle.dumps((str(path), share)))
+            proc.stdin.close()
+            t = threading.Thread(target=read, args=(k, proc), daemon=True)
+            t.start()
+            readers.append(t)
+        last = -1.0
+        while any(t.is_alive() for t in readers):
             if cancel is not None and cancel.is_set():
                 raise IfcLoadCancelledError(f"{path}: loading cancelled")
-    except BaseException:
-        # Stop at once: queued chunks are dropped and running workers killed (the pool has
-        # no public way to interrupt a running task).
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return out
+            for t in readers:
+                t.join(timeout=0.1)
+            done = sum(fractions) / len(fractions)
+            if progress and done != last:
+                progress(done, "tessellating")
+                last = done
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        for t in readers:
+            t.join(timeout=5.0)
+        for fh in logs:
+            fh.close()
+    if errors or any(r is None for r in results):
+        raise OSError("; ".join(errors) or "a worker returned no result")
+    return [rec for r in results if r is not None for rec in r]
 
 
 def _tessellate(
@@ -579,13 +628,11 @@ def _tessellate(
     if progress:
         progress(0.0, "tessellating")
     records: list[_Record] | None = None
-    if cores > 1 and len(products) >= MIN_PRODUCTS_PARALLEL:
-        from concurrent.futures.process import BrokenProcessPool
-
+    big = path.stat().st_size >= MIN_BYTES_PARALLEL
+    if cores > 1 and big and len(products) >= MIN_PRODUCTS_PARALLEL:
         try:
             records = _iterate_parallel(path, products, cores, progress, cancel)
-        except (BrokenProcessPool, OSError) as exc:
-            # e.g. a script without ``if __name__ == "__main__":`` cannot spawn workers
+        except OSError as exc:
             log.warning("%s: worker processes failed (%s); tessellating in-process", path, exc)
     if records is None:
         try:

@@ -325,3 +325,31 @@ def test_progress_and_cancel(shared_data, tmp_path):
     with pytest.raises(IfcLoadCancelledError, match="cancelled"):
         load_ifc(path, use_cache=False, progress=stop_soon, cancel=cancel)
     assert not list((tmp_path / "ifc").glob("*")) if (tmp_path / "ifc").exists() else True
+
+
+def test_parallel_cancel_stops_workers_quickly(shared_data):
+    """duplex.ifc (2.4 MB) is tessellated in worker processes; a cancel kills them."""
+    path = shared_data / "ifc/ifc2x3/duplex.ifc"
+    cancel = threading.Event()
+    stages: list[str] = []
+
+    def on_progress(fraction: float, stage: str) -> None:
+        stages.append(stage)
+        if stage == "tessellating":
+            cancel.set()
+
+    t0 = time.perf_counter()
+    with pytest.raises(IfcLoadCancelledError):
+        load_ifc(path, use_cache=False, cores=2, progress=on_progress, cancel=cancel)
+    assert time.perf_counter() - t0 < 20.0
+    assert "tessellating" in stages
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_model(shared_data):
+    path = shared_data / "ifc/ifc2x3/duplex.ifc"
+    a = load_ifc(path, use_cache=False, cores=2)
+    b = load_ifc(path, use_cache=False, cores=1)
+    assert [e.global_id for e in a.elements] == [e.global_id for e in b.elements]
+    assert _per_element(a) == _per_element(b)
+    np.testing.assert_array_equal(a.tri_rgba, b.tri_rgba)
