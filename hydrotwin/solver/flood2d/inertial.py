@@ -82,7 +82,8 @@ def _cbrt(x):
 
 @njit(inline="always", fastmath=FASTMATH, cache=True)
 def _face_q(zl, hl, zr, hr, q, qs, n2f, gdt, gdt_dx, theta, w, dry, qlim):
-    """New flux on one face (module docstring); ``qs`` is the sum of the two neighbour faces."""
+    """New flux on one face (module docstring) and the flow depth used (≥ dry); ``qs`` is the
+    sum of the two neighbour faces."""
     el = zl + hl
     er = zr + hr
     hf = max(el, er) - max(zl, zr)
@@ -94,25 +95,34 @@ def _face_q(zl, hl, zr, hr, q, qs, n2f, gdt, gdt_dx, theta, w, dry, qlim):
     # a face never moves more than DRAIN_FRACTION of its flow depth per step (see below)
     lim = hs * qlim
     qn = min(max(qn, -lim), lim)
-    return qn if hf > dry else np.float32(0.0)
+    return (qn if hf > dry else np.float32(0.0)), hs
 
 
 @njit(inline="always", fastmath=FASTMATH, cache=True)
-def _face_row(zl, hl, zr, hr, q, qm, qp, nl, nr, out, m, gdt, gdt_dx, th, w, dr, ql):
+def _face_row(zl, hl, zr, hr, q, qm, qp, nl, nr, out, spd, m, gdt, gdt_dx, th, w, dr, ql):
     """New fluxes of ``m`` faces in a row. All arguments are 1D views aligned so that index k
     is face k (left cell, right cell, the face, its two neighbours): a plain counted loop with
     no index arithmetic, which LLVM vectorises."""
     half = np.float32(0.5)
     for k in range(m):
-        out[k] = _face_q(
+        qn, hs = _face_q(
             zl[k], hl[k], zr[k], hr[k], q[k], qm[k] + qp[k], half * (nl[k] + nr[k]),
             gdt, gdt_dx, th, w, dr, ql,
         )  # fmt: skip
+        out[k] = qn
+        spd[k] = abs(qn) / hs
+    # the largest face velocity, reduced in a second loop so that the one above vectorises
+    vmax = np.float32(0.0)
+    for k in range(m):
+        sp = spd[k]
+        vmax = vmax if vmax >= sp else sp
+    return vmax
 
 
 @njit(parallel=True, fastmath=FASTMATH, cache=True)
-def _interior_fluxes(z, h, qx0, qy0, qx1, qy1, n2, ra, rb, dt, dx, theta, dry):
-    """New fluxes on the interior faces of every row's active range [ra, rb)."""
+def _interior_fluxes(z, h, qx0, qy0, qx1, qy1, n2, ra, rb, dt, dx, theta, dry, rowv, spd):
+    """New fluxes on the interior faces of every row's active range [ra, rb); ``rowv`` gets
+    each row's largest face velocity (m/s)."""
     ny, nx = h.shape
     g = np.float32(G_MPS2)
     gdt = np.float32(g * dt)
@@ -124,8 +134,11 @@ def _interior_fluxes(z, h, qx0, qy0, qx1, qy1, n2, ra, rb, dt, dx, theta, dry):
     for j in prange(ny):
         a = ra[j]
         b = rb[j]
+        rowv[j] = 0.0
         if a >= b:
             continue
+        vx = np.float32(0.0)
+        vy = np.float32(0.0)
         # faces between columns i-1 and i, i in [i0, i1]
         i0 = max(a, 1)
         i1 = min(b, nx - 1)
@@ -134,20 +147,22 @@ def _interior_fluxes(z, h, qx0, qy0, qx1, qy1, n2, ra, rb, dt, dx, theta, dry):
             hj = h[j]
             nj = n2[j]
             q0 = qx0[j]
-            _face_row(
+            vx = _face_row(
                 zj[i0 - 1 : i1], hj[i0 - 1 : i1], zj[i0 : i1 + 1], hj[i0 : i1 + 1],
                 q0[i0 : i1 + 1], q0[i0 - 1 : i1], q0[i0 + 1 : i1 + 2],
-                nj[i0 - 1 : i1], nj[i0 : i1 + 1], qx1[j, i0 : i1 + 1], i1 + 1 - i0,
+                nj[i0 - 1 : i1], nj[i0 : i1 + 1], qx1[j, i0 : i1 + 1], spd[j, i0 : i1 + 1],
+                i1 + 1 - i0,
                 gdt, gdt_dx, th, w, dr, ql,
             )  # fmt: skip
         # faces between rows j-1 and j (the north faces of row j), columns [a, b)
         if j >= 1:
-            _face_row(
+            vy = _face_row(
                 z[j - 1, a:b], h[j - 1, a:b], z[j, a:b], h[j, a:b],
                 qy0[j, a:b], qy0[j - 1, a:b], qy0[j + 1, a:b],
-                n2[j - 1, a:b], n2[j, a:b], qy1[j, a:b], b - a,
+                n2[j - 1, a:b], n2[j, a:b], qy1[j, a:b], spd[j, a:b], b - a,
                 gdt, gdt_dx, th, w, dr, ql,
             )  # fmt: skip
+        rowv[j] = max(vx, vy)
 
 
 @njit(inline="always", cache=True)
@@ -572,6 +587,8 @@ class InertialScheme:
         self.rowmax = np.zeros(ny, np.float32)
         self.rowsum = np.zeros(ny, np.float32)
         self.rowneg = np.zeros(ny, np.int64)
+        self.rowv = np.zeros(ny, np.float32)
+        self._spd = np.zeros((ny, nx + 1), np.float32)  # face speeds of the row being done
         self.bkind = np.zeros(4, np.int64)
         self.bslope = np.zeros(4, np.float64)
         self.blevel = np.zeros(4, np.float64)
@@ -586,13 +603,20 @@ class InertialScheme:
 
     # -- contract ------------------------------------------------------------------------------
     def max_dt(self) -> float:
-        """Bates et al. (2010) eq. 12: Δt = cfl·Δx/√(g·h_max); inf when the grid is dry."""
+        """Bates et al. (2010) eq. 12: Δt = cfl·Δx/√(g·h_max), and at most cfl·Δx/|u|max of
+        the last step's faces; inf when the grid is dry."""
         hm = self.h_max
         if not math.isfinite(hm):
             return float("nan")
         if hm <= self.dry:
             return float("inf")
-        return self.cfl * self.dx / math.sqrt(G_MPS2 * hm)
+        dt = self.cfl * self.dx / math.sqrt(G_MPS2 * hm)
+        # where faces run faster than the wave speed of the deepest water (thin supercritical
+        # films on steep slopes), the face velocity limits the step too: cfl·Δx/|u|max
+        um = float(self.rowv.max())
+        if um * dt > self.cfl * self.dx:
+            dt = self.cfl * self.dx / um
+        return dt
 
     def step(self, dt: float, t_s: float) -> float:
         for k, b in enumerate(self._boundaries):
@@ -611,7 +635,7 @@ class InertialScheme:
         dt32 = float(np.float32(dt))
         _interior_fluxes(
             self.z, self.h, self.qx, self.qy, self._qx1, self._qy1, self.n2,
-            self.ra, self.rb, dt32, self.dx, self.theta, self.dry,
+            self.ra, self.rb, dt32, self.dx, self.theta, self.dry, self.rowv, self._spd,
         )  # fmt: skip
         self.da[:] = self.ra
         self.db[:] = self.rb

@@ -37,6 +37,10 @@ def face_q(zl, hl, zr, hr, q, qs, n2f, dt, dx, theta, dry):
     return np.where(hf > dry, qn, f32(0.0)).astype(np.float32)
 
 
+def _hf(zl, hl, zr, hr):
+    return np.maximum(zl + hl, zr + hr) - np.maximum(zl, zr)
+
+
 def _edge(zc, hc, q_out, kind, level, slope, n2c, dt, dx, dry):
     """Outward flux through an edge next to cells (zc, hc), previous outward flux q_out."""
     if kind == B_CLOSED:
@@ -81,6 +85,11 @@ def inertial_step(s: InertialScheme, dt: float) -> float:
         z[:-1], h[:-1], z[1:], h[1:], qy0[1:ny],
         qy0[0 : ny - 1] + qy0[2 : ny + 1], 0.5 * (n2[:-1] + n2[1:]), dt, dx, th, dry,
     )  # fmt: skip
+    # largest face velocity per row (x faces of the row, y faces north of it)
+    sx = np.abs(qx1[:, 1:nx]) / np.maximum(_hf(z[:, :-1], h[:, :-1], z[:, 1:], h[:, 1:]), dry)
+    sy = np.abs(qy1[1:ny]) / np.maximum(_hf(z[:-1], h[:-1], z[1:], h[1:]), dry)
+    s.rowv[:] = sx.max(axis=1) if nx > 1 else 0.0
+    s.rowv[1:] = np.maximum(s.rowv[1:], sy.max(axis=1))
     k, lev, sl = s.bkind, s.blevel, s.bslope
     qy1[0, :] = -_edge(z[0], h[0], -qy0[0], k[0], lev[0], _slope(sl[0], z[0], z[1], dx),
                        n2[0], dt, dx, dry)  # fmt: skip
