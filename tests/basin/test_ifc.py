@@ -55,11 +55,22 @@ LIMIT_S = 150.0  # bounded slow tests: a load that takes longer is cancelled and
 CURVE_ITEMS = ("IfcCurve", "IfcGeometricCurveSet", "IfcPoint", "IfcCartesianPointList")
 
 
+ACCA = "ifc4x3_add2/ACCA_RFI_Track_Benevento-Appia_Benevento.ifc"
+ACCA_SKIP = pytest.mark.skip(
+    reason="ACCA: ifcopenshell 0.9 needs > 10 min of CPU for its 1507 alignment-swept "
+    "solids (measured; bench/ifc_load.py cancels it); its georeference is checked without "
+    "tessellation in test_acca_georeference"
+)
+
+
 def _params():
-    return [
-        pytest.param(rel, id=Path(rel).name[:40], marks=[pytest.mark.slow] if slow else [])
-        for rel, slow in SAMPLES
-    ]
+    out = []
+    for rel, slow in SAMPLES:
+        marks = [pytest.mark.slow] if slow else []
+        if rel == ACCA:
+            marks.append(ACCA_SKIP)
+        out.append(pytest.param(rel, id=Path(rel).name[:40], marks=marks))
+    return out
 
 
 def _items(item):
@@ -171,6 +182,20 @@ def test_linear_placement_sample_lands_in_campania(shared_data):
     ll = model.map_coordinates("EPSG:4326")
     assert ll[:, 1].min() > 40.0 and ll[:, 1].max() < 41.6
     assert ll[:, 0].min() > 13.7 and ll[:, 0].max() < 15.9
+
+
+def test_acca_georeference(shared_data):
+    """ACCA railway (Benevento): IfcMapConversion → EPSG:3065 with zero offsets (SOURCES.md),
+    read without tessellating."""
+    from hydrotwin.basin.ifc import _map_conversion
+
+    path = shared_data / "ifc" / ACCA
+    f, schema, _ = open_ifc(path)
+    mc = _map_conversion(f, path)
+    assert schema == "IFC4X3_ADD2"
+    assert mc is not None and mc.crs == "EPSG:3065"
+    assert (mc.eastings, mc.northings, mc.orthogonal_height) == (0.0, 0.0, 0.0)
+    assert mc.rotation_deg == 0.0 and mc.scale_per_m == pytest.approx(1.0)
 
 
 def test_placement_from_manifest_rotates_and_shifts(shared_data):
