@@ -81,6 +81,7 @@ class ReceiverConfig:
     port: int = 5005
     max_frame_bytes: int = 4124  # ASCII: 24 + 4095 + 5; HEX: 17 + 4095
     max_connections: int = 256
+    max_connections_per_host: int = 64  # one address cannot take every slot
     idle_timeout_s: float = 300.0  # keep-alive is every 1–255 s, 40 s recommended (§6.3)
     max_garbage_bytes: int = 64 * 1024
     quarantine_per_connection: int = 50
@@ -118,6 +119,7 @@ class Receiver:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._per_host: dict[str, int] = {}
         self.address: tuple[str, int] | None = None
 
     def add_status_listener(self, fn: StatusListener) -> None:
@@ -180,11 +182,23 @@ class Receiver:
         assert task is not None
         peername = writer.get_extra_info("peername")
         peer = f"{peername[0]}:{peername[1]}" if peername else "?"
+        host = str(peername[0]) if peername else "?"
         if len(self._tasks) >= self.config.max_connections:
             self.stats.refused_connections += 1
             log.warning("refusing %s: %d connections open (limit)", peer, len(self._tasks))
             writer.close()
             return
+        if self._per_host.get(host, 0) >= self.config.max_connections_per_host:
+            self.stats.refused_connections += 1
+            log.warning(
+                "refusing %s: %d connections from %s (per-host limit)",
+                peer,
+                self._per_host[host],
+                host,
+            )
+            writer.close()
+            return
+        self._per_host[host] = self._per_host.get(host, 0) + 1
         self._tasks.add(task)
         self._writers.add(writer)
         self.stats.connections += 1
@@ -199,6 +213,9 @@ class Receiver:
         finally:
             self._tasks.discard(task)
             self._writers.discard(writer)
+            self._per_host[host] -= 1
+            if not self._per_host[host]:
+                del self._per_host[host]
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()

@@ -124,6 +124,25 @@ def test_idle_connection_closed(tmp_path):
     assert _run(_with_receiver(tmp_path, body, idle_timeout_s=0.3)) == b""
 
 
+def test_per_host_connection_limit(tmp_path):
+    async def body(host, port, store, rx):
+        conns = [await asyncio.open_connection(host, port) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        extra_r, extra_w = await asyncio.open_connection(host, port)
+        data = await asyncio.wait_for(extra_r.read(10), 5)
+        for _, w in conns:
+            w.close()
+        extra_w.close()
+        await asyncio.sleep(0.2)
+        res = await fleet.run_fleet(
+            host, port, fleet.make_fleet(2), 2, deadline_s=10
+        )  # slots free again
+        return data, rx.stats.refused_connections, res.acked_frames
+
+    data, refused, acked = _run(_with_receiver(tmp_path, body, max_connections_per_host=2))
+    assert data == b"" and refused == 1 and acked == 4
+
+
 def test_connection_limit(tmp_path):
     async def body(host, port, store, rx):
         conns = [await asyncio.open_connection(host, port) for _ in range(3)]

@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--listen", default="127.0.0.1:5005", help="HOST:PORT (default 127.0.0.1:5005)")
     s.add_argument("--idle-timeout", type=float, default=300.0, help="seconds (default 300)")
     s.add_argument("--max-connections", type=int, default=256)
+    s.add_argument("--max-per-host", type=int, default=64, help="connections from one address")
     s.add_argument(
         "--reply",
         choices=["eot", "esc"],
@@ -131,6 +132,7 @@ def run_sl651(args: argparse.Namespace) -> int:
         port=port,
         idle_timeout_s=args.idle_timeout,
         max_connections=args.max_connections,
+        max_connections_per_host=args.max_per_host,
         reply_end=sl651.EOT if args.reply == "eot" else sl651.ESC,
         tz=ZoneInfo(basin.basin.timezone) if basin else sl651.DEFAULT_TZ,
     )
