@@ -378,3 +378,18 @@ def test_worker_processes_give_the_same_model(shared_data):
     assert [e.global_id for e in a.elements] == [e.global_id for e in b.elements]
     assert _per_element(a) == _per_element(b)
     np.testing.assert_array_equal(a.tri_rgba, b.tri_rgba)
+
+
+@pytest.mark.slow
+def test_spaces_and_glazing_are_see_through(shared_data):
+    """duplex.ifc: 21 IfcSpace drawn at ≤ 25 % opacity; its windows' glass carries IFC
+    surface-style transparency (< 255 alpha), their frames stay opaque."""
+    model = load_ifc(shared_data / "ifc/ifc2x3/duplex.ifc")
+    spaces = [e.index for e in model.elements if e.ifc_class == "IfcSpace"]
+    assert len(spaces) == 21
+    alpha = model.tri_rgba[:, 3]
+    assert alpha[np.isin(model.tri_element, spaces)].max() <= 64
+    windows = np.isin(
+        model.tri_element, [e.index for e in model.elements if e.ifc_class == "IfcWindow"]
+    )
+    assert (alpha[windows] < 255).any() and (alpha[windows] == 255).any()
