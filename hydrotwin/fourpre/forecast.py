@@ -454,6 +454,10 @@ def _dataset(
     for sg in basin.sluice_gates:
         o = sluice_out[sg.id]
         sl_level[sg.id] = o.level
+        q0 = q_reach[0, ridx[sg.reach]]
+        sl_level[sg.id + "/0"] = sluice_levels(
+            np.array([q0]), _gate_arrays(sg.gates), o.opening[:1], name=f"sluice gate {sg.id!r}"
+        )
         for gi, gg in enumerate(sg.gates):
             gate_ids.append(f"{sg.id}/{gg.id}")
             gate_rows.append(_with_initial(o.opening[0, gi], o.opening[:, gi]))
@@ -477,7 +481,7 @@ def _dataset(
             sg = basin.sluice_gate(s.sluice_gate)
             q = q_reach[:, ridx[sg.reach]]
             q_st[k] = q
-            z_st[k] = _with_initial(np.nan, sl_level[sg.id])
+            z_st[k] = _with_initial(sl_level[sg.id + "/0"][0], sl_level[sg.id])
         elif s.reach is not None:
             q_st[k] = q_reach[:, ridx[s.reach]]
             if s.rating_curve is not None:
