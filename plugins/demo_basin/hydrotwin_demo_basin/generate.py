@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hydrotwin_demo_basin import bim
 from hydrotwin_demo_basin import derive as D  # noqa: N812 - short module aliases read like the design notes
 from hydrotwin_demo_basin import layout as L  # noqa: N812 - short module aliases read like the design notes
 from hydrotwin_demo_basin import terrain as T  # noqa: N812 - short module aliases read like the design notes
@@ -27,7 +28,14 @@ from hydrotwin_demo_basin import terrain as T  # noqa: N812 - short module alias
 log = logging.getLogger(__name__)
 
 STAMP = "GENERATOR_VERSION"
-DATA_FILES = ("dem.tif", "rivers.geojson", "subbasins.geojson", "exposure.geojson")
+DATA_FILES = (
+    "dem.tif",
+    "rivers.geojson",
+    "subbasins.geojson",
+    "exposure.geojson",
+    "dam.ifc",
+    "sluice.ifc",
+)
 CRS_MEMBER = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4547"}}
 
 
@@ -167,12 +175,7 @@ def build(out: Path, terr: T.Terrain | None = None) -> None:
         ("exposure.geojson", exposure_text(terr)),
     ):
         (out / name).write_text(text, encoding="utf-8", newline="\n")
-    try:
-        from hydrotwin_demo_basin import bim
-    except ImportError:  # the IFC module lands later
-        bim = None  # type: ignore[assignment]
-    if bim is not None:
-        bim.write_models(out, terr)
+    bim.write_models(out, terr)
     (out / STAMP).write_text(L.GENERATOR_VERSION + "\n", encoding="utf-8")
 
 

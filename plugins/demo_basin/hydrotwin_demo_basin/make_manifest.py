@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hydrotwin_demo_basin import bim
 from hydrotwin_demo_basin import derive as D  # noqa: N812 - short module aliases read like the design notes
 from hydrotwin_demo_basin import layout as L  # noqa: N812 - short module aliases read like the design notes
 from hydrotwin_demo_basin import terrain as T  # noqa: N812 - short module aliases read like the design notes
@@ -23,9 +24,6 @@ HEADER = """\
 # do not edit by hand (a test regenerates it and compares). The data files under data/ are
 # generated on first use by the prepare hook below.
 """
-
-IFC_DAM = "data/dam.ifc"
-IFC_SLUICE = "data/sluice.ifc"
 
 
 # -- a small TOML writer (the manifest's shapes only: tables, arrays of tables, scalars) -----
@@ -323,12 +321,7 @@ def manifest_dict(terr: T.Terrain) -> dict:
 def manifest_text(terr: T.Terrain | None = None) -> str:
     terr = terr if terr is not None else T.build_terrain()
     doc = manifest_dict(terr)
-    try:
-        from hydrotwin_demo_basin import bim
-    except ImportError:
-        bim = None  # type: ignore[assignment]
-    if bim is not None:
-        bim.add_to_manifest(doc)
+    bim.add_to_manifest(doc)
     return to_toml(doc)
 
 
