@@ -19,6 +19,10 @@ import sys
 import time
 from datetime import UTC, datetime
 
+# Idle OpenMP threads sleep instead of spinning (a spinning thread steals the shared cores);
+# set before numba's OpenMP layer loads, as hydrotwin.solver.flood2d does.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 
 from hydrotwin.solver.network import route_network
@@ -125,7 +129,7 @@ def run_demo() -> float | None:
 def main() -> int:
     print(
         f"cpu_count={os.cpu_count()}  load average={os.getloadavg()}  "
-        f"python={sys.version.split()[0]}"
+        f"python={sys.version.split()[0]}  OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}"
     )
     run_large()  # warm-up: compiles (or loads the numba cache) and touches memory
     totals, xajs, routes = [], [], []
