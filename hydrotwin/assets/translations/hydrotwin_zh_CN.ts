@@ -1,6 +1,80 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AlarmDock</name>
+    <message>
+        <source>Alarms</source>
+        <translation>告警</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmTable</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>测站</translation>
+    </message>
+    <message>
+        <source>Signal</source>
+        <translation>预警信号</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>阈值</translation>
+    </message>
+    <message>
+        <source>Lead time</source>
+        <translation>预见期</translation>
+    </message>
+    <message>
+        <source>cleared</source>
+        <translation>解除</translation>
+    </message>
+    <message>
+        <source>blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>water level</source>
+        <translation>水位</translation>
+    </message>
+    <message>
+        <source>discharge</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <source>rate of rise</source>
+        <translation>涨率</translation>
+    </message>
+    <message>
+        <source>{h:.1f} h</source>
+        <translation>{h:.1f} 小时</translation>
+    </message>
+</context>
+<context>
     <name>BasinPicker</name>
     <message>
         <source>{name} — broken</source>
@@ -8,10 +82,312 @@
     </message>
 </context>
 <context>
+    <name>BimInspector</name>
+    <message>
+        <source>BIM inspector</source>
+        <translation>BIM 检查器</translation>
+    </message>
+    <message>
+        <source>Search name, class or GlobalId</source>
+        <translation>按名称、类别或 GlobalId 搜索</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Set</source>
+        <translation>属性集</translation>
+    </message>
+    <message>
+        <source>Property</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Isolate</source>
+        <translation>隔离显示</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>隐藏</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>全部显示</translation>
+    </message>
+    <message>
+        <source>Zoom to</source>
+        <translation>缩放至</translation>
+    </message>
+    <message>
+        <source>Section</source>
+        <translation>剖切</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>测量</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Loading {0} …</source>
+        <translation>正在加载 {0} …</translation>
+    </message>
+    <message>
+        <source>Could not load the model: {0}</source>
+        <translation>无法加载模型：{0}</translation>
+    </message>
+    <message>
+        <source>Loading cancelled</source>
+        <translation>加载已取消</translation>
+    </message>
+    <message>
+        <source>{0}: {1} elements, {2} triangles</source>
+        <translation>{0}：{1} 个构件，{2} 个三角形</translation>
+    </message>
+    <message>
+        <source>(unnamed)</source>
+        <translation>（未命名）</translation>
+    </message>
+    <message>
+        <source>Not in the spatial structure</source>
+        <translation>不在空间结构中</translation>
+    </message>
+    <message>
+        <source>Element</source>
+        <translation>构件</translation>
+    </message>
+    <message>
+        <source>Attributes</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Measure: click two points</source>
+        <translation>测量：点击两个点</translation>
+    </message>
+    <message>
+        <source>Measure: click the second point</source>
+        <translation>测量：点击第二个点</translation>
+    </message>
+    <message>
+        <source>Distance: {0:.3f} m</source>
+        <translation>距离：{0:.3f} 米</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionDock</name>
+    <message>
+        <source>Connections</source>
+        <translation>连接</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionPanel</name>
+    <message>
+        <source>Source</source>
+        <translation>数据源</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>起始时间</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>测站</translation>
+    </message>
+    <message>
+        <source>Last report</source>
+        <translation>最近报文</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>距今</translation>
+    </message>
+    <message>
+        <source>Live sources</source>
+        <translation>实时数据源</translation>
+    </message>
+    <message>
+        <source>Stations</source>
+        <translation>测站</translation>
+    </message>
+    <message>
+        <source>live</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>down</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>{m:.0f} min</source>
+        <translation>{m:.0f} 分钟</translation>
+    </message>
+    <message>
+        <source>{s:.0f} s</source>
+        <translation>{s:.0f} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>FourPreController</name>
+    <message>
+        <source>Timeline</source>
+        <translation>时间轴</translation>
+    </message>
+    <message>
+        <source>Forecast design storm…</source>
+        <translation>设计暴雨预报…</translation>
+    </message>
+    <message>
+        <source>Forecast</source>
+        <translation>预报</translation>
+    </message>
+    <message>
+        <source>This basin has no design storm.</source>
+        <translation>该流域没有设计暴雨。</translation>
+    </message>
+    <message>
+        <source>Design storm</source>
+        <translation>设计暴雨</translation>
+    </message>
+    <message>
+        <source>Forecasting {rain}…</source>
+        <translation>正在预报 {rain}…</translation>
+    </message>
+    <message>
+        <source>Forecast ready: {n} hours</source>
+        <translation>预报完成：{n} 小时</translation>
+    </message>
+    <message>
+        <source>BIM: {name}</source>
+        <translation>BIM：{name}</translation>
+    </message>
+    <message>
+        <source>BIM model</source>
+        <translation>BIM 模型</translation>
+    </message>
+</context>
+<context>
+    <name>HydrographWidget</name>
+    <message>
+        <source>Observed</source>
+        <translation>实测</translation>
+    </message>
+    <message>
+        <source>Forecast</source>
+        <translation>预报</translation>
+    </message>
+    <message>
+        <source>No station selected</source>
+        <translation>未选择测站</translation>
+    </message>
+    <message>
+        <source>{name} ({station}) — {element} [{unit}]</source>
+        <translation>{name}（{station}）— {element} [{unit}]</translation>
+    </message>
+    <message>
+        <source>Blue: approaching flood limit</source>
+        <translation>蓝色：接近汛限水位</translation>
+    </message>
+    <message>
+        <source>Yellow: flood-limit level</source>
+        <translation>黄色：汛限水位</translation>
+    </message>
+    <message>
+        <source>Orange: design flood level</source>
+        <translation>橙色：设计洪水位</translation>
+    </message>
+    <message>
+        <source>Red: check flood level</source>
+        <translation>红色：校核洪水位</translation>
+    </message>
+    <message>
+        <source>Blue: approaching warning</source>
+        <translation>蓝色：接近警戒水位</translation>
+    </message>
+    <message>
+        <source>Yellow: warning level</source>
+        <translation>黄色：警戒水位</translation>
+    </message>
+    <message>
+        <source>Orange: guaranteed level</source>
+        <translation>橙色：保证水位</translation>
+    </message>
+    <message>
+        <source>Red: historical maximum</source>
+        <translation>红色：历史最高水位</translation>
+    </message>
+</context>
+<context>
     <name>LayerTree</name>
     <message>
         <source>Layer</source>
         <translation>图层</translation>
+    </message>
+</context>
+<context>
+    <name>LiveController</name>
+    <message>
+        <source>Hydrograph</source>
+        <translation>过程线</translation>
+    </message>
+    <message>
+        <source>Live data</source>
+        <translation>实时数据</translation>
+    </message>
+    <message>
+        <source>Receive SL 651 over TCP…</source>
+        <translation>通过 TCP 接收 SL 651…</translation>
+    </message>
+    <message>
+        <source>Follow an observation store…</source>
+        <translation>跟踪观测数据库…</translation>
+    </message>
+    <message>
+        <source>Stop live data</source>
+        <translation>停止实时数据</translation>
+    </message>
+    <message>
+        <source>Observation store</source>
+        <translation>观测数据库</translation>
+    </message>
+    <message>
+        <source>SQLite database (*.db)</source>
+        <translation>SQLite 数据库 (*.db)</translation>
+    </message>
+    <message>
+        <source>SL 651 receiver</source>
+        <translation>SL 651 接收</translation>
+    </message>
+    <message>
+        <source>Listen on (host:port)</source>
+        <translation>监听地址（主机:端口）</translation>
+    </message>
+    <message>
+        <source>Receiving SL 651 on {host}:{port}</source>
+        <translation>正在 {host}:{port} 接收 SL 651</translation>
     </message>
 </context>
 <context>
@@ -55,6 +431,18 @@
     <message>
         <source>Reset view</source>
         <translation>重置视角</translation>
+    </message>
+    <message>
+        <source>Four-&amp;pre</source>
+        <translation>四预(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Open a basin first</source>
+        <translation>请先打开流域</translation>
+    </message>
+    <message>
+        <source>L&amp;ive</source>
+        <translation>实时(&amp;I)</translation>
     </message>
     <message>
         <source>&amp;Language</source>
@@ -115,6 +503,21 @@
     <message>
         <source>HydroTwin {version}: a digital twin for river-basin flood control (forecast, warning, rehearsal, plan).</source>
         <translation>HydroTwin {version}：流域防洪数字孪生（预报、预警、预演、预案）。</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>×{n} (1 s = {m} min)</source>
+        <translation>×{n}（1 秒 = {m} 分钟）</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
     </message>
 </context>
 </TS>
