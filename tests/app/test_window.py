@@ -48,6 +48,7 @@ def test_window_opens_demo_basin_and_lists_layers(zh_window, qtbot, demo_basin):
     # turning the terrain layer off changes the picture
     key = next(k for k, n in zip(win.layer_tree.keys(), names, strict=True) if "地形" in n)
     win._set_layer_visible(key, False)
+    win.viewport.plotter.render()  # the app repaints on Qt's next paint; the test forces it
     img2 = win.viewport.plotter.screenshot(return_img=True)
     assert np.mean(np.abs(img2.astype(int) - img.astype(int))) > 5
 
