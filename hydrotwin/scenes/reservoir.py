@@ -177,9 +177,8 @@ def dam_axis(
     """End points (map x, y) of a dam axis through (x, y) across ``downstream``, and the lowest
     ground under it.
 
-    The axis is walked out on both sides until the ground reaches ``crest_m``. A DEM may have
-    the dam burned in (ground at the crest on the axis itself): then the narrowest open valley
-    section a few cells up- or downstream gives the span.
+    The axis is walked out on both sides until the ground reaches ``crest_m``, on the axis and
+    on parallel sections 1.5 drawn cells up- and downstream (a DEM may have the dam burned in).
     """
     across = np.array([-downstream[1], downstream[0]])
     cell = min(terrain.dem.dx, terrain.dem.dy)
@@ -202,17 +201,12 @@ def dam_axis(
             half.append(d + step)
         return half[0], half[1], lowest
 
-    best = section(0.0)
-    if best[0] + best[1] <= 4 * step:
-        # The axis itself is at crest height (dam burned in): the dam closes the valley at
-        # its narrowest open section just up- or downstream.
-        open_ = [
-            sec
-            for off in (1.5 * cell, -1.5 * cell, 3.0 * cell, -3.0 * cell)
-            if (sec := section(off))[0] + sec[1] > 4 * step
-        ]
-        if open_:
-            best = min(open_, key=lambda sec: sec[0] + sec[1])
+    # On the axis and one and a half cells to either side: a dam burned into the DEM (or
+    # averaged into it) narrows and raises the axis section itself, so the body spans the
+    # widest of the three and goes down to the lowest ground of any.
+    sections = [section(off) for off in (0.0, 1.5 * cell, -1.5 * cell)]
+    h1, h2, _ = max(sections, key=lambda sec: sec[0] + sec[1])
+    best = (h1, h2, min(sec[2] for sec in sections))
     h1, h2, low = best
     centre = np.array([x, y])
     return centre + h1 * across, centre - h2 * across, low

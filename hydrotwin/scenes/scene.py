@@ -75,13 +75,13 @@ class PickResult:
 
 
 def auto_exaggeration(z: np.ndarray, extent_m: float) -> float:
-    """A vertical exaggeration that makes relief readable: about 5 % of the horizontal extent,
+    """A vertical exaggeration that makes relief readable: about 6.5 % of the horizontal extent,
     between 1 and 3 (more turns hills into needles), rounded to 0.5."""
     finite = z[np.isfinite(z)]
     relief = float(np.percentile(finite, 99.5) - np.percentile(finite, 0.5)) if finite.size else 0
     if relief <= 0:
         return 1.0
-    e = 0.05 * extent_m / relief
+    e = 0.065 * extent_m / relief
     return float(min(3.0, max(1.0, round(e * 2) / 2)))
 
 
@@ -221,6 +221,7 @@ class BasinScene:
             )
         self.towns = Towns(basin, self.terrain)
         self._add("towns", self.towns.add_to(p))
+        self.towns.tint_terrain(self.terrain)
         for name, (tx, ty) in self._town_labels().items():
             label_pts.append(self._label_point(tx, ty, 0.0))
             label_txt.append(name)
@@ -450,7 +451,7 @@ class BasinScene:
             pts += [tuple(p) for p in self.towns.map_xy]
         return np.asarray(pts, dtype=float).reshape(-1, 2)
 
-    def reset_camera(self, elevation_deg: float = 35.0, margin: float = 0.25) -> None:
+    def reset_camera(self, elevation_deg: float = 48.0, margin: float = 0.2) -> None:
         """The default oblique view: from downstream looking up the valley, with the town in
         front and the dam and reservoir behind it; the whole DEM when the basin has neither."""
         pts = self.interest_points()

@@ -16,7 +16,8 @@ from hydrotwin.errors import BasinDataError
 log = logging.getLogger(__name__)
 
 ROOF_RGB = (196, 82, 62)
-GROUP_FIELDS = ("town", "settlement", "village", "township")
+BUILT_UP_RGB = (214, 186, 172)  # ground tint of built-up areas, so a town reads at basin scale
+GROUP_FIELDS = ("place", "town", "settlement", "village", "township")
 HEIGHT_FIELDS = ("height_m", "height")
 FLOORS_FIELDS = ("floors", "storeys")
 
@@ -136,6 +137,37 @@ class Towns:
         self.population = np.asarray(pops)
         self.map_xy = np.asarray(centres)
         self.groups = groups if group_field is not None else None
+
+    def built_up_mask(self, terrain, radius_m: float | None = None) -> np.ndarray:
+        """Drawn-grid vertices within ``radius_m`` of a building (default 1.5 drawn cells)."""
+        from scipy.spatial import cKDTree
+
+        dem = terrain.dem
+        mask = np.zeros(dem.shape, dtype=bool)
+        if len(self.map_xy) == 0:
+            return mask
+        r = radius_m if radius_m is not None else 1.5 * max(dem.dx, dem.dy)
+        xs, ys = dem.centres()
+        (x0, y0), (x1, y1) = self.map_xy.min(axis=0) - r, self.map_xy.max(axis=0) + r
+        ci = np.nonzero((xs >= x0) & (xs <= x1))[0]
+        ri = np.nonzero((ys >= y0) & (ys <= y1))[0]
+        if ci.size == 0 or ri.size == 0:
+            return mask
+        gx, gy = np.meshgrid(xs[ci], ys[ri])
+        d, _ = cKDTree(self.map_xy).query(np.column_stack([gx.ravel(), gy.ravel()]))
+        mask[np.ix_(ri, ci)] = (d <= r).reshape(gx.shape)
+        return mask
+
+    def tint_terrain(self, terrain, strength: float = 0.6) -> int:
+        """Blend the built-up tint into the terrain colours in place; returns vertices tinted."""
+        mask = self.built_up_mask(terrain).ravel()
+        if not mask.any():
+            return 0
+        rgb = terrain.mesh.point_data["rgb"]
+        mixed = (1 - strength) * rgb[mask] + strength * np.asarray(BUILT_UP_RGB, dtype=float)
+        rgb[mask] = np.clip(mixed, 0, 255).astype(np.uint8)
+        terrain.mesh.Modified()
+        return int(mask.sum())
 
     def add_to(self, plotter) -> list:
         if self.mesh.n_points == 0:
