@@ -266,7 +266,8 @@ class IfcModel:
         placement: Placement | None = None,
         points_m: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Vertices (or ``points_m``) in map coordinates, metres, in ``target_crs``.
+        """Vertices (or ``points_m``) in map coordinates of ``target_crs`` (its own units for
+        x, y — metres for the projected CRSs a basin uses; heights always in metres).
 
         With an IfcMapConversion the file's own georeference wins; its CRS is converted into
         ``target_crs`` with pyproj when they differ (horizontal only; heights stay in the
@@ -279,9 +280,7 @@ class IfcModel:
             enh = mc.to_map(pts)
             if target_crs and mc.crs and not _same_crs(mc.crs, target_crs):
                 enh[:, 0], enh[:, 1] = _transform_xy(mc.crs, target_crs, enh[:, 0], enh[:, 1])
-            elif mc.map_unit_m != 1.0 and target_crs:
-                enh[:, :2] *= mc.map_unit_m
-            enh[:, 2] *= mc.map_unit_m
+            enh[:, 2] *= mc.map_unit_m  # x, y in the CRS's own units; heights in metres
             return enh
         if placement is not None:
             return placement.apply(pts)

@@ -393,3 +393,15 @@ def test_spaces_and_glazing_are_see_through(shared_data):
         model.tri_element, [e.index for e in model.elements if e.ifc_class == "IfcWindow"]
     )
     assert (alpha[windows] < 255).any() and (alpha[windows] == 255).any()
+
+
+@pytest.mark.slow
+def test_map_conversion_into_us_survey_feet(shared_data):
+    """Bentley terrain: metre model, EPSG:2271 in US survey feet, IfcMapConversion Scale
+    3.2808333 (= 1 / 0.3048006, the US survey foot): x, y come out in feet, heights in m."""
+    model = load_ifc(shared_data / "ifc/ifc4x3_legacy_headers/Bentley_Terrain.ifc")
+    mc = model.map_conversion
+    assert mc.crs == "EPSG:2271" and mc.scale_per_m == pytest.approx(1 / 0.3048006, rel=1e-6)
+    placed = model.map_coordinates()
+    np.testing.assert_allclose(placed[:, :2], model.vertices[:, :2] / 0.3048006, rtol=1e-6)
+    np.testing.assert_allclose(placed[:, 2], model.vertices[:, 2], atol=1e-3)

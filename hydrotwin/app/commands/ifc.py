@@ -96,8 +96,11 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
             geometry_error=str(exc),
         )
         return out
+    from hydrotwin.basin.ifc import _crs_unit_m
+
     mc = model.map_conversion
     target = crs or (mc.crs if mc else None)
+    xy_unit_m = (_crs_unit_m(target) or 1.0) if mc and target else 1.0
     lo = model.bounds_map(crs if mc else None)
     out.update(
         schema=model.schema,
@@ -110,6 +113,8 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
         bbox={
             "crs": target,
             "frame": "map" if mc else "local (no IfcMapConversion)",
+            "xy_unit_m": xy_unit_m,
+            "z_unit_m": 1.0,
             "xmin": lo[0],
             "xmax": lo[1],
             "ymin": lo[2],
@@ -173,7 +178,8 @@ def run_info(args: argparse.Namespace) -> int:
         print(f"IfcSite:      lat {d['site_latlon'][0]:.6f}, lon {d['site_latlon'][1]:.6f}")
     b = d["bbox"]
     if b:
-        print(f"bbox ({b['crs'] or 'local'}, {b['frame']}):")
+        unit = "m" if b["xy_unit_m"] == 1.0 else f"units of {b['xy_unit_m']:g} m"
+        print(f"bbox ({b['crs'] or 'local'}, {b['frame']}; x, y in {unit}; z in m):")
         print(f"  x {b['xmin']:.3f} .. {b['xmax']:.3f}")
         print(f"  y {b['ymin']:.3f} .. {b['ymax']:.3f}")
         print(f"  z {b['zmin']:.3f} .. {b['zmax']:.3f}")
