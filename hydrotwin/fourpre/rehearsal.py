@@ -226,6 +226,7 @@ def build_setup(
     breach: str | None = None,
     scheme: str | None = None,
     forecast=None,
+    breach_time_h: float | None = None,
 ) -> RehearsalSetup:
     """The 2D domain of a rehearsal (module docstring)."""
     reh = basin.rehearsal
@@ -248,6 +249,15 @@ def build_setup(
     z = dem.z - np.float32(datum)
     wall = np.isnan(z)
     series = _resolve_ids(basin, inflows)
+    # a rehearsal inflow on a reach whose outlet is a reservoir already carries that
+    # reservoir's release (reach_discharge = reservoir_outflow): do not add it twice
+    for key in [k for k in series if k.startswith("reservoir:")]:
+        rid = key.partition(":")[2]
+        for f in reh.inflows:
+            if f"inflow:{f.id}" in series and basin.reach(f.reach).reservoir == rid:
+                log.info("reservoir %s: its release enters as rehearsal inflow %s", rid, f.id)
+                del series[key]
+                break
     line: list[LineInflow] = []
     for key, (t_s, q) in series.items():
         kind, _, ident = key.partition(":")
@@ -271,6 +281,10 @@ def build_setup(
                 f"breach {breach!r} is not in {basin.manifest_path} rehearsal.breaches; known: "
                 f"{[b.id for b in reh.breaches]}"
             )
+        if breach_time_h is not None:
+            if not breach_time_h >= 0:
+                raise InputDataError(f"breach time {breach_time_h!r} h; expected ≥ 0")
+            b = b.model_copy(update={"time_h": float(breach_time_h)})
         cells = _disk(dem, np.zeros_like(wall), b.x, b.y, 0.5 * b.width_m, f"breach {b.id}")
         if b.bottom_m is not None:
             bottom = b.bottom_m
@@ -532,6 +546,7 @@ def rehearse(
     inflows: Mapping[str, Series] | None = None,
     start_utc: datetime | None = None,
     breach: str | None = None,
+    breach_time_h: float | None = None,
     scheme: str | None = None,
     every_s: float = 600.0,
     out_dir: str | Path | None = None,
@@ -553,6 +568,6 @@ def rehearse(
     if hours is None:
         raise InputDataError("hours is required when no forecast is given")
     setup = build_setup(basin, series, start_utc=start, hours=hours, breach=breach,
-                        scheme=scheme, forecast=forecast)  # fmt: skip
+                        scheme=scheme, forecast=forecast, breach_time_h=breach_time_h)  # fmt: skip
     return run_rehearsal(setup, hours, every_s=every_s, out_dir=out_dir, threads=threads,
                          progress=progress, basin_id=basin.id)  # fmt: skip

@@ -64,9 +64,16 @@ def test_rehearse_demo_basin_floods_from_the_reservoir_and_a_breach(tmp_path, ca
     import xarray as xr
 
     out = tmp_path / "demo"
-    rc = main(["rehearse", "--basin", "demo", "--hours", "3", "--every", "1800",
-               "--rain", "design:100yr", "--scheme", "inertial", "--out", str(out)])  # fmt: skip
+    rc = main(["rehearse", "--basin", "demo", "--hours", "2", "--every", "1800",
+               "--rain", "design:100yr", "--breach", "levee_town", "--breach-at", "0.5",
+               "--scheme", "inertial", "--out", str(out)])  # fmt: skip
     assert rc == 0
+    text = capsys.readouterr().out
+    assert "rehearsal demo (inertial)" in text
     ds = xr.open_dataset(out / "rehearsal.nc")
+    assert ds.attrs["breach"] == "levee_town" and ds.attrs["crs"] if "crs" in ds.attrs else True
     assert float(ds.max_depth.max()) > 0.5
+    assert abs(float(ds.attrs["volume_error_rel"])) < 1e-5
+    # the reservoir release enters once (its reach's inflow), with the two side rivers
+    assert ds.attrs["inflows"] == "inflow:beixi_in, inflow:nanxi_in, inflow:reservoir_out"
     ds.close()

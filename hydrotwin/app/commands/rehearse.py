@@ -28,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", help="forecast start, ISO 8601 (default now, whole hour, UTC)")
     p.add_argument("--breach", help="id of a breach in the manifest's rehearsal.breaches")
     p.add_argument(
+        "--breach-at",
+        type=float,
+        metavar="H",
+        help="open the breach H hours after the start (default: the manifest's time_h)",
+    )
+    p.add_argument(
         "--scheme",
         choices=["inertial", "godunov"],
         help="2D scheme (default: the manifest's; a breach defaults to godunov)",
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         inflows=inflows,
         start_utc=start,
         breach=args.breach,
+        breach_time_h=args.breach_at,
         scheme=args.scheme,
         every_s=args.every,
         out_dir=args.out,
