@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from hydrotwin.app.cli import main
@@ -39,20 +36,16 @@ def test_rehearse_constant_outflow_with_breach(tmp_path, capsys):
     assert "volume error" in capsys.readouterr().out
 
 
-def test_bad_usage_exit_codes(tmp_path):
+def test_bad_usage_exit_codes(tmp_path, capsys):
     toml = make_basin(tmp_path / "tiny")
     assert main(["rehearse", "--basin", str(toml), "--hours", "-1", "--constant-outflow", "1"]) == 1
-    r = subprocess.run(
-        [sys.executable, "-m", "hydrotwin", "rehearse", "--basin", str(toml), "--scheme", "x"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert r.returncode == 2 and "invalid choice" in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "hydrotwin", "rehearse", "--basin", str(toml), "--hours", "0.1",
-         "--breach", "nope", "--constant-outflow", "1", "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert r.returncode == 1 and "breach 'nope'" in r.stderr
+    with pytest.raises(SystemExit) as exc:
+        main(["rehearse", "--basin", str(toml), "--scheme", "x"])
+    assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    rc = main(["rehearse", "--basin", str(toml), "--hours", "0.1", "--breach", "nope",
+               "--constant-outflow", "1", "--out", str(tmp_path / "o")])  # fmt: skip
+    assert rc == 1
+    assert "breach 'nope'" in capsys.readouterr().err
 
 
 @pytest.mark.slow
