@@ -192,6 +192,10 @@ class BasinScene:
             )
             self._add("reservoirs", [a])
             structures.append(dam_body(basin, res, self.terrain, surf.downstream))
+            # Above the crest, so the label does not cover the dam it names.
+            crest_above = res.levels.dam_crest_m - float(self.elevation_at(res.dam_x, res.dam_y))
+            label_pts.append(self._label_point(res.dam_x, res.dam_y, max(crest_above, 0.0) + 150.0))
+            label_txt.append("大坝" if self.label_lang.startswith("zh") else "Dam")
             if surf.wet.any():
                 rr, cc = np.nonzero(surf.wet)
                 xs, ys = self.terrain.dem.centres()
@@ -488,7 +492,7 @@ class BasinScene:
         radius = 0.5 * float(np.hypot(*(hi - lo)))
         cam = self.plotter.camera
         view_angle = math.radians(cam.view_angle)
-        dist = radius / math.tan(view_angle / 2) * 0.55
+        dist = radius / math.tan(view_angle / 2) * 0.72
         el = math.radians(elevation_deg)
         pos = focal + dist * np.array([-d[0] * math.cos(el), -d[1] * math.cos(el), math.sin(el)])
         cam.focal_point = tuple(focal)
