@@ -1,0 +1,68 @@
+"""The demo basin rendered off-screen: a valley with its reservoir, dam, sluice and town.
+
+References: the demo manifest (coordinates, levels, the level–area curve computed from the DEM
+by the demo generator) and the drawn image itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.scenes.test_scene import _display, _shot
+
+
+@pytest.fixture(scope="module")
+def demo_scene(demo_basin):
+    from hydrotwin.scenes.render import offscreen_scene
+
+    plotter, scene = offscreen_scene(demo_basin, (800, 450))
+    yield plotter, scene
+    plotter.close()
+
+
+def test_demo_render_shows_terrain_lake_and_labels(demo_scene, demo_basin):
+    plotter, scene = demo_scene
+    img = _shot(plotter)
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 5000
+    # The default camera keeps the dam, the lake and the town in the picture.
+    for x, y in scene.interest_points():
+        ((px, py),) = _display(plotter, np.array(scene.map_to_local(x, y))[None, :])
+        assert 0 <= px < 800 and 0 <= py < 450, (x, y, px, py)
+    # Lake pixels (a darker blue than rivers) around the lake's centre.
+    surf = next(iter(scene.reservoirs.values()))
+    rr, cc = np.nonzero(surf.wet)
+    xs, ys = scene.terrain.dem.centres()
+    centre = np.array(scene.map_to_local(xs[cc].mean(), ys[rr].mean(), surf.level_m))
+    ((px, py),) = _display(plotter, centre[None, :])
+    win = img[py - 4 : py + 5, px - 4 : px + 5].reshape(-1, 3)
+    assert ((win[:, 2] > win[:, 0] + 40) & (win[:, 2] > win[:, 1])).mean() > 0.5, win
+    names = set(scene.stations.labels)
+    assert len(scene.stations.ids) == len(demo_basin.stations)
+    assert any("\u4e00" <= ch <= "\u9fff" for n in names for ch in n)  # Chinese names
+
+
+def test_demo_lake_area_matches_the_manifest_curve(demo_scene, demo_basin):
+    """The scene's lake and the forecast's level–area curve come from the same DEM."""
+    _plotter, scene = demo_scene
+    res = demo_basin.reservoirs[0]
+    if res.curve.area_m2 is None:
+        pytest.skip("the demo curve gives no area_m2")
+    surf = scene.reservoirs[res.id]
+    for level in (res.levels.flood_limit_m, res.levels.normal_m):
+        scene.set_reservoir_level(res.id, level)
+        ref = float(np.interp(level, res.curve.level_m, res.curve.area_m2))
+        # Drawn on the averaged (2×2 block) grid: shoreline cells differ; 15 % allowed.
+        assert surf.area_m2 == pytest.approx(ref, rel=0.15), (level, surf.area_m2, ref)
+    scene.set_reservoir_level(res.id, res.levels.flood_limit_m)
+
+
+def test_demo_lake_stays_upstream_of_the_dam(demo_scene, demo_basin):
+    _plotter, scene = demo_scene
+    res = demo_basin.reservoirs[0]
+    surf = scene.reservoirs[res.id]
+    scene.set_reservoir_level(res.id, res.levels.check_flood_m)
+    far = np.hypot(surf._gx - res.dam_x, surf._gy - res.dam_y) > 500.0
+    assert surf.wet.any()
+    assert not (surf.wet & surf._downstream_side & far).any()
+    scene.set_reservoir_level(res.id, res.levels.flood_limit_m)
