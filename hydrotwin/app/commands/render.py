@@ -69,6 +69,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="draw dams and sluices as simple bodies, not from their IFC models",
     )
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="keep 8 bits per colour channel (default: 6 bits, about half the file size)",
+    )
     p.set_defaults(func=run)
 
 
@@ -90,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         labels=not args.no_labels,
         legend=not args.no_legend,
         bim=not args.no_bim,
+        compact=not args.exact,
         exaggeration=args.exaggeration,
         max_terrain_cells=args.max_cells,
     )
