@@ -184,6 +184,12 @@ def _pset(c: _Ctx, el: object, name: str, props: dict) -> None:
 def _finish(c: _Ctx, path: Path, leaves: set[str]) -> None:
     """Fix every remaining GlobalId and the header, then write."""
     f = c.f
+    # the api keeps related objects in sets: write them in creation order (stable bytes)
+    for rel in f.by_type("IfcRelationship"):
+        for i in range(len(rel)):
+            v = rel[i]
+            if isinstance(v, tuple) and v and all(hasattr(x, "id") for x in v):
+                setattr(rel, rel.attribute_name(i), tuple(sorted(v, key=lambda e: e.id())))
     for ent in sorted(f.by_type("IfcRoot"), key=lambda e: e.id()):
         if ent.GlobalId not in leaves:
             ent.GlobalId = _gid(c.model, f"{ent.is_a()}/{ent.id()}")

@@ -11,6 +11,7 @@ Run by hand: ``python -m hydrotwin_demo_basin.generate [--out DIR]``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -192,7 +193,9 @@ def prepare(root: Path) -> None:
     data = root / "data"
     if is_current(data):
         return
-    lock = _Lock(root / ".data.lock")
+    # the lock lives in the temp folder: nothing but data/ is written beside the manifest
+    key = hashlib.sha1(str(root.resolve()).encode("utf-8")).hexdigest()[:12]
+    lock = _Lock(Path(tempfile.gettempdir()) / f"hydrotwin-demo-basin-{key}.lock")
     with lock:
         if is_current(data):  # another process made it while we waited
             return

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Bump when anything that changes the generated files changes; ``prepare`` regenerates then.
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.1"
 SEED = 20260322
 
 CRS = "EPSG:4547"

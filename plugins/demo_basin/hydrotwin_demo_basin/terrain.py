@@ -11,8 +11,10 @@ body and the town levee are burnt in.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy import ndimage
 
@@ -23,6 +25,7 @@ FP_CROSS_SLOPE = 0.002  # floodplain rises this gently towards the valley sides
 # valley surface is bounded (bed + bank + relief) and the lowest river's surface undercuts the
 # whole map, so one valley would "win" nearly every cell (F's first version did exactly that).
 FAR_SLOPE = 0.08
+FILL_EPS_M = 0.01  # rise per cell across filled hollows (Barnes et al. 2014 "+ε" variant)
 
 
 @dataclass
@@ -191,6 +194,16 @@ def build_terrain() -> Terrain:
 
     dam_cells = _burn_dam(z)
     levee, levee_cells, crest = _burn_levee(z)
+    # Hydrological conditioning: every hill cell drains to a river or the map edge (the noise
+    # leaves closed hollows). Channels and the edge are the outlets, so the reservoir behind
+    # the dam and the polder behind the levee are not filled up.
+    seeds = np.zeros(z.shape, dtype=bool)
+    seeds[0, :] = seeds[-1, :] = seeds[:, 0] = seeds[:, -1] = True
+    for m in river_masks.values():
+        seeds |= m[sl]
+    seeds[dam_cells[:, 0], dam_cells[:, 1]] = False
+    z = np.round(z, 2)
+    priority_flood(z, seeds, FILL_EPS_M)
 
     # A few nodata cells in the south-west corner, outside the catchment, to keep readers honest.
     rr, cc = np.mgrid[L.NY - 8 : L.NY, 0:8]
@@ -211,6 +224,36 @@ def build_terrain() -> Terrain:
         levee_cells=levee_cells,
         levee_crest_m=crest,
     )
+
+
+@numba.njit(cache=True)
+def priority_flood(z: np.ndarray, seeds: np.ndarray, eps: float) -> None:
+    """Fill closed depressions in place so that every cell has a descending path to a seed.
+
+    Priority-Flood + ε (Barnes, Lehman & Mulla 2014, Computers & Geosciences 62, Alg. 3): cells
+    are taken lowest first from the seeds; a neighbour not above the current cell is raised
+    to it plus ``eps``, so filled hollows keep a gentle slope towards their spill point.
+    """
+    ny, nx = z.shape
+    closed = seeds.copy()
+    heap = [(0.0, np.int64(0))]
+    heap.pop()
+    for r in range(ny):
+        for c in range(nx):
+            if seeds[r, c]:
+                heapq.heappush(heap, (z[r, c], np.int64(r * nx + c)))
+    while heap:
+        zc, k = heapq.heappop(heap)
+        r, c = k // nx, k % nx
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                rr, cc = r + dr, c + dc
+                if rr < 0 or rr >= ny or cc < 0 or cc >= nx or closed[rr, cc]:
+                    continue
+                closed[rr, cc] = True
+                if z[rr, cc] <= zc:
+                    z[rr, cc] = zc + eps
+                heapq.heappush(heap, (z[rr, cc], np.int64(rr * nx + cc)))
 
 
 def _clean_labels(lab: np.ndarray) -> np.ndarray:
