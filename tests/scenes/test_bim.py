@@ -146,16 +146,31 @@ def test_hidden_element_is_not_drawn_nor_picked(house, plotter):
     assert not np.array_equal(before[row, col], after[row, col])
 
 
+def _yellow(img):
+    return int(((img[..., 0] > 200) & (img[..., 1] > 150) & (img[..., 2] < 80)).sum())
+
+
 def test_highlight_recolours_and_restores(house, plotter):
     layer = BimLayer(house, plotter)
-    a, b = house.elements[0].global_id, house.elements[1].global_id
-    layer.highlight([a])
-    mesh = next(iter(layer.meshes.values()))
-    sel = mesh.cell_data["element_id"] == 0
+    plotter.view_isometric()
+    plotter.reset_camera()
+    plotter.render()
+    assert _yellow(plotter.screenshot(return_img=True)) == 0  # no yellow in the house
+    gid = layer.pick(SIZE[0] / 2, SIZE[1] / 2)
+    layer.highlight([gid])
+    plotter.render()
+    assert _yellow(plotter.screenshot(return_img=True)) > 500  # the picked element lights up
+    idx = layer.index(gid)
+    mesh = next(m for m in layer.meshes.values() if (m.cell_data["element_id"] == idx).any())
+    sel = mesh.cell_data["element_id"] == idx
     assert (mesh.cell_data["rgba"][sel] == (255, 200, 0, 255)).all()
-    layer.highlight([b])
+    other = next(e.global_id for e in house.elements if e.global_id != gid)
+    layer.highlight([other])
     assert not (mesh.cell_data["rgba"][sel] == (255, 200, 0, 255)).all(axis=1).any()
-    assert layer.highlighted == [b]
+    assert layer.highlighted == [other]
+    layer.highlight([])
+    plotter.render()
+    assert _yellow(plotter.screenshot(return_img=True)) == 0
 
 
 def test_section_plane_cuts_pixels(house, plotter):
