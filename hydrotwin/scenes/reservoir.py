@@ -111,6 +111,17 @@ class ReservoirSurface:
         self.mesh = pv.PolyData.from_regular_faces(pts, np.zeros((0, 4), dtype=np.int64))
         self.level_m = float("nan")
         self.wet = np.zeros(dem.shape, dtype=bool)
+        # Label only a window around the largest lake (at the dam crest, or the top of the
+        # curve): set_level then costs milliseconds instead of labelling the whole DEM.
+        self._window: tuple[slice, slice] = (slice(None), slice(None))
+        self._window_top_m = max(reservoir.levels.dam_crest_m, reservoir.curve.level_m[-1])
+        big = self.lake_mask(self._window_top_m)
+        if big.any():
+            rr, cc = np.nonzero(big)
+            self._window = (
+                slice(max(rr.min() - 2, 0), rr.max() + 3),
+                slice(max(cc.min() - 2, 0), cc.max() + 3),
+            )
         self.set_level(
             level_m
             if level_m is not None
@@ -119,25 +130,31 @@ class ReservoirSurface:
 
     def lake_mask(self, level_m: float) -> np.ndarray:
         """Cells of the drawn grid under water at ``level_m`` (connected to the dam's face)."""
-        z = self.terrain.dem.z
-        below = np.isfinite(z) & (z < level_m) & ~self._barrier
+        full = self.terrain.dem.z
+        out = np.zeros(full.shape, dtype=bool)
+        win = self._window if level_m <= self._window_top_m else (slice(None), slice(None))
+        r0 = win[0].start or 0
+        c0 = win[1].start or 0
+        z = full[win]
+        below = np.isfinite(z) & (z < level_m) & ~self._barrier[win]
         labels, n = ndimage.label(below)
         if n == 0:
-            return np.zeros_like(below)
+            return out
         t = self.terrain.dem.transform
-        r = int(np.clip((self._seed[1] - t.f) / t.e, 0, z.shape[0] - 1))
-        c = int(np.clip((self._seed[0] - t.c) / t.a, 0, z.shape[1] - 1))
+        r = int(np.clip((self._seed[1] - t.f) / t.e - r0, 0, z.shape[0] - 1))
+        c = int(np.clip((self._seed[0] - t.c) / t.a - c0, 0, z.shape[1] - 1))
         lab = labels[r, c]
         if lab == 0:
             # The seed cell is dry: take the wet component nearest to it on the upstream side.
-            rr, cc = np.nonzero(below & ~self._downstream_side)
+            rr, cc = np.nonzero(below & ~self._downstream_side[win])
             if rr.size == 0:
-                return np.zeros_like(below)
+                return out
             k = int(np.argmin((rr - r) ** 2 + (cc - c) ** 2))
             if math.hypot(rr[k] - r, cc[k] - c) > 10:
-                return np.zeros_like(below)
+                return out
             lab = labels[rr[k], cc[k]]
-        return labels == lab
+        out[win] = labels == lab
+        return out
 
     def set_level(self, level_m: float) -> None:
         """Put the surface at ``level_m`` (basin datum): heights and wet faces, in place."""
@@ -147,7 +164,6 @@ class ReservoirSurface:
         wet = self.lake_mask(level_m)
         # A quad is drawn when any corner is wet; the terrain hides the part above the shore.
         rows, cols = wet.shape
-        grow = ndimage.binary_dilation(wet, structure=np.ones((3, 3), dtype=bool))
         faces = grid_faces(rows, cols)
         quad_wet = (wet[:-1, :-1] | wet[1:, :-1] | wet[1:, 1:] | wet[:-1, 1:]).ravel()
         faces = faces[quad_wet]
@@ -158,7 +174,6 @@ class ReservoirSurface:
         self.mesh.Modified()
         self.level_m = level_m
         self.wet = wet
-        self._grow = grow
 
     @property
     def area_m2(self) -> float:
