@@ -569,7 +569,7 @@ class InertialScheme:
         self.backend = backend
         self.dx = domain.dx
         self.dry = np.float32(DRY_DEPTH_M)
-        self.wall = domain.wall
+        self.wall = domain.wall.copy()  # a breach may open walls; the domain stays as given
         self.z = np.ascontiguousarray(np.where(domain.wall, WALL_Z, domain.z), dtype=np.float32)
         self.h = np.ascontiguousarray(np.where(domain.wall, 0.0, h0), dtype=np.float32)
         mg = domain.manning_grid()

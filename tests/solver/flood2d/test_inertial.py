@@ -217,3 +217,15 @@ def test_unknown_scheme_and_bad_parameters():
         Simulation(d, theta=0.2)
     with pytest.raises(SolverError, match="cfl"):
         Simulation(d, cfl=1.5)
+
+
+def test_a_breach_does_not_change_the_domain_for_the_next_run():
+    z = np.zeros((10, 30), np.float32)
+    z[:, 10] = np.nan  # a wall across
+    h0 = np.where(np.arange(30) < 10, 2.0, 0.0) * np.ones((10, 1))
+    d = Domain(z, 10.0, 0.03, h0=h0, breaches=[Breach([[4, 10], [5, 10]], 10.0, -1.0)])
+    for _ in range(2):
+        sim = Simulation(d)
+        sim.advance_to(200.0)
+        assert sim.scheme.h[:, 11:].sum() > 0 and abs(sim.volume_error_rel()) < 1e-6
+    assert d.wall[:, 10].all() and np.isnan(d.z[:, 10]).all()
