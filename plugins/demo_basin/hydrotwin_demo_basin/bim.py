@@ -20,6 +20,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,10 +59,10 @@ def _gid(model: str, key: str) -> str:
 
 @dataclass
 class _Ctx:
-    f: object
-    body: object
-    styles: dict
-    container: object
+    f: Any  # ifcopenshell.file
+    body: Any  # the Body representation context
+    styles: dict[str, Any]
+    container: Any  # the spatial element holding the products
     model: str
 
 
@@ -75,7 +76,7 @@ def _new_file(model: str, project_name: str, site_name: str, facility_name: str,
     import ifcopenshell.api.style
     import ifcopenshell.api.unit
 
-    api = ifcopenshell.api
+    api: Any = ifcopenshell.api
     f = api.project.create_file(version="IFC4")
     project = api.root.create_entity(f, ifc_class="IfcProject", name=project_name)
     api.unit.assign_unit(f, length={"is_metric": True, "raw": "METERS"})
@@ -130,7 +131,7 @@ def _element(
     style: str,
     global_id: str | None = None,
     object_type: str | None = None,
-) -> object:
+) -> Any:
     """A prism: the closed polygon ``section`` extruded ``length`` m from ``start``.
 
     axis "x": section in (y, z), extruded east from x = start; axis "y": section in (x, z),
@@ -141,7 +142,7 @@ def _element(
     import ifcopenshell.api.spatial
     import ifcopenshell.api.style
 
-    api = ifcopenshell.api
+    api: Any = ifcopenshell.api
     f = c.f
     el = api.root.create_entity(f, ifc_class=ifc_class, name=name)
     if object_type:
@@ -174,7 +175,7 @@ def _element(
     return el
 
 
-def _pset(c: _Ctx, el: object, name: str, props: dict) -> None:
+def _pset(c: _Ctx, el: Any, name: str, props: dict) -> None:
     import ifcopenshell.api.pset
 
     ps = ifcopenshell.api.pset.add_pset(c.f, product=el, name=name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from hydrotwin.errors import BasinDataError
 from hydrotwin_demo_basin import layout as L  # noqa: N812 - short module aliases read like the design notes
 from hydrotwin_demo_basin import terrain as T  # noqa: N812 - short module aliases read like the design notes
 
@@ -69,7 +70,11 @@ def reservoir_curve(dem: np.ndarray) -> tuple[list[float], list[float], list[flo
             continue
         pool = lab == k
         if pool[below_dam]:
-            raise RuntimeError(f"the reservoir pool at {h} m leaks past the dam")
+            raise BasinDataError(
+                f"demo DEM: the reservoir pool at {h} m reaches cell {below_dam} below the dam "
+                f"axis (row {T.dam_axis_row()}); expected the dam crest ({L.DAM_CREST_M} m) "
+                "to close the valley"
+            )
         storage.append(float(np.sum(h - z[pool]) * cell_area))
         area.append(float(np.count_nonzero(pool) * cell_area))
     return [float(v) for v in levels], storage, area

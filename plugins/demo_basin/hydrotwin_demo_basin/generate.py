@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -219,7 +220,7 @@ class _Lock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fh = None
+        self.fh: TextIO | None = None
 
     def __enter__(self) -> _Lock:
         self.fh = open(self.path, "a+")

@@ -12,7 +12,9 @@ raster, the vectors, the IFC models and the manifest cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +72,7 @@ def _r(
     id: str,
     zh: str,
     en: str,
-    pts: list[tuple[float, float]],
+    pts: Sequence[tuple[float, float]],
     z: tuple[float, float, float],
     frac: list[float],
     hw: list[float],
@@ -378,7 +380,7 @@ LEVELS = {
     "dam_crest_m": DAM_CREST_M,
 }
 CURVE_STEP_M = 2.0
-SURFACE_GATES = {
+SURFACE_GATES: dict[str, Any] = {
     "id": "surface",
     "bays": 4,
     "bay_width_m": 10.0,
@@ -387,7 +389,7 @@ SURFACE_GATES = {
     "leaf_height_m": 8.5,
     "pier_m": 3.0,
 }
-BOTTOM_GATES = {
+BOTTOM_GATES: dict[str, Any] = {
     "id": "bottom",
     "bays": 1,
     "bay_width_m": 4.0,
@@ -395,13 +397,13 @@ BOTTOM_GATES = {
     "max_opening_m": 5.0,
     "leaf_height_m": 5.0,
 }
-FREE_SPILLWAY = {"crest_m": 204.0, "width_m": 30.0}
+FREE_SPILLWAY: dict[str, Any] = {"crest_m": 204.0, "width_m": 30.0}
 SAFE_DOWNSTREAM_M3S = 300.0
 OUTFLOW_OFFSET_M = 180.0  # reservoir outflow enters the 2D grid this far below the dam axis
 
 # --- the sluice ----------------------------------------------------------------------------
 SLUICE_ID = "shimen"
-SLUICE_GATES = {
+SLUICE_GATES: dict[str, Any] = {
     "id": "main",
     "bays": 5,
     "bay_width_m": 8.0,
@@ -418,7 +420,7 @@ LEVEE_U_RANGE = (21200.0, 27600.0)
 LEVEE_HEIGHT_M = 3.5  # above bank top
 
 # --- town and villages (exposure) -----------------------------------------------------------
-TOWN = {
+TOWN: dict[str, Any] = {
     "zh": "青溪镇",
     "en": "Qingxi",
     "center_uv": (24300.0, 11350.0),
@@ -426,7 +428,7 @@ TOWN = {
     "rows": 7,
     "cols": 22,
 }
-VILLAGES = (
+VILLAGES: tuple[dict[str, Any], ...] = (
     {
         "zh": "石门村",
         "en": "Shimen",
@@ -490,7 +492,7 @@ STATIONS: tuple[StationDesign, ...] = (
 # --- design storms (72 h hourly, alternating-block hyetographs) --------------------------------
 # Depth–duration P(D) = P72·(D/72)^n fitted through the 1-h and 72-h point depths; values typical
 # of the Hunan storm atlas for the hills east of Changsha (湖南省暴雨洪水查算手册 magnitudes).
-STORMS = (
+STORMS: tuple[dict[str, Any], ...] = (
     {
         "id": "design_20yr",
         "zh": "20年一遇设计暴雨",
@@ -521,7 +523,7 @@ STORM_PEAK_HOUR = 47  # 0-based index of the peak hour (single peak at two third
 
 # --- rehearsal -------------------------------------------------------------------------------
 REHEARSAL_BBOX_UV = (9600.0, 6300.0, 30000.0, 18900.0)  # top edge just below the dam body
-BREACH = {
+BREACH: dict[str, Any] = {
     "id": "levee_town",
     "zh": "青溪镇堤防溃口",
     "en": "Qingxi town levee breach",

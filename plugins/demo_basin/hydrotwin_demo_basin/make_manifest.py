@@ -162,9 +162,10 @@ def manifest_dict(terr: T.Terrain) -> dict:
                 "historical_max_m": round(top + 1.6, 2),
             }
         else:
-            x, y, s = D.point_on_reach(terr, st.reach, st.frac)  # type: ignore[arg-type]
-            d.update(x=x, y=y, river=D.reach_design(st.reach).zh, reach=st.reach)
-            bed, top = D.bank_top_m(st.reach, s)  # type: ignore[arg-type]
+            rid = str(st.reach)  # river stations always name their reach (layout.STATIONS)
+            x, y, s = D.point_on_reach(terr, rid, st.frac)
+            d.update(x=x, y=y, river=D.reach_design(rid).zh, reach=rid)
+            bed, top = D.bank_top_m(rid, s)
             # warning just below bankfull, guaranteed at the levee/bank + 1.5 m, and a
             # historical maximum above it (ordered as SL 323 requires)
             thr = {
@@ -173,7 +174,7 @@ def manifest_dict(terr: T.Terrain) -> dict:
                 "historical_max_m": round(top + 2.1, 2),
                 "rise_rate_m_per_h": 0.5,
             }
-            lv, q = D.rating_curve(st.reach, s)  # type: ignore[arg-type]
+            lv, q = D.rating_curve(rid, s)
             rating = {"level_m": lv, "discharge_m3s": q}
             thr["warning_q_m3s"] = round(float(np.interp(thr["warning_m"], lv, q)), 1)
             elev = round(bed, 2)
