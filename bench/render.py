@@ -50,38 +50,37 @@ def main() -> None:
     w, h = (int(v) for v in args.size.lower().split("x"))
     print(f"cpu_count={os.cpu_count()}  load average before: {os.getloadavg()}")
 
-    # 1. Cold process: what a user waits for after typing the command.
-    cold = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.repeat):
-            out = Path(tmp) / f"shot{i}.png"
-            t0 = time.perf_counter()
-            r = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "hydrotwin",
-                    "render",
-                    "--basin",
-                    args.basin,
-                    "--out",
-                    str(out),
-                    "--size",
-                    args.size,
-                ],
-                capture_output=True,
-                text=True,
-            )
-            cold.append(time.perf_counter() - t0)
-            if r.returncode != 0:
-                print(f"hydrotwin render failed (exit {r.returncode}): {r.stderr.strip()}")
-                print(json.dumps({"error": r.stderr.strip()[-300:]}))
-                return
-    cold_s = statistics.median(cold)
+    # 1. Cold process: what a user waits for after typing the command (with the IFC models
+    # of dams and sluices, the default, and without them).
+    def cold(extra: list[str]) -> list[float] | str:
+        times = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(args.repeat):
+                out = Path(tmp) / f"shot{i}.png"
+                t0 = time.perf_counter()
+                r = subprocess.run(
+                    [sys.executable, "-m", "hydrotwin", "render", "--basin", args.basin,
+                     "--out", str(out), "--size", args.size, *extra],
+                    capture_output=True, text=True,
+                )  # fmt: skip
+                times.append(time.perf_counter() - t0)
+                if r.returncode != 0:
+                    return r.stderr.strip()[-300:]
+        return times
+
+    runs = cold([])
+    if isinstance(runs, str):
+        print(f"hydrotwin render failed: {runs}")
+        print(json.dumps({"error": runs}))
+        return
+    cold_s = statistics.median(runs)
     print(
         f"hydrotwin render (cold process, {w}x{h}): median {cold_s:.2f} s "
-        f"of {len(cold)} runs (min {min(cold):.2f}, max {max(cold):.2f})"
+        f"of {len(runs)} runs (min {min(runs):.2f}, max {max(runs):.2f})"
     )
+    runs_nb = cold(["--no-bim"])
+    cold_nb_s = statistics.median(runs_nb) if not isinstance(runs_nb, str) else float("nan")
+    print(f"hydrotwin render --no-bim (cold process): median {cold_nb_s:.2f} s")
 
     # 2. In one process: scene build, static re-render, in-place updates.
     from hydrotwin.basin import find_basin
@@ -145,6 +144,7 @@ def main() -> None:
                 "size": [w, h],
                 "cpu_count": os.cpu_count(),
                 "render_cold_s": round(cold_s, 2),
+                "render_cold_no_bim_s": round(cold_nb_s, 2),
                 "scene_build_s": round(build_s, 2),
                 "static_frame_ms": round(static_ms, 1),
                 "water_update_frame_ms": round(water_ms, 1),

@@ -103,12 +103,6 @@ class ReservoirSurface:
         self._barrier = (np.abs(along) <= 1.5 * cell) & (np.abs(across) <= 5000.0)
         self._downstream_side = along > 0
         self._seed = (float(seed[0]), float(seed[1]))
-        rows, cols = dem.shape
-        x0, y0, _ = terrain.origin
-        pts = np.column_stack(
-            [(self._gx - x0).ravel(), (self._gy - y0).ravel(), np.zeros(rows * cols)]
-        ).astype(np.float32)
-        self.mesh = pv.PolyData.from_regular_faces(pts, np.zeros((0, 4), dtype=np.int64))
         self.level_m = float("nan")
         self.wet = np.zeros(dem.shape, dtype=bool)
         # Label only a window around the largest lake (at the dam crest, or the top of the
@@ -122,6 +116,13 @@ class ReservoirSurface:
                 slice(max(rr.min() - 2, 0), rr.max() + 3),
                 slice(max(cc.min() - 2, 0), cc.max() + 3),
             )
+        # The surface mesh covers the window only (fewer points to upload per change).
+        x0, y0, _ = terrain.origin
+        gx, gy = self._gx[self._window], self._gy[self._window]
+        pts = np.column_stack([(gx - x0).ravel(), (gy - y0).ravel(), np.zeros(gx.size)])
+        self.mesh = pv.PolyData.from_regular_faces(
+            pts.astype(np.float32), np.zeros((0, 4), dtype=np.int64)
+        )
         self.set_level(
             level_m
             if level_m is not None
@@ -163,9 +164,11 @@ class ReservoirSurface:
             raise ValueError(f"reservoir {self.reservoir.id}: level {level_m!r} is not finite")
         wet = self.lake_mask(level_m)
         # A quad is drawn when any corner is wet; the terrain hides the part above the shore.
-        rows, cols = wet.shape
+        # (Above the window's top level the lake overtops the dam; only the window is drawn.)
+        w = wet[self._window]
+        rows, cols = w.shape
         faces = grid_faces(rows, cols)
-        quad_wet = (wet[:-1, :-1] | wet[1:, :-1] | wet[1:, 1:] | wet[:-1, 1:]).ravel()
+        quad_wet = (w[:-1, :-1] | w[1:, :-1] | w[1:, 1:] | w[:-1, 1:]).ravel()
         faces = faces[quad_wet]
         pts = self.mesh.points
         pts[:, 2] = float(self.terrain.local_z(level_m))
