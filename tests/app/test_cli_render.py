@@ -84,3 +84,14 @@ def test_unknown_basin_is_an_error_with_a_message(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "hydrotwin render: error:" in err and "basin.toml" in err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--max-cells", "2", "expected at least 4 cells"), ("--exaggeration", "0", "> 0")],
+)
+def test_bad_numbers_are_usage_errors(tmp_path, capsys, flag, value, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["render", "--out", str(tmp_path / "x.png"), flag, value])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

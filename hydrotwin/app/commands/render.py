@@ -26,6 +26,16 @@ def _positive(text: str) -> float:
     return v
 
 
+def _cells(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 4:
+        raise argparse.ArgumentTypeError(f"{text}: expected at least 4 cells")
+    return v
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
@@ -58,7 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--max-cells",
-        type=int,
+        type=_cells,
         default=500_000,
         help="most terrain cells drawn (level of detail), default 500000",
     )
