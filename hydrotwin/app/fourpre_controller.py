@@ -199,6 +199,9 @@ class FourPreController(QObject):
             dock.setObjectName(f"BimDock_{len(self.bim_docks)}")
             dock.setWidget(inspector)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            anchor = getattr(self.window, "live", None)
+            if anchor is not None:
+                self.window.tabifyDockWidget(anchor.alarms, dock)
             self.bim_docks.append(dock)
             self.inspectors[path] = inspector
             inspector.loaded.connect(lambda layer, p=path: self._on_bim_loaded(p, layer))
@@ -209,6 +212,10 @@ class FourPreController(QObject):
         self.bim_layers[path] = layer
         # the detailed model replaces the scene's simple dam and sluice bodies
         self.scene.set_visible("structures", False)
+        add_layer = getattr(self.window, "add_extra_layer", None)
+        if add_layer is not None:
+            name = path.rsplit("/", 1)[-1]
+            add_layer(f"bim:{name}", self.tr("BIM: {name}").format(name=name), layer.set_visible)
         if self.forecast is not None:
             self._apply_gate_schedules(self.forecast, _utc_times(self.forecast))
         self.window.viewport.render()

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._loader: _BasinLoader | None = None
         self.live = None  # LiveController of the open basin
         self.fourpre = None  # FourPreController: timeline, forecast, BIM
+        self._extra_layers: dict[str, object] = {}  # key -> set_visible(bool), e.g. BIM models
         self.setWindowTitle(self.tr("HydroTwin — river-basin flood control"))
         self.resize(1600, 1000)
 
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         if self.fourpre is not None:
             self.fourpre.close()
             self.fourpre = None
+        self._extra_layers.clear()
         if self.scene is not None:
             plotter.clear()
         self.scene = BasinScene(basin, plotter, lang=self.lang)
@@ -235,7 +237,17 @@ class MainWindow(QMainWindow):
         return mx, my, self.scene.elevation_at(mx, my)
 
     # -- actions -------------------------------------------------------------------------------
+    def add_extra_layer(self, key: str, title: str, set_visible) -> None:
+        """A layer that is not the scene's own (a BIM model): listed and toggled the same way."""
+        self._extra_layers[key] = set_visible
+        rows = [r for r in self.layer_tree.rows() if r[0] != key]
+        self.layer_tree.set_layers([*rows, (key, title, True)])
+
     def _set_layer_visible(self, key: str, visible: bool) -> None:
+        if key in self._extra_layers:
+            self._extra_layers[key](visible)
+            self.viewport.render()
+            return
         if self.scene is not None:
             self.scene.set_visible(key, visible)
             self.viewport.render()

@@ -30,6 +30,15 @@ class LayerTree(QTreeWidget):
             self.addTopLevelItem(item)
         self._updating = False
 
+    def rows(self) -> list[tuple[str, str, bool]]:
+        """``(key, name, visible)`` of every row, as :meth:`set_layers` takes them."""
+        out = []
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            visible = item.checkState(0) == Qt.CheckState.Checked
+            out.append((item.data(0, Qt.ItemDataRole.UserRole), item.text(0), visible))
+        return out
+
     def keys(self) -> list[str]:
         return [
             self.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
