@@ -125,6 +125,7 @@ def main() -> None:
     )
     level_ms = float("nan")
     if scene.reservoirs:
+        scene.set_visible("water", False)  # measure the lake alone, as the static frame
         rid, surf = next(iter(scene.reservoirs.items()))
         lv = surf.reservoir.levels
         levels = np.linspace(lv.dead_m, lv.check_flood_m, n)
