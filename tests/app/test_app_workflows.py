@@ -1,0 +1,111 @@
+"""The app's workflows end to end under Xvfb, on the demo basin:
+
+* a forecast run from the app drives the one clock: reservoir surface at the routed level and
+  gate leaves at the forecast opening at the clock's time;
+* SL 651 frames from a simulated station fleet reach the app's receiver and the station glyphs
+  take their warning colour within a second of the data arriving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+@pytest.fixture
+def demo_window(qtbot, demo_basin):
+    from hydrotwin.app.window import MainWindow
+
+    win = MainWindow(lang="zh_CN")
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.basin_opened, timeout=120_000):
+        win.open_basin("demo")
+    yield win
+    win.close()
+
+
+def test_forecast_in_app_moves_reservoir_and_gate_leaves(demo_window, qtbot, demo_basin):
+    win = demo_window
+    fp = win.fourpre
+    qtbot.waitUntil(lambda: len(fp.bim_layers) == len(fp.inspectors) == 2, timeout=120_000)
+    assert [n for n in win.layer_tree.names() if n.startswith("BIM")], win.layer_tree.names()
+    with qtbot.waitSignal(fp.forecast_ready, timeout=120_000) as sig:
+        fp.run_forecast("design:100yr", hours=72)
+    ds = sig.args[0]
+    clock = fp.clock
+    assert clock.start is not None and (clock.end - clock.start).total_seconds() == 72 * 3600
+    surface = ds["gate_opening"].sel(gate="qingxi_res/surface").values
+    k = int(np.argmax(surface))
+    assert surface[k] > 0.1, "the 100-year storm should open the surface gates"
+    clock.set_time(clock.start + (clock.end - clock.start) * (k / (ds.sizes["time"] - 1)))
+    res = demo_basin.reservoir("qingxi_res")
+    leaf = next(g for g in res.gates if g.id == "surface").leaf_global_ids[0]
+    dam_layer = next(layer for p, layer in fp.bim_layers.items() if p.endswith("dam.ifc"))
+    assert dam_layer.leaf_lift_m(leaf) == pytest.approx(surface[k], abs=1e-3)
+    level = float(ds["reservoir_level"].sel(reservoir="qingxi_res").values[k])
+    assert fp.reservoir_level_now("qingxi_res") == pytest.approx(level, abs=1e-6)
+    # back to the start: leaves follow the clock down again
+    clock.set_time(clock.start)
+    assert dam_layer.leaf_lift_m(leaf) == pytest.approx(surface[0], abs=1e-3)
+
+
+def _load_fleet():
+    from tests.live.test_receiver import fleet  # bench/station_fleet.py, loaded by path
+
+    return fleet
+
+
+def test_live_frames_colour_station_glyphs(demo_window, qtbot, demo_basin, tmp_path):
+    win = demo_window
+    live = win.live
+    host, port = live.start_receiver(str(tmp_path / "obs.db"), "127.0.0.1", 0)
+    fleet = _load_fleet()
+    reports = 24
+    stations, elements = fleet.basin_fleet(demo_basin, reports)
+    coloured_at: dict[str, float] = {}
+
+    def on_level(station: str, grade: int, _colour: str) -> None:
+        if grade >= 2 and station not in coloured_at:  # yellow: level at the warning level
+            coloured_at[station] = time.perf_counter()
+
+    live.bridge.warning_level.connect(on_level)
+    result: dict = {}
+
+    def send() -> None:
+        result["fleet"] = asyncio.run(
+            fleet.run_fleet(
+                host, port, stations, reports, elements=elements, deadline_s=60, interval_s=0.25
+            )
+        )
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    qtbot.waitUntil(lambda: not sender.is_alive(), timeout=90_000)
+    qtbot.wait(500)
+    res = result["fleet"]
+    assert res.acked_frames == reports * len(stations), "every report acknowledged after commit"
+
+    status = win.scene.stations.status
+    river = [s for s in demo_basin.stations if s.kind == "river"]
+    assert river and all(s.id in coloured_at for s in river), (coloured_at, status)
+    # latency: from the frame whose level first reaches the warning level (yellow; blue can
+    # come earlier from the rate-of-rise alarm) to the glyph's colour change in the window
+    for st in river:
+        sim = next(x for x in stations if x.stcd == st.id)
+        th = st.thresholds
+        trigger = next(
+            i
+            for i in range(reports)
+            if dict(elements(sim, i))["Z"] + st.datum_offset_m >= th.warning_m
+        )
+        sent = sorted(t for (code, _obs), t in res.send_times.items() if code == sim.code)
+        latency = coloured_at[st.id] - sent[trigger]
+        assert 0.0 <= latency < 1.0, f"{st.id}: glyph coloured {latency:.3f} s after the frame"
+    assert live.alarms.table.rowCount() >= len(river)
