@@ -32,12 +32,7 @@ Sub-daily steps: KI, KG, CI, CG are daily values and are converted by :func:`par
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-
-# Idle OpenMP worker threads sleep rather than spin on the shared cores (as
-# hydrotwin.solver.flood2d sets); must precede numba's first parallel call; the user may override.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 from numba import njit, prange

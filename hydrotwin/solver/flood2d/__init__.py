@@ -6,14 +6,7 @@ al. 2010 / de Almeida et al. 2012: fast, for slow floodplain filling) and ``"god
 (shock-capturing finite volume, for dam breaks). Arrays in, arrays out: no files, no basin.
 """
 
-import os
-
-# numba's OpenMP threads spin between parallel regions by default; on a shared machine (the 3D
-# view, other processes) a descheduled spinner stalls every step. Measured on the 2-core CI
-# machine under load: 1000² dam break, 2 threads, 85/29 M cell-updates/s spinning vs 290/181
-# passive. Set before the OpenMP runtime loads (first parallel call); the user can override.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
+# OMP_WAIT_POLICY=PASSIVE is set once in hydrotwin.solver (imported first, as the parent).
 from hydrotwin.solver.flood2d.domain import (
     EDGES,
     Boundary,
