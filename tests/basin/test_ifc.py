@@ -77,6 +77,9 @@ def _items(item):
     if item.is_a("IfcMappedItem"):
         for it in item.MappingSource.MappedRepresentation.Items:
             yield from _items(it)
+    elif item.is_a("IfcGeometricSet"):  # curves, points or surfaces: look inside
+        for it in item.Elements:
+            yield from _items(it)
     else:
         yield item
 
