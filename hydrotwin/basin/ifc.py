@@ -628,7 +628,9 @@ def _tessellate(
         progress(0.0, "tessellating")
     records: list[_Record] | None = None
     big = path.stat().st_size >= MIN_BYTES_PARALLEL
-    if cores > 1 and big and len(products) >= MIN_PRODUCTS_PARALLEL:
+    # A frozen app's sys.executable is the app itself, not a Python that takes ``-c``.
+    frozen = bool(getattr(sys, "frozen", False))
+    if cores > 1 and big and not frozen and len(products) >= MIN_PRODUCTS_PARALLEL:
         try:
             records = _iterate_parallel(path, products, cores, progress, cancel)
         except OSError as exc:
