@@ -828,7 +828,7 @@ def _named_unit_m(unit: Any) -> float | None:
     return None
 
 
-def _crs_unit_m(crs: str | None) -> float | None:
+def crs_unit_m(crs: str | None) -> float | None:
     if not crs:
         return None
     try:
@@ -844,7 +844,7 @@ def _crs_unit_m(crs: str | None) -> float | None:
     return None
 
 
-def _map_conversion(f: Any, path: Path) -> MapConversion | None:
+def read_map_conversion(f: Any, path: Path) -> MapConversion | None:
     """Read the IfcMapConversion (or IFC2X3 ePSet_MapConversion) and settle its scale."""
     project_unit_m = _length_unit_m(f)
     crs_name = crs = None
@@ -884,7 +884,7 @@ def _map_conversion(f: Any, path: Path) -> MapConversion | None:
     if crs and re.fullmatch(r"\d{4,6}", str(crs).strip()):
         crs = f"EPSG:{crs.strip()}"
     if map_unit_m is None:
-        map_unit_m = _crs_unit_m(crs) or 1.0
+        map_unit_m = crs_unit_m(crs) or 1.0
     # Scale is "project length unit → map unit" (buildingSMART IFC4.x-development PR #962,
     # ifcopenshell.util.geolocation.xyz2enh). Writers get it wrong both ways (omitted with a
     # millimetre project, or inverted: 1000 for mm → m). A combined scale factor stays within
@@ -921,7 +921,7 @@ def _map_conversion(f: Any, path: Path) -> MapConversion | None:
     )
 
 
-def _site_latlon(f: Any) -> tuple[float, float] | None:
+def read_site_latlon(f: Any) -> tuple[float, float] | None:
     import ifcopenshell.util.geolocation as geo
 
     for site in f.by_type("IfcSite"):
@@ -1063,8 +1063,8 @@ def load_ifc(
         raise IfcLoadCancelledError(f"{p}: loading cancelled")
     arrays, elements = _tessellate(f, p, cores or default_cores(), progress, cancel)
     tree = _spatial_tree(f, elements)
-    mc = _map_conversion(f, p)
-    latlon = _site_latlon(f)
+    mc = read_map_conversion(f, p)
+    latlon = read_site_latlon(f)
     meta = _meta(schema, header, elements, tree, mc, latlon)
     if use_cache:
         try:

@@ -190,11 +190,11 @@ def test_linear_placement_sample_lands_in_campania(shared_data):
 def test_acca_georeference(shared_data):
     """ACCA railway (Benevento): IfcMapConversion → EPSG:3065 with zero offsets (SOURCES.md),
     read without tessellating."""
-    from hydrotwin.basin.ifc import _map_conversion
+    from hydrotwin.basin.ifc import read_map_conversion
 
     path = shared_data / "ifc" / ACCA
     f, schema, _ = open_ifc(path)
-    mc = _map_conversion(f, path)
+    mc = read_map_conversion(f, path)
     assert schema == "IFC4X3_ADD2"
     assert mc is not None and mc.crs == "EPSG:3065"
     assert (mc.eastings, mc.northings, mc.orthogonal_height) == (0.0, 0.0, 0.0)

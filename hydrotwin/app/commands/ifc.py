@@ -63,10 +63,10 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
     """What ``ifc info`` reports, as a JSON-ready dictionary."""
     from hydrotwin.basin.ifc import (
         IfcLoadCancelledError,
-        _map_conversion,
-        _site_latlon,
         load_ifc,
         open_ifc,
+        read_map_conversion,
+        read_site_latlon,
     )
     from hydrotwin.errors import IfcLoadError
 
@@ -82,8 +82,8 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
         from pathlib import Path
 
         f, schema, header = open_ifc(path)
-        mc = _map_conversion(f, Path(path))
-        ll = _site_latlon(f)
+        mc = read_map_conversion(f, Path(path))
+        ll = read_site_latlon(f)
         out.update(
             schema=schema,
             header_schema=header,
@@ -96,11 +96,11 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
             geometry_error=str(exc),
         )
         return out
-    from hydrotwin.basin.ifc import _crs_unit_m
+    from hydrotwin.basin.ifc import crs_unit_m
 
     mc = model.map_conversion
     target = crs or (mc.crs if mc else None)
-    xy_unit_m = (_crs_unit_m(target) or 1.0) if mc and target else 1.0
+    xy_unit_m = (crs_unit_m(target) or 1.0) if mc and target else 1.0
     lo = model.bounds_map(crs if mc else None)
     out.update(
         schema=model.schema,
