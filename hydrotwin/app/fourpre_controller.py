@@ -249,7 +249,7 @@ class FourPreController(QObject):
             remove()
         self._removers.clear()
         for insp in self.inspectors.values():
-            insp.cancel()
+            insp.close()  # cancels a load and waits for its thread
         for dock in [self.timeline_dock, *self.bim_docks]:
             self.window.removeDockWidget(dock)
             dock.deleteLater()

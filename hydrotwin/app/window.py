@@ -317,7 +317,15 @@ class MainWindow(QMainWindow):
         self._last_error = box
 
     def closeEvent(self, event) -> None:
+        """Stop every worker (basin loader, live sources, forecast, BIM loads) before closing:
+        a QThread destroyed while running aborts the process."""
         self._finish_thread()
+        if self.live is not None:
+            self.live.close()
+            self.live = None
+        if self.fourpre is not None:
+            self.fourpre.close()
+            self.fourpre = None
         self.viewport.close_plotter()
         super().closeEvent(event)
 
