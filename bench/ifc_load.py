@@ -126,12 +126,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--limit-s", type=float, default=180.0)
+    ap.add_argument(
+        "--only-largest", action="store_true", help="skip the per-file table except the largest"
+    )
     args = ap.parse_args()
     from hydrotwin.basin.ifc import default_cores
 
     load1 = os.getloadavg()[0]
     print(f"cpu_count={os.cpu_count()} loader cores={default_cores()} load average={load1:.1f}")
     files = sorted(DATA.glob("*/*.ifc"), key=lambda p: p.stat().st_size)
+    if args.only_largest:
+        files = files[-1:]
     rows = []
     print(f"{'file':58} {'MB':>5} {'cold s':>7} {'cached s':>8} {'elements':>8} {'triangles':>9}")
     for p in files:
