@@ -499,9 +499,8 @@ def _iterate(
 
 
 def _worker_main() -> None:
-    """Entry of a worker process (``python -c``): read (path, k, n) as a pickle on stdin,
-    tessellate share k of n, write pickled ("progress", fraction) messages and finally
-    ("result", records).
+    """Entry of a worker process (``python -c``): read (path, step ids) as a pickle on stdin,
+    write pickled ("progress", fraction) messages and finally ("result", records).
 
     The geometry kernel prints debug text on C-level stdout, so the message stream gets a
     duplicate of the original stdout and fd 1 goes to /dev/null.
@@ -512,27 +511,26 @@ def _worker_main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     logging.getLogger(__name__).setLevel(logging.ERROR)  # the parent already warned
-    path, k, n = pickle.load(sys.stdin.buffer)
+    path, ids = pickle.load(sys.stdin.buffer)
     f = open_ifc(path)[0]
-    ids = _balanced_shares(body_products(f), n)[k]
     products = [f.by_id(i) for i in ids]
 
     def report(x: float) -> None:
         pickle.dump(("progress", x), out)
         out.flush()
 
-    records = _iterate(f, products, None, report) if products else []
+    records = _iterate(f, products, None, report)
     pickle.dump(("result", records), out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
 
 
 def _balanced_shares(products: list[Any], workers: int) -> list[list[int]]:
-    """Step ids dealt to ``workers`` so that their estimated work is even (some may be empty).
+    """Step ids dealt to ``workers`` so that their estimated work is even.
 
     Longest-processing-time-first (Graham 1969, "Bounds on multiprocessing timing
     anomalies"): products sorted by an estimated cost, each to the least-loaded worker.
     Boolean subtraction of openings dominates the kernel's time, so the estimate is
-    1 + 4 × openings + body items. Deterministic: every worker computes the same deal.
+    1 + 4 × openings + body items.
     """
     import heapq
 
@@ -547,104 +545,90 @@ def _balanced_shares(products: list[Any], workers: int) -> list[list[int]]:
         load, k = heapq.heappop(heap)
         shares[k].append(pid)
         heapq.heappush(heap, (load + c, k))
-    return shares
+    return [s for s in shares if s]
 
 
-class _Workers:
-    """Worker processes, each running a one-core iterator on its share of the products.
+def _iterate_parallel(
+    path: Path,
+    products: list[Any],
+    workers: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> list[_Record]:
+    """Tessellate in ``workers`` processes, each running a one-core iterator on its share.
 
     Processes, not the iterator's own threads: on ifcopenshell 0.9 its multi-threaded
     iterator spent more CPU than a single thread (measured with bench/ifc_load.py), while
     separate processes share nothing. Plain ``python -c`` subprocesses rather than
     multiprocessing, which would re-run the caller's ``__main__`` (an app without a main
-    guard would start again in every worker). They are started before the parent parses
-    the file, so their start-up (Python, ifcopenshell, parsing) overlaps the parent's.
+    guard would start again in every worker). Products are dealt by estimated cost
+    (:func:`_balanced_shares`).
     """
+    import pickle
+    import subprocess
 
-    def __init__(self, path: Path, n: int) -> None:
-        import pickle
-        import subprocess
+    shares = _balanced_shares(products, workers)
+    cmd = [sys.executable, "-c", "from hydrotwin.basin.ifc import _worker_main; _worker_main()"]
+    # stderr to files, not pipes: a chatty worker must never block on a full pipe
+    logs = [tempfile.TemporaryFile() for _ in shares]  # noqa: SIM115 - closed below
+    procs = [
+        subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        for err in logs
+    ]
+    fractions = [0.0] * len(procs)
+    results: list[list[_Record] | None] = [None] * len(procs)
+    errors: list[str] = []
 
-        self.path = path
-        cmd = [sys.executable, "-c", "from hydrotwin.basin.ifc import _worker_main; _worker_main()"]
-        # stderr to files, not pipes: a chatty worker must never block on a full pipe
-        self.logs = [tempfile.TemporaryFile() for _ in range(n)]  # noqa: SIM115 - see close
-        self.procs = [
-            subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
-            for err in self.logs
-        ]
-        self.fractions = [0.0] * n
-        self.results: list[list[_Record] | None] = [None] * n
-        self.errors: list[str] = []
-        self.readers: list[threading.Thread] = []
-        self._closed = False
-        for k, proc in enumerate(self.procs):
-            assert proc.stdin is not None
-            proc.stdin.write(pickle.dumps((str(path), k, n)))
-            proc.stdin.close()
-            t = threading.Thread(target=self._read, args=(k, proc), daemon=True)
-            t.start()
-            self.readers.append(t)
-
-    def _read(self, k: int, proc: Any) -> None:
-        import pickle
-
+    def read(k: int, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
         try:
             while True:
                 kind, payload = pickle.load(proc.stdout)
                 if kind == "progress":
-                    self.fractions[k] = float(payload)
+                    fractions[k] = float(payload)
                 else:
-                    self.results[k] = payload
+                    results[k] = payload
                     return
-        except (EOFError, pickle.UnpicklingError, OSError, ValueError) as exc:
+        except (EOFError, pickle.UnpicklingError) as exc:
             proc.wait()
             try:
-                self.logs[k].seek(0)
-                err = self.logs[k].read().decode("utf-8", "replace")[-500:]
+                logs[k].seek(0)
+                err = logs[k].read().decode("utf-8", "replace")[-500:]
             except (ValueError, OSError):  # closed: the load was cancelled meanwhile
                 err = ""
-            self.errors.append(f"worker {k} stopped ({type(exc).__name__}): {err.strip()}")
+            errors.append(f"worker {k} stopped ({type(exc).__name__}): {err.strip()}")
 
-    def collect(
-        self, progress: ProgressCallback | None, cancel: threading.Event | None
-    ) -> list[_Record]:
-        try:
-            last = -1.0
-            while any(t.is_alive() for t in self.readers):
-                if cancel is not None and cancel.is_set():
-                    raise IfcLoadCancelledError(f"{self.path}: loading cancelled")
-                for t in self.readers:
-                    t.join(timeout=0.1)
-                done = sum(self.fractions) / len(self.fractions)
-                if progress and done != last:
-                    progress(done, "tessellating")
-                    last = done
-        finally:
-            self.close()
-        if self.errors or any(r is None for r in self.results):
-            raise OSError("; ".join(self.errors) or "a worker returned no result")
-        return [rec for r in self.results if r is not None for rec in r]
-
-    def close(self) -> None:
-        """Kill whatever still runs, reap the processes, close the logs (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        for proc in self.procs:
+    readers = []
+    try:
+        for k, (proc, share) in enumerate(zip(procs, shares, strict=True)):
+            assert proc.stdin is not None
+            proc.stdin.write(pickle.dumps((str(path), share)))
+            proc.stdin.close()
+            t = threading.Thread(target=read, args=(k, proc), daemon=True)
+            t.start()
+            readers.append(t)
+        last = -1.0
+        while any(t.is_alive() for t in readers):
+            if cancel is not None and cancel.is_set():
+                raise IfcLoadCancelledError(f"{path}: loading cancelled")
+            for t in readers:
+                t.join(timeout=0.1)
+            done = sum(fractions) / len(fractions)
+            if progress and done != last:
+                progress(done, "tessellating")
+                last = done
+    finally:
+        for proc in procs:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-        for t in self.readers:
+        for t in readers:
             t.join(timeout=5.0)
-        for fh in self.logs:
+        for fh in logs:
             fh.close()
-
-
-def _use_workers(path: Path, cores: int) -> bool:
-    # A frozen app's sys.executable is the app itself, not a Python that takes ``-c``.
-    frozen = bool(getattr(sys, "frozen", False))
-    return cores > 1 and not frozen and path.stat().st_size >= MIN_BYTES_PARALLEL
+    if errors or any(r is None for r in results):
+        raise OSError("; ".join(errors) or "a worker returned no result")
+    return [rec for r in results if r is not None for rec in r]
 
 
 def _tessellate(
@@ -653,7 +637,6 @@ def _tessellate(
     cores: int,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-    workers: _Workers | None = None,
 ) -> tuple[dict[str, np.ndarray], list[IfcElement]]:
     import ifcopenshell
 
@@ -667,13 +650,14 @@ def _tessellate(
     if progress:
         progress(0.0, "tessellating")
     records: list[_Record] | None = None
-    if workers is not None and len(products) >= MIN_PRODUCTS_PARALLEL:
+    big = path.stat().st_size >= MIN_BYTES_PARALLEL
+    # A frozen app's sys.executable is the app itself, not a Python that takes ``-c``.
+    frozen = bool(getattr(sys, "frozen", False))
+    if cores > 1 and big and not frozen and len(products) >= MIN_PRODUCTS_PARALLEL:
         try:
-            records = workers.collect(progress, cancel)
+            records = _iterate_parallel(path, products, cores, progress, cancel)
         except OSError as exc:
             log.warning("%s: worker processes failed (%s); tessellating in-process", path, exc)
-    elif workers is not None:
-        workers.close()  # too few products to be worth it
     if records is None:
         try:
             records = _iterate(
@@ -1074,21 +1058,10 @@ def load_ifc(
             return _from_meta(p, sha, arrays, meta)
     if progress:
         progress(0.0, "parsing")
-    n = cores or default_cores()
-    workers: _Workers | None = None
-    if _use_workers(p, n):
-        try:
-            workers = _Workers(p, n)
-        except OSError as exc:
-            log.warning("%s: cannot start worker processes (%s); tessellating in-process", p, exc)
-    try:
-        f, schema, header = open_ifc(p)
-        if cancel is not None and cancel.is_set():
-            raise IfcLoadCancelledError(f"{p}: loading cancelled")
-        arrays, elements = _tessellate(f, p, n, progress, cancel, workers)
-    finally:
-        if workers is not None:
-            workers.close()
+    f, schema, header = open_ifc(p)
+    if cancel is not None and cancel.is_set():
+        raise IfcLoadCancelledError(f"{p}: loading cancelled")
+    arrays, elements = _tessellate(f, p, cores or default_cores(), progress, cancel)
     tree = _spatial_tree(f, elements)
     mc = read_map_conversion(f, p)
     latlon = read_site_latlon(f)
