@@ -93,7 +93,14 @@ def test_two_generations_are_byte_identical(tmp_path):
     build(tmp_path / "b")
     a, b = _sha(tmp_path / "a"), _sha(tmp_path / "b")
     assert set(DATA_FILES) <= set(a)
-    assert a == b
+    differing = sorted(k for k in a if a[k] != b.get(k))
+    first_diff = {}
+    for name in differing:
+        la = (tmp_path / "a" / name).read_bytes().splitlines()
+        lb = (tmp_path / "b" / name).read_bytes().splitlines()
+        i = next((i for i, (x, y) in enumerate(zip(la, lb, strict=False)) if x != y), None)
+        first_diff[name] = (i, la[i][:200], lb[i][:200]) if i is not None else (len(la), len(lb))
+    assert a == b, f"generations differ: {first_diff}"
 
 
 def test_prepare_is_idempotent_and_regenerates_on_version_change(basin):
