@@ -532,6 +532,17 @@ BREACH: dict[str, Any] = {
     "time_h": 48.0,
 }
 
+#: A dam-break scenario (issue 7): three blocks of the gravity dam fail at the storm's peak; the
+#: breach sits on the dam axis where the outflow enters the rehearsal grid, and the reservoir
+#: drains through it (broad-crested weir, level-pool drawdown on the level–storage curve).
+DAM_BREACH: dict[str, Any] = {
+    "id": "dam_break",
+    "zh": "青溪水库大坝溃决",
+    "en": "Qingxi dam break",
+    "width_m": 90.0,
+    "time_h": 47.0,
+}
+
 # --- manning roughness used for rating curves -------------------------------------------------
 N_CHANNEL = 0.032
 N_FLOODPLAIN = 0.06

@@ -282,7 +282,17 @@ def manifest_dict(terr: T.Terrain) -> dict:
                 "time_h": L.BREACH["time_h"],
                 "bottom_m": bottom,
                 "source": "river",
-            }
+            },
+            {
+                "id": L.DAM_BREACH["id"],
+                "names": _names(L.DAM_BREACH["zh"], L.DAM_BREACH["en"]),
+                "x": D.rc(dam_x),
+                "y": D.rc(dam_y - L.OUTFLOW_OFFSET_M),
+                "width_m": L.DAM_BREACH["width_m"],
+                "time_h": L.DAM_BREACH["time_h"],
+                "source": "reservoir",
+                "reservoir": "qingxi_res",
+            },
         ],
     }
 
