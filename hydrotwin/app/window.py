@@ -214,12 +214,7 @@ class MainWindow(QMainWindow):
         from hydrotwin.scenes.scene import BasinScene
 
         plotter = self.viewport.plotter
-        if self.live is not None:
-            self.live.close()
-            self.live = None
-        if self.fourpre is not None:
-            self.fourpre.close()
-            self.fourpre = None
+        self._close_controllers()
         self._extra_layers.clear()
         if self.scene is not None:
             plotter.clear()
@@ -316,16 +311,21 @@ class MainWindow(QMainWindow):
         box.show()
         self._last_error = box
 
-    def closeEvent(self, event) -> None:
-        """Stop every worker (basin loader, live sources, forecast, BIM loads) before closing:
-        a QThread destroyed while running aborts the process."""
-        self._finish_thread()
+    def _close_controllers(self) -> None:
+        """Stop and remove the live and four-pre controllers of the open basin (their threads
+        are joined)."""
         if self.live is not None:
             self.live.close()
             self.live = None
         if self.fourpre is not None:
             self.fourpre.close()
             self.fourpre = None
+
+    def closeEvent(self, event) -> None:
+        """Stop every worker (basin loader, live sources, forecast, BIM loads) before closing:
+        a QThread destroyed while running aborts the process."""
+        self._finish_thread()
+        self._close_controllers()
         self.viewport.close_plotter()
         super().closeEvent(event)
 
