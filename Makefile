@@ -1,4 +1,5 @@
-# HydroTwin: `make run` opens the app on the demo basin, `make test` runs every check.
+# HydroTwin: `make run` opens the app on the demo basin, `make test` runs every check
+# (ruff, import-linter layer contracts, mypy on the headless layers, pytest).
 # Both set everything up on a fresh Debian/Ubuntu machine (apt-get as root, pip into .venv).
 
 PYTHON  ?= python3
@@ -37,6 +38,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check hydrotwin plugins tests bench
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: install sysdeps lint
 	$(PY) -m pytest --xvfb-backend xvfb $(PYTEST_ARGS)

@@ -16,9 +16,10 @@ file, the field (dotted path such as ``reservoirs[0].curve.storage_m3``) and wha
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -553,8 +554,8 @@ class Basin(_Strict):
             need("reach", s.reach, reaches, f"stations[{i}].reach")
             need("reservoir", s.reservoir, reservoirs, f"stations[{i}].reservoir")
             need("sluice gate", s.sluice_gate, sluices, f"stations[{i}].sluice_gate")
-        for i, r in enumerate(self.reservoirs):
-            need("reach", r.reach, reaches, f"reservoirs[{i}].reach")
+        for i, res in enumerate(self.reservoirs):
+            need("reach", res.reach, reaches, f"reservoirs[{i}].reach")
         for i, g in enumerate(self.sluice_gates):
             need("reach", g.reach, reaches, f"sluice_gates[{i}].reach")
         for i, f in enumerate(self.rehearsal.inflows):
@@ -586,7 +587,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _describe(err: dict) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     msg = str(err.get("msg", "invalid"))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
