@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
 from hydrotwin.errors import HydroTwinError
 from hydrotwin.viewers.bim_inspector import BimInspector
@@ -91,6 +91,9 @@ class FourPreController(QObject):
         act = QAction(self.tr("Forecast design storm…"), self.window)
         act.triggered.connect(self._ask_forecast)
         menu.addAction(act)
+        play = QAction(self.tr("Play rehearsal result…"), self.window)
+        play.triggered.connect(self._ask_rehearsal)
+        menu.addAction(play)
         menu.addSeparator()
         menu.addAction(self.timeline_dock.toggleViewAction())
         for dock in self.bim_docks:
@@ -114,6 +117,34 @@ class FourPreController(QObject):
         if ok:
             storm = storms[labels.index(choice)]
             self.run_forecast(f"design:{storm.id}", hours=float(len(storm.rain_mm_per_h)))
+
+    def _ask_rehearsal(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, self.tr("Rehearsal result"), "", self.tr("NetCDF (*.nc)")
+        )
+        if path:
+            self.play_rehearsal(path)
+
+    def play_rehearsal(self, path: str) -> None:
+        """Show a rehearsal result (``hydrotwin rehearse`` NetCDF) on the terrain; the timeline
+        then plays its depth frames on the one clock."""
+        from hydrotwin.errors import BasinDataError
+        from hydrotwin.scenes.water import play_rehearsal
+
+        self._close_rehearsal()
+        try:
+            self.water, stop, self._rehearsal_ds = play_rehearsal(self.scene, path)
+        except BasinDataError as exc:
+            self.window.show_error(self.tr("Rehearsal"), str(exc))
+            return
+        self._removers.append(stop)
+        self.clock.set_time(self.clock.start)
+        self.window.viewport.render()
+
+    def _close_rehearsal(self) -> None:
+        if getattr(self, "_rehearsal_ds", None) is not None:
+            self._rehearsal_ds.close()
+            self._rehearsal_ds = None
 
     # -- forecast ------------------------------------------------------------------------------
     def run_forecast(self, rain: str, hours: float = 72.0, start: datetime | None = None) -> None:
@@ -244,6 +275,7 @@ class FourPreController(QObject):
 
     def close(self) -> None:
         self._end_thread()
+        self._close_rehearsal()
         self.timeline.detach()
         for remove in self._removers:
             remove()

@@ -109,3 +109,21 @@ def test_live_frames_colour_station_glyphs(demo_window, qtbot, demo_basin, tmp_p
         latency = coloured_at[st.id] - sent[trigger]
         assert 0.0 <= latency < 1.0, f"{st.id}: glyph coloured {latency:.3f} s after the frame"
     assert live.alarms.table.rowCount() >= len(river)
+
+
+def test_rehearsal_result_plays_on_the_timeline(demo_window, qtbot, tmp_path):
+    """A dam-break result from the CLI opens in the app: the water layer follows the clock."""
+    from hydrotwin.app.cli import main
+
+    out = tmp_path / "dambreak"
+    rc = main(["rehearse", "--basin", "demo", "--hours", "0.25", "--every", "300",
+               "--constant-outflow", "300", "--breach", "dam_break", "--breach-at", "0.02",
+               "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    fp = demo_window.fourpre
+    fp.play_rehearsal(str(out / "rehearsal.nc"))
+    clock = fp.clock
+    assert (clock.end - clock.start).total_seconds() == pytest.approx(900.0)
+    assert fp.water.wet_fraction == 0.0  # the breach opens at 72 s: dry at the start
+    clock.set_time(clock.end)
+    assert fp.water.wet_fraction > 0.005

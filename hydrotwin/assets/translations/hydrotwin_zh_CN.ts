@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -262,6 +261,10 @@
         <translation>设计暴雨预报…</translation>
     </message>
     <message>
+        <source>Play rehearsal result…</source>
+        <translation>播放预演结果…</translation>
+    </message>
+    <message>
         <source>Forecast</source>
         <translation>预报</translation>
     </message>
@@ -272,6 +275,18 @@
     <message>
         <source>Design storm</source>
         <translation>设计暴雨</translation>
+    </message>
+    <message>
+        <source>Rehearsal result</source>
+        <translation>预演结果</translation>
+    </message>
+    <message>
+        <source>NetCDF (*.nc)</source>
+        <translation>NetCDF 文件 (*.nc)</translation>
+    </message>
+    <message>
+        <source>Rehearsal</source>
+        <translation>预演</translation>
     </message>
     <message>
         <source>Forecasting {rain}…</source>
