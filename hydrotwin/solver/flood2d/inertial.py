@@ -320,31 +320,35 @@ def _depths(h, qx, qy, da, db, dt, dx, lo, hi, rowmax, rowneg, rowsum):
         hi[j] = last
 
 
+@njit(inline="always", cache=True)
+def _push(stack_j, stack_i, n, j, i):
+    """Push cell (j, i) on the repair stack, doubling its arrays when full."""
+    if n == stack_j.size:
+        sj = np.empty(2 * n, np.int64)
+        si = np.empty(2 * n, np.int64)
+        sj[:n] = stack_j[:n]
+        si[:n] = stack_i[:n]
+        stack_j, stack_i = sj, si
+    stack_j[n] = j
+    stack_i[n] = i
+    return stack_j, stack_i, n + 1
+
+
 @njit(cache=True)
 def _repair(h, qx, qy, rowneg, da, db, c):
     """Make the few negative depths exactly zero without creating water (module docstring).
 
     Returns the number of cells repaired."""
     ny, nx = h.shape
-    cap = 1024
-    stack_j = np.empty(cap, np.int64)
-    stack_i = np.empty(cap, np.int64)
+    stack_j = np.empty(1024, np.int64)
+    stack_i = np.empty(1024, np.int64)
     n = 0
     for j in range(ny):
         if rowneg[j] < 0:
             continue
         for i in range(rowneg[j], db[j]):
             if h[j, i] < 0.0:
-                if n == cap:
-                    cap *= 2
-                    sj = np.empty(cap, np.int64)
-                    si = np.empty(cap, np.int64)
-                    sj[:n] = stack_j[:n]
-                    si[:n] = stack_i[:n]
-                    stack_j, stack_i = sj, si
-                stack_j[n] = j
-                stack_i[n] = i
-                n += 1
+                stack_j, stack_i, n = _push(stack_j, stack_i, n, j, i)
     repaired = 0
     guard = 0
     while n > 0:
@@ -391,16 +395,7 @@ def _repair(h, qx, qy, rowneg, da, db, c):
                 continue  # left through an edge: the volume out is summed after the repair
             h[jj, ii] -= c * k * fl
             if h[jj, ii] < 0.0:
-                if n == cap:
-                    cap *= 2
-                    sj = np.empty(cap, np.int64)
-                    si = np.empty(cap, np.int64)
-                    sj[:n] = stack_j[:n]
-                    si[:n] = stack_i[:n]
-                    stack_j, stack_i = sj, si
-                stack_j[n] = jj
-                stack_i[n] = ii
-                n += 1
+                stack_j, stack_i, n = _push(stack_j, stack_i, n, jj, ii)
         h[j, i] = 0.0
     return repaired
 
