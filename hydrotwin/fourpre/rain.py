@@ -85,7 +85,8 @@ def _hourly_to_steps(hourly: np.ndarray, steps: int, dt_h: float) -> np.ndarray:
     return np.diff(at)
 
 
-def _parse_time(text: str, tz: ZoneInfo, where: str) -> datetime:
+def parse_time(text: str, tz: ZoneInfo, where: str) -> datetime:
+    """ISO 8601 text (``Z`` allowed) → aware UTC datetime; naive times are in ``tz``."""
     t = text.strip()
     if t.endswith("Z"):
         t = t[:-1] + "+00:00"
@@ -135,7 +136,7 @@ def rain_from_csv(basin: Basin, path: str | Path, start: datetime, steps: int, d
                 f"rain file {p}, line {r}: {len(row)} fields; expected {len(header)}"
             )
         naive = naive or not re.search(r"(Z|[+-]\d\d:?\d\d)$", row[0].strip())
-        times.append(_parse_time(row[0], tz, f"rain file {p}, line {r}"))
+        times.append(parse_time(row[0], tz, f"rain file {p}, line {r}"))
         for j, v in enumerate(row[1:]):
             try:
                 x = float(v) if v.strip() else float("nan")

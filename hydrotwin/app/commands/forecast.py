@@ -38,21 +38,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _start(text: str | None):
-    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
-    from hydrotwin.errors import InputDataError
     from hydrotwin.fourpre.forecast import default_start
+    from hydrotwin.fourpre.rain import parse_time
 
     if text is None:
         return default_start()
-    t = text.strip()
-    if t.endswith("Z"):
-        t = t[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(t)
-    except ValueError:
-        raise InputDataError(f"--start {text!r} is not an ISO 8601 date-time") from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return parse_time(text, ZoneInfo("UTC"), "--start")
 
 
 def run(args: argparse.Namespace) -> int:
