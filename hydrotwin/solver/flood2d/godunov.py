@@ -24,11 +24,16 @@ Cell-centred finite volume on the square grid of the :class:`Domain`:
 - **Time step**: ``Δt = min(cfl, 0.5) · Δx / max(max(|u|, |v|) + √(g h))``: the sum of the two
   directional Courant numbers stays ≤ 1 (the stability limit of the unsplit 2D scheme).
 
-Speed: numba ``parallel`` over rows; float32 state, float64 arithmetic inside a cell, float64
-volume sums; each face's flux is computed once per stage and stored (three passes per stage:
-faces + centred sources, draining factors, cell update); only the wet cells plus a two-cell
-margin (per-row column ranges, recomputed every step) are computed, so dry land costs nothing;
-small active regions run on one thread. Memory: about 85 bytes per cell (state 20, RK copy 12,
+Speed: numba ``parallel`` over blocks of rows (one block per thread, balanced by active
+columns); float32 state, float64 arithmetic inside a cell, float64 volume sums. Two passes per
+stage: (1) each block walks down its rows reconstructing every cell once per direction into
+row buffers (the y faces of row r+1 reuse row r's reconstruction), computes each face's flux
+once and stores it, with the centred sources and the draining factors; (2) the cell update.
+The row loops are branch-free (selects, :func:`_recon_bf`, :func:`_face_bf`) on row views, so
+LLVM vectorises them (8 cells per AVX-512 instruction); grid edges and faces next to walls are
+fixed up afterwards by the scalar :func:`_pair`. Only the wet cells plus a two-cell margin
+(per-row column ranges, recomputed every step) are computed, so dry land costs nothing; small
+active regions run on one thread. Memory: about 85 bytes per cell (state 20, RK copy 12,
 bed/roughness/mask 9, face fluxes 32, draining factor and sources 12). The normal momentum
 fluxes are stored minus the hydrostatic pressure of their own side (:func:`_face`), which keeps
 float32 face arrays exactly well-balanced.
@@ -47,6 +52,7 @@ import logging
 import math
 from typing import Any
 
+import llvmlite.binding as llvm_binding
 import numba
 import numpy as np
 from numba import njit, prange
@@ -56,6 +62,13 @@ from hydrotwin.solver.flood2d.domain import EDGES, Domain
 from hydrotwin.solver.flood2d.scheme import DRY_DEPTH_M, G_MPS2, cells_index
 
 log = logging.getLogger(__name__)
+
+# The row loops below read ~20 arrays and write ~8: LLVM's default limits on run-time alias
+# checks (8) made it give up vectorising them ("too many memory checks needed"). Raising the
+# limits lets it version the loops (check once per row that the views do not overlap, then
+# run 8 cells per instruction). Process-wide, and harmless for other numba code.
+llvm_binding.set_option("", "--runtime-memory-check-threshold=256")
+llvm_binding.set_option("", "--vectorize-memory-check-threshold=512")
 
 G = G_MPS2
 H_EPS = 1.0e-6
@@ -213,7 +226,72 @@ def _cbrt(x):
 
 
 # ----------------------------------------------------------------------------------------------
-# kernels (one stage = _faces, _drain, _update)
+# branch-free building blocks: the same values as _recon / _face, written with selects only so
+# that LLVM vectorises the row loops (measured: the branchy versions ran one cell at a time)
+@njit(inline="always", **_JIT)
+def _recon_bf(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp):
+    """:func:`_recon` without branches (identical results)."""
+    ec = hc + zc
+    second = (hc > H_EPS) & (hm >= 0.0) & (hp >= 0.0)
+    k = 0.5 if second else 0.0
+    um = um if hm > H_EPS else uc
+    vm = vm if hm > H_EPS else vc
+    up = up if hp > H_EPS else uc
+    vp = vp if hp > H_EPS else vc
+    sh = k * _minmod(hc - hm, hp - hc)
+    se = k * _minmod(ec - (hm + zm), (hp + zp) - ec)
+    su = k * _minmod(uc - um, up - uc)
+    sv = k * _minmod(vc - vm, vp - vc)
+    hM = hc - sh
+    hP = hc + sh
+    zM = (ec - se) - hM if second else zc
+    zP = (ec + se) - hP if second else zc
+    return hM, hP, zM, zP, uc - su, uc + su, vc - sv, vc + sv
+
+
+@njit(inline="always", **_JIT)
+def _face_bf(hL, zL, uL, vL, hR, zR, uR, vR):
+    """:func:`_face` (hydrostatic reconstruction + :func:`_hllc`) without branches."""
+    zf = max(zL, zR)
+    hl = min(hL, max(0.0, hL + zL - zf))
+    hr = min(hR, max(0.0, hR + zR - zf))
+    cl = math.sqrt(G * hl)
+    cr = math.sqrt(G * hr)
+    us = 0.5 * (uL + uR) + cl - cr
+    cs = 0.5 * (cl + cr) + 0.25 * (uL - uR)
+    sl = min(uL - cl, us - cs)
+    sr = max(uR + cr, us + cs)
+    rdry = hr <= 0.0
+    sl = uL - cl if rdry else sl
+    sr = uL + 2.0 * cl if rdry else sr
+    ldry = hl <= 0.0
+    sl = uR - 2.0 * cr if ldry else sl
+    sr = uR + cr if ldry else sr
+    ql = hl * uL
+    qr = hr * uR
+    nl = ql * uL + 0.5 * G * hl * hl
+    nr = qr * uR + 0.5 * G * hr * hr
+    inv = 1.0 / (sr - sl)
+    fm = (sr * ql - sl * qr + sl * sr * (hr - hl)) * inv
+    fn = (sr * nl - sl * nr + sl * sr * (qr - ql)) * inv
+    den = hr * (uR - sr) - hl * (uL - sl)
+    ss = (sl * hr * (uR - sr) - sr * hl * (uL - sl)) / den
+    ss = ss if den != 0.0 else 0.0
+    ft = fm * (vL if ss >= 0.0 else vR)
+    left = sl >= 0.0
+    right = sr <= 0.0
+    fm = ql if left else (qr if right else fm)
+    fn = nl if left else (nr if right else fn)
+    ft = ql * vL if left else (qr * vR if right else ft)
+    dry = ldry & rdry
+    fm = 0.0 if dry else fm
+    fn = 0.0 if dry else fn
+    ft = 0.0 if dry else ft
+    return fm, fn - 0.5 * G * hl * hl, fn - 0.5 * G * hr * hr, ft
+
+
+# ----------------------------------------------------------------------------------------------
+# kernels: one stage = _faces_drain (faces, centred sources, draining factors), _update
 @njit(**_JIT)
 def _pair(first, last, k0, l0, k1, l1, lwall, lh, lz, lu, lv, rwall, rh, rz, ru, rv):
     """Flux on one face between a left and a right cell, either of which may be a wall or
@@ -242,140 +320,283 @@ def _pair(first, last, k0, l0, k1, l1, lwall, lh, lz, lu, lv, rwall, rh, rz, ru,
     return _face(lh, lz, lu, lv, rh, rz, ru, rv)
 
 
-# The row kernels load every neighbour as scalars themselves: a helper that took the arrays
-# would, once inlined, reference-count them in the inner loop (measured 2-3x slower).
-@njit(**_JIT)
-def _xfaces_row(j, c0, c1, h, z, wall, u, v, bkind, blevel, fxm, fxl, fxr, fxt, sx, dx):
-    """x faces c0..c1+1 of row j, each once, and the x part of the cells' centred sources.
-
-    A window of three cells (k−1, k, k+1) slides along the row; a missing neighbour (outside
-    the grid or a wall) has depth −1, which makes :func:`_recon` fall back to first order."""
-    nx = h.shape[1]
-    k = c0 - 2
-    hm = -1.0
-    zm = um = vm = 0.0
-    if k >= 0 and not wall[j, k]:
-        hm, zm, um, vm = float(h[j, k]), float(z[j, k]), float(u[j, k]), float(v[j, k])
-    k = c0 - 1
-    hc = -1.0
-    zc = uc = vc = 0.0
-    if k >= 0 and not wall[j, k]:
-        hc, zc, uc, vc = float(h[j, k]), float(z[j, k]), float(u[j, k]), float(v[j, k])
-    lh = lz = lu = lv = 0.0
-    lwall = True
-    for k in range(c0 - 1, c1 + 2):
-        hp = -1.0
-        zp = up = vp = 0.0
-        if k + 1 < nx and not wall[j, k + 1]:
-            hp = float(h[j, k + 1])
-            zp = float(z[j, k + 1])
-            up = float(u[j, k + 1])
-            vp = float(v[j, k + 1])
-        cwall = hc < 0.0  # cell k is a wall or outside the grid
-        if not cwall:
-            rh, nh, rz, nz, ru, nu, rv, nv = _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp)
-            sx[j, k] = _centred(rh, nh, rz, nz, dx)
-        else:
-            rh = rz = ru = rv = nh = nz = nu = nv = 0.0
-            if 0 <= k < nx:
-                sx[j, k] = 0.0
-        if k >= c0:  # face k between cells k−1 and k
-            if k == 0 or k == nx or lwall or cwall:
-                fm, fl, fr, ft = _pair(k == 0, k == nx, bkind[_W], blevel[_W], bkind[_E],
-                                       blevel[_E], lwall, lh, lz, lu, lv, cwall, rh, rz, ru,
-                                       rv)  # fmt: skip
-            elif lh <= 0.0 and rh <= 0.0:
-                fm = fl = fr = ft = 0.0
-            else:
-                fm, fl, fr, ft = _face(lh, lz, lu, lv, rh, rz, ru, rv)
-            fxm[j, k] = fm
-            fxl[j, k] = fl
-            fxr[j, k] = fr
-            fxt[j, k] = ft
-        lh, lz, lu, lv, lwall = nh, nz, nu, nv, cwall
-        hm, zm, um, vm = hc, zc, uc, vc
-        hc, zc, uc, vc = hp, zp, up, vp
+# Row buffers of one block (float64, one row of the grid each): the y reconstruction of two
+# cell rows (previous, current: 8 rows each), the x reconstruction of one row (8 rows).
+# Order within a set: hM, hP, zM, zP, (normal) uM, uP, (tangential) vM, vP.
+_NBUF = 24
 
 
 @njit(**_JIT)
-def _yfaces_row(r, c0, c1, h, z, wall, u, v, bkind, blevel, fym, fyl, fyr, fyt, sy, dx):
-    """y faces of face row r (between rows r−1 and r), columns c0..c1, each once; also the y
-    part of the centred source of the cells of row r. Along y the normal velocity is v."""
+def _span(a, b, k, ny):
+    """Active columns (first, last) of row k; empty (1, 0) outside the grid or when inactive."""
+    if k < 0 or k >= ny or a[k] > b[k]:
+        return 1, 0
+    return a[k], b[k]
+
+
+@njit(**_JIT)
+def _hull(c0, c1, d0, d1):
+    if c0 > c1:
+        return d0, d1
+    if d0 > d1:
+        return c0, c1
+    return min(c0, d0), max(c1, d1)
+
+
+@njit(**_JIT)
+def _yrecon_row(r, c0, c1, h, z, wall, u, v, buf, o):
+    """y reconstruction of the cells c0..c1 of row r into ``buf[o:o+8]`` (normal velocity v,
+    tangential u). Rows r−1 / r+1 outside the grid count as missing neighbours."""
     ny = h.shape[0]
-    for i in range(c0, c1 + 1):
-        # rows r−2, r−1 (upper cell "a"), r (lower cell "b"), r+1; missing: depth −1
-        h0_ = h1 = h2 = h3 = -1.0
-        z0 = z1 = z2 = z3 = 0.0
-        n0 = n1 = n2 = n3 = 0.0
-        t0 = t1 = t2 = t3 = 0.0
-        k = r - 2
-        if k >= 0 and not wall[k, i]:
-            h0_, z0, n0, t0 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
-        k = r - 1
-        if k >= 0 and not wall[k, i]:
-            h1, z1, n1, t1 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
-        k = r
-        if k < ny and not wall[k, i]:
-            h2, z2, n2, t2 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
-        k = r + 1
-        if k < ny and not wall[k, i]:
-            h3, z3, n3, t3 = float(h[k, i]), float(z[k, i]), float(v[k, i]), float(u[k, i])
-        uwall = h1 < 0.0
-        dwall = h2 < 0.0
-        lh = lz = lu = lv = 0.0
-        rh = rz = ru = rv = 0.0
-        if not uwall:
-            _, lh, _, lz, _, lu, _, lv = _recon(h0_, h1, h2, z0, z1, z2, n0, n1, n2, t0, t1, t2)
-        if not dwall:
-            rh, sh, rz, sz, ru, _, rv, _ = _recon(h1, h2, h3, z1, z2, z3, n1, n2, n3, t1, t2, t3)
-            sy[r, i] = _centred(rh, sh, rz, sz, dx)
-        elif r < ny:
-            sy[r, i] = 0.0
-        if r == 0 or r == ny or uwall or dwall:
-            fm, fl, fr, ft = _pair(r == 0, r == ny, bkind[_N], blevel[_N], bkind[_S], blevel[_S],
-                                   uwall, lh, lz, lu, lv, dwall, rh, rz, ru, rv)  # fmt: skip
-        elif lh <= 0.0 and rh <= 0.0:
-            fm = fl = fr = ft = 0.0
-        else:
-            fm, fl, fr, ft = _face(lh, lz, lu, lv, rh, rz, ru, rv)
-        fym[r, i] = fm
-        fyl[r, i] = fl
-        fyr[r, i] = fr
-        fyt[r, i] = ft
+    top = r == 0
+    bot = r == ny - 1
+    rm = r - 1 if r > 0 else r
+    rp = r + 1 if r < ny - 1 else r
+    c0 = max(c0, 0)
+    e = c1 + 1
+    if e <= c0:
+        return
+    hm_, hc_, hp_ = h[rm, c0:e], h[r, c0:e], h[rp, c0:e]
+    zm_, zc_, zp_ = z[rm, c0:e], z[r, c0:e], z[rp, c0:e]
+    wm_, wp_ = wall[rm, c0:e], wall[rp, c0:e]
+    nm_, nc_, np_ = v[rm, c0:e], v[r, c0:e], v[rp, c0:e]
+    tm_, tc_, tp_ = u[rm, c0:e], u[r, c0:e], u[rp, c0:e]
+    bhM, bhP, bzM, bzP = buf[o, c0:e], buf[o + 1, c0:e], buf[o + 2, c0:e], buf[o + 3, c0:e]
+    buM, buP = buf[o + 4, c0:e], buf[o + 5, c0:e]
+    bvM, bvP = buf[o + 6, c0:e], buf[o + 7, c0:e]
+    for i in range(e - c0):
+        hm = -1.0 if (top | wm_[i]) else float(hm_[i])
+        hp = -1.0 if (bot | wp_[i]) else float(hp_[i])
+        hM, hP, zM, zP, uM, uP, vM, vP = _recon_bf(
+            hm, float(hc_[i]), hp, float(zm_[i]), float(zc_[i]), float(zp_[i]),
+            float(nm_[i]), float(nc_[i]), float(np_[i]), float(tm_[i]), float(tc_[i]),
+            float(tp_[i]),
+        )  # fmt: skip
+        bhM[i] = hM
+        bhP[i] = hP
+        bzM[i] = zM
+        bzP[i] = zP
+        buM[i] = uM
+        buP[i] = uP
+        bvM[i] = vM
+        bvP[i] = vP
+
+
+@njit(inline="always", **_JIT)
+def _xrecon_cell(i, hm, hr, zr, ur, vr, hp, buf):
+    hM, hP, zM, zP, uM, uP, vM, vP = _recon_bf(
+        hm, float(hr[i]), hp, float(zr[i - 1]) if i > 0 else 0.0, float(zr[i]),
+        float(zr[i + 1]) if i + 1 < hr.shape[0] else 0.0,
+        float(ur[i - 1]) if i > 0 else 0.0, float(ur[i]),
+        float(ur[i + 1]) if i + 1 < hr.shape[0] else 0.0,
+        float(vr[i - 1]) if i > 0 else 0.0, float(vr[i]),
+        float(vr[i + 1]) if i + 1 < hr.shape[0] else 0.0,
+    )  # fmt: skip
+    buf[16, i] = hM
+    buf[17, i] = hP
+    buf[18, i] = zM
+    buf[19, i] = zP
+    buf[20, i] = uM
+    buf[21, i] = uP
+    buf[22, i] = vM
+    buf[23, i] = vP
 
 
 @njit(**_JIT)
-def _save_row(j, c0, c1, h, qx, qy, h0, qx0, qy0):
+def _xrow(j, c0, c1, h, z, wall, u, v, rowwall, bkind, blevel, fxm, fxl, fxr, fxt, sx, dx, buf):
+    """x reconstruction of the cells c0−1..c1+1 of row j, the x faces c0..c1+1 (each once)
+    and the x part of the centred sources of cells c0..c1."""
+    nx = h.shape[1]
+    hr, zr, ur, vr, wr = h[j], z[j], u[j], v[j], wall[j]
+    e0 = max(c0 - 1, 0)
+    e1 = min(c1 + 1, nx - 1)
+    bhM, bhP, bzM, bzP = buf[16], buf[17], buf[18], buf[19]
+    buM, buP, bvM, bvP = buf[20], buf[21], buf[22], buf[23]
+    # edge cells of the grid: one neighbour is outside
+    if e0 == 0:
+        hp = -1.0 if (nx == 1 or wr[1]) else float(hr[1])
+        _xrecon_cell(0, -1.0, hr, zr, ur, vr, hp, buf)
+    if e1 == nx - 1 and nx > 1:
+        hm = -1.0 if wr[nx - 2] else float(hr[nx - 2])
+        _xrecon_cell(nx - 1, hm, hr, zr, ur, vr, -1.0, buf)
+    i0 = max(e0, 1)
+    i1 = min(e1, nx - 2) + 1
+    if i1 > i0:  # interior cells, as views shifted by −1, 0, +1 (vectorised loop)
+        hm_, hc_, hp_ = hr[i0 - 1 : i1 - 1], hr[i0:i1], hr[i0 + 1 : i1 + 1]
+        zm_, zc_, zp_ = zr[i0 - 1 : i1 - 1], zr[i0:i1], zr[i0 + 1 : i1 + 1]
+        um_, uc_, up_ = ur[i0 - 1 : i1 - 1], ur[i0:i1], ur[i0 + 1 : i1 + 1]
+        vm_, vc_, vp_ = vr[i0 - 1 : i1 - 1], vr[i0:i1], vr[i0 + 1 : i1 + 1]
+        wm_, wp_ = wr[i0 - 1 : i1 - 1], wr[i0 + 1 : i1 + 1]
+        ohM, ohP, ozM, ozP = bhM[i0:i1], bhP[i0:i1], bzM[i0:i1], bzP[i0:i1]
+        ouM, ouP, ovM, ovP = buM[i0:i1], buP[i0:i1], bvM[i0:i1], bvP[i0:i1]
+        for k in range(i1 - i0):
+            hm = -1.0 if wm_[k] else float(hm_[k])
+            hp = -1.0 if wp_[k] else float(hp_[k])
+            hM, hP, zM, zP, uM, uP, vM, vP = _recon_bf(
+                hm, float(hc_[k]), hp, float(zm_[k]), float(zc_[k]), float(zp_[k]),
+                float(um_[k]), float(uc_[k]), float(up_[k]),
+                float(vm_[k]), float(vc_[k]), float(vp_[k]),
+            )  # fmt: skip
+            ohM[k] = hM
+            ohP[k] = hP
+            ozM[k] = zM
+            ozP[k] = zP
+            ouM[k] = uM
+            ouP[k] = uP
+            ovM[k] = vM
+            ovP[k] = vP
+    fm_, fl_, fr_, ft_, sx_ = fxm[j], fxl[j], fxr[j], fxt[j], sx[j]
+    for i in range(max(c0, 0), c1 + 1):
+        s = _centred(bhM[i], bhP[i], bzM[i], bzP[i], dx)
+        sx_[i] = 0.0 if wr[i] else s
+    # interior faces (between two cells of the row)
+    for i in range(max(c0, 1), min(c1 + 1, nx - 1) + 1):
+        fm, fl, fr, ft = _face_bf(bhP[i - 1], bzP[i - 1], buP[i - 1], bvP[i - 1],
+                                  bhM[i], bzM[i], buM[i], bvM[i])  # fmt: skip
+        fm_[i] = fm
+        fl_[i] = fl
+        fr_[i] = fr
+        ft_[i] = ft
+    # grid edges and faces next to walls
+    if c0 <= 0:
+        fm, fl, fr, ft = _pair(True, False, bkind[_W], blevel[_W], 0, 0.0, True, 0.0, 0.0, 0.0,
+                               0.0, wr[0], bhM[0], bzM[0], buM[0], bvM[0])  # fmt: skip
+        fm_[0], fl_[0], fr_[0], ft_[0] = fm, fl, fr, ft
+    if c1 + 1 >= nx:
+        k = nx - 1
+        fm, fl, fr, ft = _pair(False, True, 0, 0.0, bkind[_E], blevel[_E], wr[k], bhP[k],
+                               bzP[k], buP[k], bvP[k], True, 0.0, 0.0, 0.0, 0.0)  # fmt: skip
+        fm_[nx], fl_[nx], fr_[nx], ft_[nx] = fm, fl, fr, ft
+    if rowwall[j]:
+        for i in range(max(c0, 1), min(c1 + 1, nx - 1) + 1):
+            if wr[i - 1] or wr[i]:
+                fm, fl, fr, ft = _pair(False, False, 0, 0.0, 0, 0.0,
+                                       wr[i - 1], bhP[i - 1], bzP[i - 1], buP[i - 1], bvP[i - 1],
+                                       wr[i], bhM[i], bzM[i], buM[i], bvM[i])  # fmt: skip
+                fm_[i], fl_[i], fr_[i], ft_[i] = fm, fl, fr, ft
+
+
+@njit(**_JIT)
+def _yfaces(r, c0, c1, wall, rowwall, bkind, blevel, buf, op, oc, tm, tl, tr, tt):
+    """y faces of face row r (between cell rows r−1 and r), columns c0..c1, from the y
+    reconstructions of row r−1 (``buf[op:op+8]``) and row r (``buf[oc:oc+8]``)."""
+    ny = wall.shape[0]
+    if c0 > c1:
+        return
+    if r == 0 or r == ny:
+        first = r == 0
+        wrow = wall[0] if first else wall[ny - 1]
+        o = oc if first else op
+        for i in range(c0, c1 + 1):
+            if first:
+                fm, fl, fr, ft = _pair(True, False, bkind[_N], blevel[_N], 0, 0.0, True, 0.0,
+                                       0.0, 0.0, 0.0, wrow[i], buf[o, i], buf[o + 2, i],
+                                       buf[o + 4, i], buf[o + 6, i])  # fmt: skip
+            else:
+                fm, fl, fr, ft = _pair(False, True, 0, 0.0, bkind[_S], blevel[_S], wrow[i],
+                                       buf[o + 1, i], buf[o + 3, i], buf[o + 5, i],
+                                       buf[o + 7, i], True, 0.0, 0.0, 0.0, 0.0)  # fmt: skip
+            tm[i], tl[i], tr[i], tt[i] = fm, fl, fr, ft
+        return
+    phP, pzP, puP, pvP = buf[op + 1], buf[op + 3], buf[op + 5], buf[op + 7]
+    chM, czM, cuM, cvM = buf[oc], buf[oc + 2], buf[oc + 4], buf[oc + 6]
+    e = c1 + 1
+    ahP, azP, auP, avP = phP[c0:e], pzP[c0:e], puP[c0:e], pvP[c0:e]
+    bhM, bzM, buM, bvM = chM[c0:e], czM[c0:e], cuM[c0:e], cvM[c0:e]
+    om, ol, orr, ot = tm[c0:e], tl[c0:e], tr[c0:e], tt[c0:e]
+    for k in range(e - c0):
+        fm, fl, fr, ft = _face_bf(ahP[k], azP[k], auP[k], avP[k], bhM[k], bzM[k], buM[k], bvM[k])
+        om[k] = fm
+        ol[k] = fl
+        orr[k] = fr
+        ot[k] = ft
+    if rowwall[r - 1] or rowwall[r]:
+        wu, wd = wall[r - 1], wall[r]
+        for i in range(c0, c1 + 1):
+            if wu[i] or wd[i]:
+                fm, fl, fr, ft = _pair(False, False, 0, 0.0, 0, 0.0,
+                                       wu[i], phP[i], pzP[i], puP[i], pvP[i],
+                                       wd[i], chM[i], czM[i], cuM[i], cvM[i])  # fmt: skip
+                tm[i], tl[i], tr[i], tt[i] = fm, fl, fr, ft
+
+
+@njit(**_JIT)
+def _theta_row(j, c0, c1, h, fxm, ymn, yms, theta, dt, dx):
+    """Draining factors θ of the cells c0..c1 of row j (Bollermann et al. 2013, eq. 3.5) from
+    the x mass fluxes of the row and the y mass fluxes of face rows j (``ymn``) and j+1."""
+    fr = fxm[j]
+    hr = h[j]
+    tr = theta[j + 1]
     for i in range(c0, c1 + 1):
-        h0[j, i] = h[j, i]
-        qx0[j, i] = qx[j, i]
-        qy0[j, i] = qy[j, i]
+        out = (
+            max(0.0, -float(fr[i])) + max(0.0, float(fr[i + 1]))
+            + max(0.0, -float(ymn[i])) + max(0.0, float(yms[i]))
+        )  # fmt: skip
+        hd = float(hr[i]) * dx
+        od = out * dt
+        th = hd / od if od > hd else 1.0
+        tr[i + 1] = th
+
+
+@njit(**_JIT)
+def _block(
+    fs, fe, h, z, wall, rowwall, u, v, a, b, r0, r1, bkind, blevel,
+    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, sx, sy, theta, dt, dx,
+):  # fmt: skip
+    """Face rows fs..fe (and the cell rows among them): y faces, x faces, centred sources and
+    the draining factors, walking down the rows so that each cell is reconstructed once per
+    direction (the row below's y faces reuse this row's reconstruction)."""
+    ny, nx = h.shape
+    buf = np.empty((_NBUF, nx), np.float64)
+    loc = np.empty((4, nx), np.float32)  # y faces of row fe+1 (the next block's): θ only
+    op, oc = 0, 8
+    if fs - 1 >= 0:
+        s0, s1 = _span(a, b, fs - 2, ny)
+        s0, s1 = _hull(s0, s1, *_span(a, b, fs - 1, ny))
+        s0, s1 = _hull(s0, s1, *_span(a, b, fs, ny))
+        _yrecon_row(fs - 1, s0, s1, h, z, wall, u, v, buf, op)
+    last = min(fe + 1, r1 + 1)
+    for r in range(fs, last + 1):
+        own = r <= fe
+        if r < ny:
+            s0, s1 = _span(a, b, r - 1, ny)
+            s0, s1 = _hull(s0, s1, *_span(a, b, r, ny))
+            s0, s1 = _hull(s0, s1, *_span(a, b, r + 1, ny))
+            _yrecon_row(r, s0, s1, h, z, wall, u, v, buf, oc)
+        c0, c1 = _hull(*_span(a, b, r - 1, ny), *_span(a, b, r, ny))
+        if own:
+            _yfaces(r, c0, c1, wall, rowwall, bkind, blevel, buf, op, oc,
+                    fym[r], fyl[r], fyr[r], fyt[r])  # fmt: skip
+            ymass = fym[r]
+        else:
+            _yfaces(r, c0, c1, wall, rowwall, bkind, blevel, buf, op, oc,
+                    loc[0], loc[1], loc[2], loc[3])  # fmt: skip
+            ymass = loc[0]
+        if own and r < ny and a[r] <= b[r]:
+            _xrow(r, a[r], b[r], h, z, wall, u, v, rowwall, bkind, blevel,
+                  fxm, fxl, fxr, fxt, sx, dx, buf)  # fmt: skip
+            syr = sy[r]
+            wr = wall[r]
+            for i in range(a[r], b[r] + 1):
+                s = _centred(buf[oc, i], buf[oc + 1, i], buf[oc + 2, i], buf[oc + 3, i], dx)
+                syr[i] = 0.0 if wr[i] else s
+        j = r - 1
+        if j >= fs and j >= r0 and a[j] <= b[j]:
+            _theta_row(j, a[j], b[j], h, fxm, fym[j], ymass, theta, dt, dx)
+        op, oc = oc, op
 
 
 @njit(parallel=True, **_JIT)
-def _faces(
-    h, z, wall, u, v, a, b, r0, r1, bkind, blevel,
-    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt,
-    save, h0, qx0, qy0, qx, qy, sx, sy, dx,
+def _faces_drain(
+    h, z, wall, rowwall, u, v, a, b, r0, r1, blocks, bkind, blevel,
+    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, sx, sy, theta, dt, dx,
 ):  # fmt: skip
-    """Fluxes on every face of the active cells, each face once, and the cells' centred
-    sources. ``save``: copy Uⁿ first."""
-    nx = h.shape[1]
-    for r in prange(r0, r1 + 2):
-        if r <= r1 and a[r] <= b[r]:
-            if save:
-                _save_row(r, a[r], b[r], h, qx, qy, h0, qx0, qy0)
-            _xfaces_row(r, a[r], b[r], h, z, wall, u, v, bkind, blevel, fxm, fxl, fxr, fxt, sx, dx)
-        # y faces of face row r: the columns of both rows' ranges
-        c0 = nx
-        c1 = -1
-        if r - 1 >= r0 and a[r - 1] <= b[r - 1]:
-            c0 = min(c0, a[r - 1])
-            c1 = max(c1, b[r - 1])
-        if r <= r1 and a[r] <= b[r]:
-            c0 = min(c0, a[r])
-            c1 = max(c1, b[r])
-        _yfaces_row(r, c0, c1, h, z, wall, u, v, bkind, blevel, fym, fyl, fyr, fyt, sy, dx)
+    """Every face of the active cells once, the centred sources and the draining factors;
+    ``blocks``: face-row bounds of the blocks, one block per thread."""
+    for k in prange(blocks.shape[0] - 1):
+        _block(blocks[k], blocks[k + 1] - 1, h, z, wall, rowwall, u, v, a, b, r0, r1,
+               bkind, blevel, fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, sx, sy, theta,
+               dt, dx)  # fmt: skip
 
 
 @njit(inline="always", **_JIT)
@@ -383,117 +604,128 @@ def _centred(hM, hP, zM, zP, dx):
     """Centred source of a cell along one direction, per unit area: Audusse et al.'s (2004, §3)
     g/2 (h_M + h_P)(z_M − z_P) plus the face pressures g/2 (h_M² − h_P²) taken out of the
     stored fluxes (see :func:`_face`) = g/2 (h_M + h_P)(η_M − η_P); zero for a dry cell."""
-    if hM + hP <= 2.0 * H_EPS:
-        return 0.0
-    return 0.5 * G * (hM + hP) * ((hM + zM) - (hP + zP)) / dx
+    s = 0.5 * G * (hM + hP) * ((hM + zM) - (hP + zP)) / dx
+    return 0.0 if hM + hP <= 2.0 * H_EPS else s
 
 
 @njit(**_JIT)
-def _drain_row(j, c0, c1, h, wall, fxm, fym, theta, dt, dx):
-    """θ of the cells of row j; returns True when any of them is below 1."""
-    limited = False
-    for i in range(c0, c1 + 1):
-        out = (
-            max(0.0, -fxm[j, i])
-            + max(0.0, fxm[j, i + 1])
-            + max(0.0, -fym[j, i])
-            + max(0.0, fym[j + 1, i])
-        )
-        hc = h[j, i]
-        th = 1.0
-        if out * dt > hc * dx:
-            th = hc * dx / (out * dt)
-            limited = True
-        theta[j, i] = th
-    return limited
-
-
-@njit(parallel=True, **_JIT)
-def _drain(h, wall, a, b, r0, r1, fxm, fym, theta, dt, dx, rowlim):
-    """Draining factor per cell (Bollermann et al. 2013, eq. 3.5): the share of its outgoing
-    fluxes a cell can supply in this stage without going negative."""
-    for j in prange(r0, r1 + 1):
-        rowlim[j] = _drain_row(j, a[j], b[j], h, wall, fxm, fym, theta, dt, dx)
+def _update_cells(
+    n, hr, qxr, qyr, ur, vr, h0r, qx0r, qy0r, wr, gr, tw_, tc_, te_, tn_, ts_, sxr, syr,
+    xw, xe, xrw, xle, xtw, xte, ynm, ynr, ynt, ysm, ysl, yst, dt, rdx, final, speed,
+):  # fmt: skip
+    """The cells of one row (views starting at the first active cell), written without
+    branches so that LLVM vectorises the loop; ``final``: also the wave speed of each wet cell
+    into ``speed`` (0 where dry), whose maximum the caller takes."""
+    for i in range(n):
+        fw = float(xw[i])
+        fe = float(xe[i])
+        fn = float(ynm[i])
+        fs = float(ysm[i])
+        tc = float(tc_[i])
+        tw = float(tw_[i]) if fw > 0.0 else tc
+        te = float(te_[i]) if fe < 0.0 else tc
+        tn = float(tn_[i]) if fn > 0.0 else tc
+        ts = float(ts_[i]) if fs < 0.0 else tc
+        dh = (tw * fw - te * fe + tn * fn - ts * fs) * rdx
+        dqx = (tw * float(xrw[i]) - te * float(xle[i]) + tn * float(ynt[i])
+               - ts * float(yst[i])) * rdx  # fmt: skip
+        dqy = (tn * float(ynr[i]) - ts * float(ysl[i]) + tw * float(xtw[i])
+               - te * float(xte[i])) * rdx  # fmt: skip
+        hc = float(hr[i])
+        qxc = float(qxr[i])
+        qyc = float(qyr[i])
+        hn = hc + dt * dh
+        qxn = qxc + dt * (dqx + float(sxr[i]))
+        qyn = qyc + dt * (dqy + float(syr[i]))
+        if final:
+            hn = 0.5 * (float(h0r[i]) + hn)
+            qxn = 0.5 * (float(qx0r[i]) + qxn)
+            qyn = 0.5 * (float(qy0r[i]) + qyn)
+        else:
+            h0r[i] = hc
+            qx0r[i] = qxc
+            qy0r[i] = qyc
+        hn = 0.0 if hn < 0.0 else hn  # round-off only (θ keeps h ≥ 0); NaN stays NaN
+        wet = (hn > H_EPS) & (not wr[i])
+        hs = hn if wet else 1.0
+        uu = qxn / hs
+        vv = qyn / hs
+        if final:
+            sp = math.sqrt(uu * uu + vv * vv)
+            den = 1.0 + dt * float(gr[i]) * sp / (hs * _cbrt(hs))
+            qxn /= den
+            qyn /= den
+            uu = qxn / hs
+            vv = qyn / hs
+            s = max(abs(uu), abs(vv)) + math.sqrt(G * hs)
+            speed[i] = s if wet else 0.0
+        hr[i] = 0.0 if wr[i] else hn
+        qxr[i] = qxn if wet else 0.0
+        qyr[i] = qyn if wet else 0.0
+        ur[i] = uu if wet else 0.0
+        vr[i] = vv if wet else 0.0
 
 
 @njit(**_JIT)
 def _update_row(
     j, c0, c1, h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
-    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final, limited,
+    fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final, speed,
 ):  # fmt: skip
-    """One row of :func:`_update`; ``limited``: some θ < 1 in this row or the next ones
-    (otherwise every face factor is 1 and the θ look-ups are skipped)."""
+    """One row of :func:`_update`: the cells c0..c1 (a vectorised loop on row views), then the
+    outflow through edge faces and the wet bounds."""
     ny, nx = h.shape
     rdx = 1.0 / dx
+    e = c1 + 1
+    n = e - c0
+    hr, qxr, qyr, ur, vr = h[j, c0:e], qx[j, c0:e], qy[j, c0:e], u[j, c0:e], v[j, c0:e]
+    h0r, qx0r, qy0r = h0[j, c0:e], qx0[j, c0:e], qy0[j, c0:e]
+    wr, gr, sxr, syr = wall[j, c0:e], gn2[j, c0:e], sx[j, c0:e], sy[j, c0:e]
+    # θ is padded by one cell: cell (j, i) is theta[j + 1, i + 1]
+    tw_, tc_, te_ = theta[j + 1, c0:e], theta[j + 1, c0 + 1 : e + 1], theta[j + 1, c0 + 2 : e + 2]
+    tn_, ts_ = theta[j, c0 + 1 : e + 1], theta[j + 2, c0 + 1 : e + 1]
+    xw, xe = fxm[j, c0:e], fxm[j, c0 + 1 : e + 1]
+    xrw, xle, xtw, xte = fxr[j, c0:e], fxl[j, c0 + 1 : e + 1], fxt[j, c0:e], fxt[j, c0 + 1 : e + 1]
+    ynm, ynr, ynt = fym[j, c0:e], fyr[j, c0:e], fyt[j, c0:e]
+    ysm, ysl, yst = fym[j + 1, c0:e], fyl[j + 1, c0:e], fyt[j + 1, c0:e]
+    sp = speed[:n]
+    _update_cells(
+        n, hr, qxr, qyr, ur, vr, h0r, qx0r, qy0r, wr, gr, tw_, tc_, te_, tn_, ts_, sxr, syr,
+        xw, xe, xrw, xle, xtw, xte, ynm, ynr, ynt, ysm, ysl, yst, dt, rdx, final, sp,
+    )  # fmt: skip
+    smax = 0.0
+    if final:
+        for i in range(n):
+            if sp[i] > smax:
+                smax = sp[i]
+    # boundary outflow (edge faces; the factor of a face is θ of its upwind cell, 1 outside)
+    out = 0.0
+    tcr = theta[j + 1]
+    if c0 == 0:
+        f = float(fxm[j, 0])
+        out -= (1.0 if f > 0.0 else float(tcr[1])) * f
+    if c1 == nx - 1:
+        f = float(fxm[j, nx])
+        out += (1.0 if f < 0.0 else float(tcr[nx])) * f
+    if j == 0:
+        for i in range(c0, c1 + 1):
+            f = float(fym[0, i])
+            out -= (1.0 if f > 0.0 else float(tcr[i + 1])) * f
+    if j == ny - 1:
+        for i in range(c0, c1 + 1):
+            f = float(fym[ny, i])
+            out += (1.0 if f < 0.0 else float(tcr[i + 1])) * f
     lo_j = nx
     hi_j = -1
-    smax = 0.0
-    out = 0.0
-    for i in range(c0, c1 + 1):
-        if wall[j, i]:
-            continue
-        fw = fxm[j, i]
-        fe = fxm[j, i + 1]
-        fn = fym[j, i]
-        fs = fym[j + 1, i]
-        tw = te = tn = ts = 1.0
-        if limited:
-            tc = theta[j, i]
-            tw = te = tn = ts = tc
-            if fw > 0.0:
-                tw = theta[j, i - 1] if i > 0 else 1.0
-            if fe < 0.0:
-                te = theta[j, i + 1] if i < nx - 1 else 1.0
-            if fn > 0.0:
-                tn = theta[j - 1, i] if j > 0 else 1.0
-            if fs < 0.0:
-                ts = theta[j + 1, i] if j < ny - 1 else 1.0
-        dh = (tw * fw - te * fe + tn * fn - ts * fs) * rdx
-        dqx = (tw * fxr[j, i] - te * fxl[j, i + 1] + tn * fyt[j, i] - ts * fyt[j + 1, i]) * rdx
-        dqy = (tn * fyr[j, i] - ts * fyl[j + 1, i] + tw * fxt[j, i] - te * fxt[j, i + 1]) * rdx
-        if i == 0:
-            out -= tw * fw
-        if i == nx - 1:
-            out += te * fe
-        if j == 0:
-            out -= tn * fn
-        if j == ny - 1:
-            out += ts * fs
-        hn = h[j, i] + dt * dh
-        qxn = qx[j, i] + dt * (dqx + sx[j, i])
-        qyn = qy[j, i] + dt * (dqy + sy[j, i])
-        if final:
-            hn = 0.5 * (h0[j, i] + hn)
-            qxn = 0.5 * (qx0[j, i] + qxn)
-            qyn = 0.5 * (qy0[j, i] + qyn)
-        if hn < 0.0:  # round-off only: the draining factor keeps h ≥ 0
-            hn = 0.0
-        if hn > H_EPS:
-            uu = qxn / hn
-            vv = qyn / hn
-            if final:
-                g = gn2[j, i]
-                if g > 0.0:
-                    sp = math.sqrt(uu * uu + vv * vv)
-                    den = 1.0 + dt * g * sp / (hn * _cbrt(hn))
-                    qxn /= den
-                    qyn /= den
-                    uu = qxn / hn
-                    vv = qyn / hn
-                s = max(abs(uu), abs(vv)) + math.sqrt(G * hn)
-                if s > smax:
-                    smax = s
-        else:
-            qxn = qyn = uu = vv = 0.0
-        h[j, i] = hn
-        qx[j, i] = qxn
-        qy[j, i] = qyn
-        u[j, i] = uu
-        v[j, i] = vv
-        if hn > 0.0:
-            if i < lo_j:
+    if final:
+        hj = h[j]
+        for i in range(c0, c1 + 1):
+            if hj[i] > 0.0:
                 lo_j = i
-            hi_j = i
+                break
+        for i in range(c1, c0 - 1, -1):
+            if hj[i] > 0.0:
+                hi_j = i
+                break
     return lo_j, hi_j, smax, 0.5 * dt * dx * out
 
 
@@ -501,22 +733,50 @@ def _update_row(
 def _update(
     h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
     fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt,
-    a, b, r0, r1, dt, dx, final, lo, hi, rowspeed, rowout, rowlim,
+    a, b, r0, r1, blocks, dt, dx, final, lo, hi, rowspeed, rowout,
 ):  # fmt: skip
-    """Euler stage with the draining factors; ``final``: the RK2 average, friction, wet bounds,
-    speeds. Boundary outflow (m³, ½ per stage) is added to ``rowout``."""
-    ny = h.shape[0]
-    for j in prange(r0, r1 + 1):
-        lim = rowlim[j] or (j > 0 and rowlim[j - 1]) or (j < ny - 1 and rowlim[j + 1])
-        lo_j, hi_j, smax, out = _update_row(
-            j, a[j], b[j], h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
-            fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final, lim,
-        )  # fmt: skip
-        rowout[j] += out
-        if final:
-            lo[j] = lo_j
-            hi[j] = hi_j
-            rowspeed[j] = smax
+    """Euler stage with the draining factors (stage 0 first saves Uⁿ); ``final``: the RK2
+    average, friction, wet bounds, speeds. Boundary outflow (m³, ½ per stage) is added to
+    ``rowout``."""
+    for k in prange(blocks.shape[0] - 1):
+        speed = np.empty(h.shape[1], np.float64)
+        for j in range(max(blocks[k], r0), min(blocks[k + 1] - 1, r1) + 1):
+            if a[j] > b[j]:
+                continue
+            lo_j, hi_j, smax, out = _update_row(
+                j, a[j], b[j], h, qx, qy, u, v, h0, qx0, qy0, wall, gn2, theta, sx, sy,
+                fxm, fxl, fxr, fxt, fym, fyl, fyr, fyt, dt, dx, final, speed,
+            )  # fmt: skip
+            rowout[j] += out
+            if final:
+                lo[j] = lo_j
+                hi[j] = hi_j
+                rowspeed[j] = smax
+
+
+@njit(**_JIT)
+def _blocks(a, b, r0, r1, nblocks, out):
+    """Split the face rows r0..r1+1 into ``nblocks`` runs of about equal work (active columns
+    plus a constant per row); ``out`` gets the nblocks+1 bounds. Returns the count used."""
+    total = 0.0
+    for r in range(r0, r1 + 2):
+        w = 0
+        if r <= r1 and a[r] <= b[r]:
+            w = b[r] - a[r] + 1
+        total += w + 8.0
+    out[0] = r0
+    k = 1
+    acc = 0.0
+    for r in range(r0, r1 + 2):
+        w = 0
+        if r <= r1 and a[r] <= b[r]:
+            w = b[r] - a[r] + 1
+        acc += w + 8.0
+        if k < nblocks and acc >= total * k / nblocks and r + 1 <= r1 + 1:
+            out[k] = r + 1
+            k += 1
+    out[k] = r1 + 2
+    return k
 
 
 @njit(parallel=True, **_JIT)
@@ -640,7 +900,8 @@ class GodunovScheme:
             self._qy0 = np.zeros((ny, nx), f32)
             self._fx = [np.zeros((ny, nx + 1), f32) for _ in range(4)]
             self._fy = [np.zeros((ny + 1, nx), f32) for _ in range(4)]
-            self._theta = np.ones((ny, nx), f32)
+            self._theta = np.ones((ny + 2, nx + 2), f32)  # padded: 1 outside the grid
+            self._blk = np.zeros(numba.config.NUMBA_NUM_THREADS + 1, np.int64)  # type: ignore[attr-defined]
             self._sx = np.zeros((ny, nx), f32)
             self._sy = np.zeros((ny, nx), f32)
         self._lo = np.full(ny, nx, np.int64)
@@ -649,7 +910,7 @@ class GodunovScheme:
         self._b = np.full(ny, -1, np.int64)
         self._rowspeed = np.zeros(ny, np.float64)
         self._rowout = np.zeros(ny, np.float64)
-        self._rowlim = np.zeros(ny, np.bool_)
+        self._rowwall = self.wall.any(axis=1)
         self.after_sources()
 
     # -- protocol ------------------------------------------------------------------------------
@@ -680,31 +941,32 @@ class GodunovScheme:
             return 0.0
         self._rowout[:] = 0.0
         threads = numba.get_num_threads()
-        if threads > 1 and self._box_cells(r0, r1) < SERIAL_BELOW_CELLS:
+        serial = threads > 1 and self._box_cells(r0, r1) < SERIAL_BELOW_CELLS
+        if serial:
             numba.set_num_threads(1)
         try:
-            self._stages(dt, r0, r1, lev0, lev1)
+            nb = _blocks(self._a, self._b, r0, r1, 1 if serial else threads, self._blk)
+            self._stages(dt, r0, r1, self._blk[: nb + 1], lev0, lev1)
         finally:
             numba.set_num_threads(threads)
         return float(self._rowout.sum())
 
-    def _stages(self, dt: float, r0: int, r1: int, lev0: np.ndarray, lev1: np.ndarray) -> None:
+    def _stages(
+        self, dt: float, r0: int, r1: int, blocks: np.ndarray, lev0: np.ndarray, lev1: np.ndarray
+    ) -> None:
         fx, fy = self._fx, self._fy
         for stage, lev in ((0, lev0), (1, lev1)):
-            _faces(
-                self.h, self.z, self.wall, self.u, self.v, self._a, self._b, r0, r1,
-                self._kinds, lev, fx[0], fx[1], fx[2], fx[3], fy[0], fy[1], fy[2], fy[3],
-                stage == 0, self._h0, self._qx0, self._qy0, self.qx, self.qy,
-                self._sx, self._sy, self.dx,
+            _faces_drain(
+                self.h, self.z, self.wall, self._rowwall, self.u, self.v, self._a, self._b,
+                r0, r1, blocks, self._kinds, lev, fx[0], fx[1], fx[2], fx[3],
+                fy[0], fy[1], fy[2], fy[3], self._sx, self._sy, self._theta, dt, self.dx,
             )  # fmt: skip
-            _drain(self.h, self.wall, self._a, self._b, r0, r1, fx[0], fy[0], self._theta, dt,
-                   self.dx, self._rowlim)  # fmt: skip
             _update(
                 self.h, self.qx, self.qy, self.u, self.v, self._h0, self._qx0, self._qy0,
                 self.wall, self.gn2, self._theta, self._sx, self._sy,
                 fx[0], fx[1], fx[2], fx[3], fy[0], fy[1], fy[2], fy[3],
-                self._a, self._b, r0, r1, dt, self.dx, stage == 1,
-                self._lo, self._hi, self._rowspeed, self._rowout, self._rowlim,
+                self._a, self._b, r0, r1, blocks, dt, self.dx, stage == 1,
+                self._lo, self._hi, self._rowspeed, self._rowout,
             )  # fmt: skip
 
     def _box_cells(self, r0: int, r1: int) -> int:
@@ -735,6 +997,7 @@ class GodunovScheme:
         self.z[r, c] = np.where(opened, bottom_m, np.minimum(zc, bottom_m)).astype(np.float32)
         if opened.any():
             self.wall[r[opened], c[opened]] = False
+            self._rowwall = self.wall.any(axis=1)
             self.gn2[r[opened], c[opened]] = np.float32(
                 G * float(np.median(self.domain.manning_grid()[~self.domain.wall])) ** 2
             )
