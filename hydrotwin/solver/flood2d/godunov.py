@@ -29,7 +29,7 @@ columns); float32 state, float64 arithmetic inside a cell, float64 volume sums. 
 stage: (1) each block walks down its rows reconstructing every cell once per direction into
 row buffers (the y faces of row r+1 reuse row r's reconstruction), computes each face's flux
 once and stores it, with the centred sources and the draining factors; (2) the cell update.
-The row loops are branch-free (selects, :func:`_recon_bf`, :func:`_face_bf`) on row views, so
+The row loops are branch-free (selects, :func:`_recon`, :func:`_face_bf`) on row views, so
 LLVM vectorises them (8 cells per AVX-512 instruction); grid edges and faces next to walls are
 fixed up afterwards by the scalar :func:`_pair`. Only the wet cells plus a two-cell margin
 (per-row column ranges, recomputed every step) are computed, so dry land costs nothing; small
@@ -105,32 +105,6 @@ def _minmod(a, b):
     without branches (the signs of near-still water are random: branches mispredict)."""
     m = min(2.0 * abs(a), 2.0 * abs(b), 0.5 * abs(a + b))
     return math.copysign(m, a + b) if a * b > 0.0 else 0.0
-
-
-@njit(inline="always", **_JIT)
-def _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp):
-    """MUSCL face values (minus side, plus side) of one cell along one direction.
-
-    Reconstructs h, η = h + z, the normal velocity u and the tangential v with minmod slopes;
-    a dry neighbour gives the velocities no slope; first order when the cell is (nearly) dry or
-    a neighbour is missing (outside the grid or a wall: pass hm/hp = -1).
-    Returns hM, hP, zM, zP, uM, uP, vM, vP (z = η − h on each face)."""
-    ec = hc + zc
-    if hc > H_EPS and hm >= 0.0 and hp >= 0.0:
-        sh = 0.5 * _minmod(hc - hm, hp - hc)
-        se = 0.5 * _minmod(ec - (hm + zm), (hp + zp) - ec)
-        if hm <= H_EPS:  # a dry neighbour has no velocity to reconstruct from
-            um = uc
-            vm = vc
-        if hp <= H_EPS:
-            up = uc
-            vp = vc
-        su = 0.5 * _minmod(uc - um, up - uc)
-        sv = 0.5 * _minmod(vc - vm, vp - vc)
-        hM = hc - sh
-        hP = hc + sh
-        return hM, hP, (ec - se) - hM, (ec + se) - hP, uc - su, uc + su, vc - sv, vc + sv
-    return hc, hc, zc, zc, uc, uc, vc, vc
 
 
 @njit(inline="always", **_JIT)
@@ -226,11 +200,16 @@ def _cbrt(x):
 
 
 # ----------------------------------------------------------------------------------------------
-# branch-free building blocks: the same values as _recon / _face, written with selects only so
+# branch-free building blocks: _face's values written with selects only so
 # that LLVM vectorises the row loops (measured: the branchy versions ran one cell at a time)
 @njit(inline="always", **_JIT)
-def _recon_bf(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp):
-    """:func:`_recon` without branches (identical results)."""
+def _recon(hm, hc, hp, zm, zc, zp, um, uc, up, vm, vc, vp):
+    """MUSCL face values (minus side, plus side) of one cell along one direction.
+
+    Reconstructs h, η = h + z, the normal velocity u and the tangential v with minmod slopes;
+    a dry neighbour gives the velocities no slope; first order when the cell is (nearly) dry or
+    a neighbour is missing (outside the grid or a wall: pass hm/hp = -1).
+    Returns hM, hP, zM, zP, uM, uP, vM, vP (z = η − h on each face)."""
     ec = hc + zc
     second = (hc > H_EPS) & (hm >= 0.0) & (hp >= 0.0)
     k = 0.5 if second else 0.0
@@ -367,7 +346,7 @@ def _yrecon_row(r, c0, c1, h, z, wall, u, v, buf, o):
     for i in range(e - c0):
         hm = -1.0 if (top | wm_[i]) else float(hm_[i])
         hp = -1.0 if (bot | wp_[i]) else float(hp_[i])
-        hM, hP, zM, zP, uM, uP, vM, vP = _recon_bf(
+        hM, hP, zM, zP, uM, uP, vM, vP = _recon(
             hm, float(hc_[i]), hp, float(zm_[i]), float(zc_[i]), float(zp_[i]),
             float(nm_[i]), float(nc_[i]), float(np_[i]), float(tm_[i]), float(tc_[i]),
             float(tp_[i]),
@@ -384,7 +363,7 @@ def _yrecon_row(r, c0, c1, h, z, wall, u, v, buf, o):
 
 @njit(inline="always", **_JIT)
 def _xrecon_cell(i, hm, hr, zr, ur, vr, hp, buf):
-    hM, hP, zM, zP, uM, uP, vM, vP = _recon_bf(
+    hM, hP, zM, zP, uM, uP, vM, vP = _recon(
         hm, float(hr[i]), hp, float(zr[i - 1]) if i > 0 else 0.0, float(zr[i]),
         float(zr[i + 1]) if i + 1 < hr.shape[0] else 0.0,
         float(ur[i - 1]) if i > 0 else 0.0, float(ur[i]),
@@ -432,7 +411,7 @@ def _xrow(j, c0, c1, h, z, wall, u, v, rowwall, bkind, blevel, fxm, fxl, fxr, fx
         for k in range(i1 - i0):
             hm = -1.0 if wm_[k] else float(hm_[k])
             hp = -1.0 if wp_[k] else float(hp_[k])
-            hM, hP, zM, zP, uM, uP, vM, vP = _recon_bf(
+            hM, hP, zM, zP, uM, uP, vM, vP = _recon(
                 hm, float(hc_[k]), hp, float(zm_[k]), float(zc_[k]), float(zp_[k]),
                 float(um_[k]), float(uc_[k]), float(up_[k]),
                 float(vm_[k]), float(vc_[k]), float(vp_[k]),
