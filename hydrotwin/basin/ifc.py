@@ -17,6 +17,7 @@ and converts into the basin CRS with pyproj.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -24,6 +25,7 @@ import re
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,13 +34,21 @@ from typing import Any
 
 import numpy as np
 
-from hydrotwin.basin import ifc_cache
+from hydrotwin.basin import ifc_cache, ifc_worker
+from hydrotwin.basin.ifc_worker import (  # noqa: F401 - re-exported: colours, kernels
+    DEFAULT_KERNEL,
+    DEFAULT_RGBA,
+    GLAZING_ALPHA,
+    KERNELS,
+    SPACE_ALPHA,
+)
+from hydrotwin.basin.ifc_worker import Record as _Record
 from hydrotwin.errors import IfcLoadError
 
 log = logging.getLogger(__name__)
 
 #: Bump when the arrays or metadata the loader produces change: old cache entries then miss.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 
 SUPPORTED_SCHEMAS = ("IFC2X3", "IFC4", "IFC4X3_ADD2")
 #: Early IFC4x3 headers that IfcOpenShell 0.9 refuses but that read fine as IFC4X3_ADD2.
@@ -47,10 +57,6 @@ _FILE_SCHEMA_RE = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECAS
 
 #: Classes never drawn: openings are voids already cut out of their hosts.
 EXCLUDED_CLASSES = ("IfcOpeningElement",)
-#: Drawn see-through (alpha 0..1) so what is inside stays visible.
-SPACE_ALPHA = 0.25
-GLAZING_ALPHA = 0.4
-DEFAULT_RGBA = (190, 190, 190, 255)
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -200,6 +206,8 @@ class IfcModel:
         site_latlon: tuple[float, float] | None = None,
         from_cache: bool = False,
         ifc_file: Any = None,
+        skipped: list[SkippedProduct] | None = None,
+        kernel: str = DEFAULT_KERNEL,
     ) -> None:
         self.path = Path(path)
         self.sha256 = sha256
@@ -217,12 +225,17 @@ class IfcModel:
         self.site_latlon = site_latlon
         self.from_cache = from_cache
         self._ifc = ifc_file
+        #: Products with a body that are not in the arrays (over the time budget, kernel
+        #: crash), in file order; the elements plus these are all the body products.
+        self.skipped: list[SkippedProduct] = list(skipped or [])
+        self.kernel = kernel
         self._by_gid = {e.global_id: e for e in elements}
 
     def __repr__(self) -> str:
         return (
             f"IfcModel({self.path.name!r}, schema={self.schema}, elements={len(self.elements)}, "
-            f"triangles={len(self.triangles)}, georeferenced={self.map_conversion is not None})"
+            f"triangles={len(self.triangles)}, skipped={len(self.skipped)}, "
+            f"georeferenced={self.map_conversion is not None})"
         )
 
     @property
@@ -416,228 +429,423 @@ def _open_checked(ifcopenshell: Any, path: Path, header: str, shown: Path | None
 
 
 # -- geometry ---------------------------------------------------------------------------------
-def _settings() -> Any:
-    import ifcopenshell.geom
+#: A product the kernel works on for longer than this is skipped: its worker process is killed
+#: and a fresh one goes on with the next product (``$HYDROTWIN_IFC_PRODUCT_BUDGET_S``).
+DEFAULT_PRODUCT_BUDGET_S = 30.0
+#: Largest number of products handed to a worker at a time. Chunks shrink towards the end
+#: (guided self-scheduling: remaining / (4 × workers)), so no core idles while another
+#: finishes a big chunk; each chunk costs one iterator set-up (~4 ms on Office_A).
+MAX_CHUNK = 32
 
-    s = ifcopenshell.geom.settings()
-    s.set("use-world-coords", True)
-    s.set("weld-vertices", True)
-    s.set("apply-default-materials", True)
-    return s
+
+@dataclass(frozen=True)
+class SkippedProduct:
+    """A product with a body that is not in the model, and why (e.g. over the time budget)."""
+
+    global_id: str
+    ifc_class: str
+    name: str
+    step_id: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
-def _style_rgba(style: Any, ifc_class: str) -> tuple[int, int, int, int]:
+def product_budget_s() -> float:
+    """The per-product time budget: ``$HYDROTWIN_IFC_PRODUCT_BUDGET_S`` or the default."""
+    env = os.environ.get("HYDROTWIN_IFC_PRODUCT_BUDGET_S")
+    if not env:
+        return DEFAULT_PRODUCT_BUDGET_S
     try:
-        d = style.diffuse
-        r, g, b = d.r(), d.g(), d.b()
-    except (AttributeError, TypeError, RuntimeError):
-        r, g, b = (c / 255 for c in DEFAULT_RGBA[:3])
-    tr = style.transparency
-    alpha = 1.0 - tr if tr == tr else 1.0  # NaN: no transparency given
-    name = (style.name or "").lower()
-    if ifc_class == "IfcSpace":
-        alpha = min(alpha, SPACE_ALPHA)
-    elif "glass" in name or "glaz" in name or "玻璃" in name:
-        alpha = min(alpha, GLAZING_ALPHA)
-    return (
-        round(255 * min(max(r, 0.0), 1.0)),
-        round(255 * min(max(g, 0.0), 1.0)),
-        round(255 * min(max(b, 0.0), 1.0)),
-        round(255 * min(max(alpha, 0.0), 1.0)),
-    )
-
-
-# One tessellated element on its way to the model arrays:
-# (guid, class, name, step id, vertices (n, 3) m, triangles (m, 3), rgba (m, 4)).
-_Record = tuple[str, str, str, int, np.ndarray, np.ndarray, np.ndarray]
-#: Worker processes take ~1 s each to start (Python, numpy, ifcopenshell, parsing the file):
-#: below this size and product count they cost more than they save.
-MIN_BYTES_PARALLEL = 1_500_000
-MIN_PRODUCTS_PARALLEL = 40
+        value = float(env)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise IfcLoadError(
+            f"HYDROTWIN_IFC_PRODUCT_BUDGET_S={env!r}: expected a positive number of seconds"
+        )
+    return value
 
 
 def _iterate(
     f: Any,
     products: list[Any],
+    kernel: str,
     cancel: threading.Event | None,
     progress: Callable[[float], None] | None = None,
 ) -> list[_Record]:
-    """Tessellate ``products`` with one ifcopenshell iterator on one core."""
-    import ifcopenshell.geom
+    """Tessellate ``products`` in this process with one single-threaded iterator (no budget:
+    a thread cannot be stopped inside the kernel; used in a frozen app or on request)."""
+    last = [-1.0]
 
-    it = ifcopenshell.geom.iterator(_settings(), f, 1, include=products)
-    out: list[_Record] = []
-    ok = bool(it.initialize())
-    last = -1.0
-    while ok:
-        if cancel is not None and cancel.is_set():
-            raise IfcLoadCancelledError("loading cancelled")
-        shape = it.get()
-        g = shape.geometry
-        faces = np.frombuffer(g.faces_buffer, dtype=np.int32)
-        if faces.size >= 3:
-            t = faces.reshape(-1, 3).copy()
-            mids = np.frombuffer(g.material_ids_buffer, dtype=np.int32)
-            styles = g.materials
-            table = np.array(
-                [_style_rgba(s, shape.type) for s in styles] + [DEFAULT_RGBA], dtype=np.uint8
-            )
-            if shape.type == "IfcSpace":
-                table[:, 3] = np.minimum(table[:, 3], int(255 * SPACE_ALPHA))
-            mids = np.where((mids >= 0) & (mids < len(styles)), mids, len(styles))
-            if mids.size != len(t):
-                mids = np.full(len(t), len(styles), dtype=np.int32)
-            v = np.frombuffer(g.verts_buffer, dtype=np.float64).reshape(-1, 3).copy()
-            out.append((shape.guid, shape.type, shape.name or "", int(shape.id), v, t, table[mids]))
-        if progress is not None:
-            pct = float(it.progress())
-            if pct != last:
-                progress(min(pct / 100.0, 1.0))
-                last = pct
-        ok = bool(it.next())
-    return out
+    def on_shape(_sid: int, _rec: _Record | None, pct: float) -> None:
+        if progress is not None and pct > last[0]:  # a second pass restarts at 0: keep rising
+            progress(min(pct / 100.0, 1.0))
+            last[0] = pct
+
+    records = ifc_worker.iterate(
+        f, products, kernel, on_shape, (lambda: cancel.is_set()) if cancel is not None else None
+    )
+    if cancel is not None and cancel.is_set():
+        raise IfcLoadCancelledError("loading cancelled")
+    return records
 
 
-def _worker_main() -> None:
-    """Entry of a worker process (``python -c``): read (path, step ids) as a pickle on stdin,
-    write pickled ("progress", fraction) messages and finally ("result", records).
+class _Worker:
+    """A worker process: ``hydrotwin/basin/ifc_worker.py`` run as a script.
 
-    The geometry kernel prints debug text on C-level stdout, so the message stream gets a
-    duplicate of the original stdout and fd 1 goes to /dev/null.
+    A plain subprocess, not multiprocessing (which would re-run a caller's unguarded
+    ``__main__``), started with ``-P`` so that the package folder is not on its path; it
+    imports numpy and ifcopenshell only (~0.2 s instead of ~0.6 s with the hydrotwin package).
     """
-    import pickle
 
-    out = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    logging.getLogger(__name__).setLevel(logging.ERROR)  # the parent already warned
-    path, ids = pickle.load(sys.stdin.buffer)
-    f = open_ifc(path)[0]
-    products = [f.by_id(i) for i in ids]
+    def __init__(self) -> None:
+        import subprocess
 
-    def report(x: float) -> None:
-        pickle.dump(("progress", x), out)
-        out.flush()
+        script = Path(__file__).with_name("ifc_worker.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # the kernel's chatter; faults come back as messages
+        )
+        self.ready = False
 
-    records = _iterate(f, products, None, report)
-    pickle.dump(("result", records), out, protocol=pickle.HIGHEST_PROTOCOL)
-    out.flush()
+    def send(self, msg: tuple[Any, ...]) -> None:
+        import pickle
+
+        assert self.proc.stdin is not None
+        pickle.dump(msg, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.flush()
+
+    def recv(self) -> tuple[Any, ...]:
+        """The next message; EOFError (or UnpicklingError) once the process is gone."""
+        import pickle
+
+        assert self.proc.stdout is not None
+        msg = pickle.load(self.proc.stdout)
+        if not self.ready:
+            if msg[0] != "ready":
+                raise OSError(f"IFC worker did not start: {msg[-1]}")
+            self.ready = True
+            msg = pickle.load(self.proc.stdout)
+        return msg
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for fh in (self.proc.stdin, self.proc.stdout):
+            if fh is not None:
+                try:
+                    fh.close()
+                except OSError as exc:  # a broken pipe on close: the process is gone anyway
+                    log.debug("closing a pipe of a killed IFC worker: %s", exc)
 
 
-def _balanced_shares(products: list[Any], workers: int) -> list[list[int]]:
-    """Step ids dealt to ``workers`` so that their estimated work is even.
+class _WorkerPool:
+    """Worker processes kept between loads (started lazily, or early by :func:`prestart_workers`),
+    so a second model opened in the same session does not pay Python + ifcopenshell start-up.
+    Thread-safe: concurrent loads get distinct workers (new ones when none is idle)."""
 
-    Longest-processing-time-first (Graham 1969, "Bounds on multiprocessing timing
-    anomalies"): products sorted by an estimated cost, each to the least-loaded worker.
-    Boolean subtraction of openings dominates the kernel's time, so the estimate is
-    1 + 4 × openings + body items.
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def acquire(self, n: int) -> list[_Worker]:
+        with self._lock:
+            alive = [w for w in self._idle if w.alive()]
+            take, self._idle = alive[:n], alive[n:]
+        return take + [_Worker() for _ in range(n - len(take))]
+
+    def release(self, workers: list[_Worker]) -> None:
+        """Idle, healthy workers go back (their file dropped); others are stopped."""
+        for w in workers:
+            keep = False
+            if w.alive():
+                try:
+                    w.send(("close",))
+                    keep = True
+                except OSError:
+                    keep = False
+            with self._lock:
+                if keep and len(self._idle) < default_cores():
+                    self._idle.append(w)
+                    continue
+            w.kill()
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return sum(w.alive() for w in self._idle)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for w in idle:
+            w.kill()
+
+
+_POOL = _WorkerPool()
+atexit.register(_POOL.shutdown)
+
+
+def prestart_workers(n: int | None = None) -> None:
+    """Start ``n`` (default: all cores) worker processes now, e.g. when a basin with IFC
+    models opens, so that the first load finds them ready."""
+    if _processes_possible():
+        _POOL.release(_POOL.acquire(n or default_cores()))
+
+
+def shutdown_workers() -> None:
+    """Stop the idle worker processes (they also end with this process)."""
+    _POOL.shutdown()
+
+
+def _processes_possible() -> bool:
+    # A frozen app's sys.executable is the app itself, not a Python that runs a script.
+    return not getattr(sys, "frozen", False)
+
+
+class _ParallelTessellation:
+    """Tessellate in worker processes that pull chunks of products as they get free.
+
+    The calling thread watches: a worker that has not finished a product for ``budget_s``
+    seconds is killed; if one product of its chunk was left, that product is skipped (with
+    its class and GlobalId), else the products left are queued again one by one, so the
+    stuck one is found and skipped while the others load. A worker that dies (the kernel
+    can crash) is handled the same way. Cancelling kills the busy workers.
     """
-    import heapq
 
-    def cost(p: Any) -> float:
-        openings = len(getattr(p, "HasOpenings", None) or ())
-        items = sum(len(r.Items) for r in p.Representation.Representations)
-        return 1.0 + 4.0 * openings + items
+    def __init__(
+        self,
+        path: Path,
+        legacy: bool,
+        workers: list[_Worker],
+        kernel: str,
+        budget_s: float,
+    ) -> None:
+        import collections
 
-    heap = [(0.0, k) for k in range(workers)]
-    shares: list[list[int]] = [[] for _ in range(workers)]
-    for c, pid in sorted(((cost(p), p.id()) for p in products), reverse=True):
-        load, k = heapq.heappop(heap)
-        shares[k].append(pid)
-        heapq.heappush(heap, (load + c, k))
-    return [s for s in shares if s]
+        self.path, self.legacy, self.kernel, self.budget_s = path, legacy, kernel, budget_s
+        self.workers = workers
+        self.lock = threading.Lock()
+        self.ids: list[int] = []
+        self.pos = 0
+        self.retry: collections.deque[int] = collections.deque()
+        self.records: list[_Record] = []
+        self.skipped: dict[int, str] = {}
+        self.finished = 0
+        self.errors: list[str] = []
+        self.stop = False
+        # per worker slot: (step ids of the chunk not yet returned, time of the last product)
+        self.busy: list[tuple[set[int], float] | None] = [None] * len(workers)
+        self.timed_out = [False] * len(workers)
+        self.clean = False
+        for w in workers:
+            w.send(("open", str(path), legacy))  # workers parse while the parent does
+
+    def _next_chunk(self) -> list[int] | None:
+        with self.lock:
+            if self.retry:
+                return [self.retry.popleft()]
+            left = len(self.ids) - self.pos
+            if left <= 0:
+                return None
+            size = max(1, min(MAX_CHUNK, math.ceil(left / (4 * len(self.workers)))))
+            chunk = self.ids[self.pos : self.pos + size]
+            self.pos += size
+            return chunk
+
+    def _wait_opened(self, k: int) -> None:
+        msg = self.workers[k].recv()
+        if msg[0] != "opened":
+            raise OSError(f"IFC worker could not open {self.path.name}: {msg[-1]}")
+
+    def _drive(self, k: int) -> None:
+        """Feed worker slot ``k`` until the queue is empty (a thread per worker)."""
+        opened = False
+        while not self.stop:
+            w = self.workers[k]
+            try:
+                if not opened:
+                    self._wait_opened(k)
+                    opened = True
+                chunk = self._next_chunk()
+                if chunk is None:
+                    return
+                left = set(chunk)
+                with self.lock:
+                    self.busy[k] = (left, time.monotonic())
+                w.send(("tess", 0, chunk, self.kernel))
+                while True:
+                    msg = w.recv()
+                    if msg[0] == "shape":
+                        with self.lock:
+                            left.discard(msg[1])
+                            self.finished += 1
+                            if msg[2] is not None:
+                                self.records.append(msg[2])
+                            self.busy[k] = (left, time.monotonic())
+                    elif msg[0] == "done":
+                        if msg[2]:
+                            log.warning("%s: kernel error in a chunk: %s", self.path.name, msg[2])
+                        with self.lock:
+                            self.finished += len(left)  # not drawable; the fallback may read it
+                            self.busy[k] = None
+                        break
+                    else:
+                        raise OSError(f"unexpected message from an IFC worker: {msg[0]}")
+            except (EOFError, OSError, ValueError) as exc:  # pickle errors are ValueErrors
+                if self.stop:
+                    return
+                if not opened or self.busy[k] is None:
+                    self.errors.append(f"worker {k}: {type(exc).__name__}: {exc}")
+                    self.stop = True
+                    return
+                self._lost_worker(k)
+                opened = False
+
+    def _lost_worker(self, k: int) -> None:
+        """Worker ``k`` died on a chunk (killed over budget, or crashed): skip or retry what
+        it had left and start a fresh worker in its slot."""
+        w = self.workers[k]
+        w.kill()
+        rc = w.proc.returncode
+        state = self.busy[k]
+        left = sorted(state[0]) if state else []
+        reason = (
+            f"over the time budget of {self.budget_s:g} s per product"
+            if self.timed_out[k]
+            else f"the geometry kernel's process died (exit code {rc})"
+        )
+        with self.lock:
+            self.busy[k] = None
+            self.timed_out[k] = False
+            if len(left) == 1:
+                self.skipped[left[0]] = reason
+                self.finished += 1
+                log.warning("%s: product #%d skipped: %s", self.path.name, left[0], reason)
+            else:
+                self.retry.extendleft(reversed(left))
+        nw = _Worker()
+        self.workers[k] = nw
+        nw.send(("open", str(self.path), self.legacy))
+
+    def run(
+        self,
+        products: list[Any],
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> tuple[list[_Record], dict[int, str]]:
+        self.ids = [p.id() for p in _grouped_by_mapped_source(products)]
+        drivers = [
+            threading.Thread(target=self._drive, args=(k,), daemon=True)
+            for k in range(len(self.workers))
+        ]
+        for t in drivers:
+            t.start()
+        last = -1.0
+        try:
+            while any(t.is_alive() for t in drivers):
+                if cancel is not None and cancel.is_set():
+                    raise IfcLoadCancelledError(f"{self.path}: loading cancelled")
+                now = time.monotonic()
+                with self.lock:
+                    stuck = [
+                        k
+                        for k, b in enumerate(self.busy)
+                        if b is not None and b[0] and now - b[1] > self.budget_s
+                    ]
+                    for k in stuck:
+                        self.timed_out[k] = True
+                for k in stuck:
+                    self.workers[k].kill()  # its driver sees EOF and skips or retries
+                done = self.finished / max(1, len(self.ids))
+                if progress and done != last:
+                    progress(min(done, 1.0), "tessellating")
+                    last = done
+                drivers[0].join(timeout=0.05)
+        finally:
+            if any(t.is_alive() for t in drivers) or self.errors:
+                self.stop = True
+                for w in self.workers:  # cancelled or failed: their state is unknown
+                    w.kill()
+            for t in drivers:
+                t.join(timeout=5.0)
+        if self.errors:
+            raise OSError("; ".join(self.errors))
+        self.clean = True
+        return self.records, self.skipped
+
+    def release(self) -> None:
+        """Back to the pool after a clean run; otherwise (a reply may be unread) stopped."""
+        if self.clean:
+            _POOL.release(self.workers)
+        else:
+            for w in self.workers:
+                w.kill()
 
 
-def _iterate_parallel(
+def _grouped_by_mapped_source(products: list[Any]) -> list[Any]:
+    """Products in file order, except that those mapping the same representation
+    (IfcMappedItem) follow one another: a chunk of them costs one tessellation, because the
+    iterator reuses it within a chunk (ACCA: 908 sleepers of one sleeper)."""
+
+    def source(p: Any) -> int:
+        for rep in p.Representation.Representations:
+            if rep.RepresentationIdentifier == "Body":
+                for item in rep.Items:
+                    if item.is_a("IfcMappedItem"):
+                        return int(item.MappingSource.id())
+        return -1
+
+    keyed = [(source(p), k, p) for k, p in enumerate(products)]
+    first: dict[int, int] = {}
+    for src, k, _ in keyed:
+        first.setdefault(src if src >= 0 else -1 - k, k)
+    keyed.sort(key=lambda x: (first[x[0] if x[0] >= 0 else -1 - x[1]], x[1]))
+    return [p for _, _, p in keyed]
+
+
+def _tessellate_products(
+    f: Any,
     path: Path,
     products: list[Any],
-    workers: int,
+    pending: _ParallelTessellation | None,
+    kernel: str,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> list[_Record]:
-    """Tessellate in ``workers`` processes, each running a one-core iterator on its share.
-
-    Processes, not the iterator's own threads: on ifcopenshell 0.9 its multi-threaded
-    iterator spent more CPU than a single thread (measured with bench/ifc_load.py), while
-    separate processes share nothing. Plain ``python -c`` subprocesses rather than
-    multiprocessing, which would re-run the caller's ``__main__`` (an app without a main
-    guard would start again in every worker). Products are dealt by estimated cost
-    (:func:`_balanced_shares`).
-    """
-    import pickle
-    import subprocess
-
-    shares = _balanced_shares(products, workers)
-    cmd = [sys.executable, "-c", "from hydrotwin.basin.ifc import _worker_main; _worker_main()"]
-    # stderr to files, not pipes: a chatty worker must never block on a full pipe
-    logs = [tempfile.TemporaryFile() for _ in shares]  # noqa: SIM115 - closed below
-    procs = [
-        subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
-        for err in logs
-    ]
-    fractions = [0.0] * len(procs)
-    results: list[list[_Record] | None] = [None] * len(procs)
-    errors: list[str] = []
-
-    def read(k: int, proc: subprocess.Popen) -> None:
-        assert proc.stdout is not None
+) -> tuple[list[_Record], dict[int, str]]:
+    if pending is not None:
         try:
-            while True:
-                kind, payload = pickle.load(proc.stdout)
-                if kind == "progress":
-                    fractions[k] = float(payload)
-                else:
-                    results[k] = payload
-                    return
-        except (EOFError, pickle.UnpicklingError) as exc:
-            proc.wait()
-            try:
-                logs[k].seek(0)
-                err = logs[k].read().decode("utf-8", "replace")[-500:]
-            except (ValueError, OSError):  # closed: the load was cancelled meanwhile
-                err = ""
-            errors.append(f"worker {k} stopped ({type(exc).__name__}): {err.strip()}")
-
-    readers = []
+            return pending.run(products, progress, cancel)
+        except OSError as exc:
+            log.warning("%s: worker processes failed (%s); tessellating in-process", path, exc)
     try:
-        for k, (proc, share) in enumerate(zip(procs, shares, strict=True)):
-            assert proc.stdin is not None
-            proc.stdin.write(pickle.dumps((str(path), share)))
-            proc.stdin.close()
-            t = threading.Thread(target=read, args=(k, proc), daemon=True)
-            t.start()
-            readers.append(t)
-        last = -1.0
-        while any(t.is_alive() for t in readers):
-            if cancel is not None and cancel.is_set():
-                raise IfcLoadCancelledError(f"{path}: loading cancelled")
-            for t in readers:
-                t.join(timeout=0.1)
-            done = sum(fractions) / len(fractions)
-            if progress and done != last:
-                progress(done, "tessellating")
-                last = done
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for t in readers:
-            t.join(timeout=5.0)
-        for fh in logs:
-            fh.close()
-    if errors or any(r is None for r in results):
-        raise OSError("; ".join(errors) or "a worker returned no result")
-    return [rec for r in results if r is not None for rec in r]
+        records = _iterate(
+            f,
+            products,
+            kernel,
+            cancel,
+            (lambda x: progress(x, "tessellating")) if progress else None,
+        )
+    except IfcLoadCancelledError:
+        raise IfcLoadCancelledError(f"{path}: loading cancelled") from None
+    return records, {}
 
 
 def _tessellate(
     f: Any,
     path: Path,
-    cores: int,
+    pending: _ParallelTessellation | None,
+    kernel: str,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> tuple[dict[str, np.ndarray], list[IfcElement]]:
+) -> tuple[dict[str, np.ndarray], list[IfcElement], list[SkippedProduct]]:
     import ifcopenshell
 
     log_before = ifcopenshell.get_log() or ""
@@ -649,23 +857,15 @@ def _tessellate(
         )
     if progress:
         progress(0.0, "tessellating")
-    records: list[_Record] | None = None
-    big = path.stat().st_size >= MIN_BYTES_PARALLEL
-    # A frozen app's sys.executable is the app itself, not a Python that takes ``-c``.
-    frozen = bool(getattr(sys, "frozen", False))
-    if cores > 1 and big and not frozen and len(products) >= MIN_PRODUCTS_PARALLEL:
-        try:
-            records = _iterate_parallel(path, products, cores, progress, cancel)
-        except OSError as exc:
-            log.warning("%s: worker processes failed (%s); tessellating in-process", path, exc)
-    if records is None:
-        try:
-            records = _iterate(
-                f, products, cancel, (lambda x: progress(x, "tessellating")) if progress else None
-            )
-        except IfcLoadCancelledError:
-            raise IfcLoadCancelledError(f"{path}: loading cancelled") from None
-    done = {r[3] for r in records}
+    records, skipped_ids = _tessellate_products(
+        f, path, products, pending, kernel, progress, cancel
+    )
+    skipped = [
+        SkippedProduct(p.GlobalId, p.is_a(), p.Name or "", p.id(), skipped_ids[p.id()])
+        for p in products
+        if p.id() in skipped_ids
+    ]
+    done = {r[3] for r in records} | set(skipped_ids)
     for p in products:
         if p.id() not in done:
             fb = _face_set_fallback(f, p, path)
@@ -674,9 +874,10 @@ def _tessellate(
                 colours = np.tile(np.array(DEFAULT_RGBA, dtype=np.uint8), (len(t), 1))
                 records.append((p.GlobalId, p.is_a(), p.Name or "", p.id(), v, t, colours))
     if not records:
+        why = f"; {len(skipped)} skipped ({skipped[0].reason})" if skipped else ""
         raise IfcLoadError(
             f"{path}: ifcopenshell could not tessellate any of the {len(products)} products "
-            f"with a body{_kernel_error(log_before)}"
+            f"with a body{why}{_kernel_error(log_before)}"
         )
     # File order, whatever order the workers finished in: the same file gives the same arrays.
     order = {p.id(): k for k, p in enumerate(products)}
@@ -701,7 +902,7 @@ def _tessellate(
         "elem_vert_offsets": np.asarray(vofs, dtype=np.int64),
         "elem_tri_offsets": np.asarray(tofs, dtype=np.int64),
     }
-    return arrays, elements
+    return arrays, elements, skipped
 
 
 def _face_set_fallback(f: Any, product: Any, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -961,10 +1162,11 @@ def _transform_xy(
 
 
 # -- the loader -------------------------------------------------------------------------------
-def _cache_key(sha: str) -> str:
+def _cache_key(sha: str, kernel: str = DEFAULT_KERNEL) -> str:
     import ifcopenshell
 
-    return f"{sha[:40]}-L{LOADER_VERSION}-ios{ifcopenshell.version}"
+    k = "" if kernel == DEFAULT_KERNEL else f"-{kernel}"
+    return f"{sha[:40]}-L{LOADER_VERSION}{k}-ios{ifcopenshell.version}"
 
 
 def _meta(
@@ -974,6 +1176,8 @@ def _meta(
     tree: SpatialNode | None,
     mc: MapConversion | None,
     latlon: tuple[float, float] | None,
+    skipped: list[SkippedProduct],
+    kernel: str,
 ) -> dict[str, Any]:
     return {
         "loader_version": LOADER_VERSION,
@@ -988,6 +1192,8 @@ def _meta(
         "tree": tree.to_dict() if tree is not None else None,
         "map_conversion": mc.to_dict() if mc is not None else None,
         "site_latlon": list(latlon) if latlon else None,
+        "skipped": [sp.to_dict() for sp in skipped],
+        "kernel": kernel,
     }
 
 
@@ -1015,6 +1221,8 @@ def _from_meta(
         map_conversion=mc,
         site_latlon=tuple(ll) if ll else None,
         from_cache=True,
+        skipped=[SkippedProduct(**d) for d in meta.get("skipped", [])],
+        kernel=meta.get("kernel", DEFAULT_KERNEL),
     )
 
 
@@ -1033,8 +1241,17 @@ def load_ifc(
     cancel: threading.Event | None = None,
     use_cache: bool = True,
     cache_dir: str | Path | None = None,
+    processes: bool = True,
+    product_budget: float | None = None,
+    kernel: str = DEFAULT_KERNEL,
 ) -> IfcModel:
     """Load an IFC file into an :class:`IfcModel` (cached on disk by content hash).
+
+    Tessellation runs in ``cores`` worker processes (default: all cores) that are kept for
+    later loads; each product gets ``product_budget`` seconds (default
+    :func:`product_budget_s`), after which it is skipped and listed in
+    :attr:`IfcModel.skipped`. ``processes=False`` (or a frozen app) tessellates in this
+    process, without a budget. ``kernel`` is the ifcopenshell geometry library.
 
     Raises :class:`IfcLoadError` naming the file when it is missing, not IFC, truncated, of an
     unknown schema or without any geometry; :class:`IfcLoadCancelledError` when ``cancel`` is set.
@@ -1043,10 +1260,15 @@ def load_ifc(
     p = Path(path)
     if not p.is_file():
         raise IfcLoadError(f"{p}: file not found")
+    if kernel not in KERNELS:
+        raise IfcLoadError(f"{p}: unknown geometry kernel {kernel!r} (expected one of {KERNELS})")
+    budget = product_budget_s() if product_budget is None else float(product_budget)
+    if not budget > 0:
+        raise IfcLoadError(f"{p}: product_budget={product_budget!r}; expected seconds > 0")
     header = read_header_schema(p)
     _check_complete(p)
     sha = ifc_cache.file_sha256(p)
-    key = _cache_key(sha)
+    key = _cache_key(sha, kernel)
     cdir = Path(cache_dir) / "ifc" if cache_dir is not None else ifc_cache.cache_dir()
     if use_cache:
         hit = ifc_cache.load_entry(cdir, key)
@@ -1058,14 +1280,30 @@ def load_ifc(
             return _from_meta(p, sha, arrays, meta)
     if progress:
         progress(0.0, "parsing")
-    f, schema, header = open_ifc(p)
-    if cancel is not None and cancel.is_set():
-        raise IfcLoadCancelledError(f"{p}: loading cancelled")
-    arrays, elements = _tessellate(f, p, cores or default_cores(), progress, cancel)
+    pending: _ParallelTessellation | None = None
+    known = header in SUPPORTED_SCHEMAS or bool(LEGACY_SCHEMA_RE.match(header))
+    if processes and _processes_possible() and known:
+        # The workers start parsing now, while this process parses too.
+        workers = _POOL.acquire(max(1, cores or default_cores()))
+        try:
+            legacy = header not in SUPPORTED_SCHEMAS
+            pending = _ParallelTessellation(p, legacy, workers, kernel, budget)
+        except OSError as exc:
+            log.warning("%s: worker processes failed to start (%s); in-process", p.name, exc)
+            for w in workers:
+                w.kill()
+    try:
+        f, schema, header = open_ifc(p)
+        if cancel is not None and cancel.is_set():
+            raise IfcLoadCancelledError(f"{p}: loading cancelled")
+        arrays, elements, skipped = _tessellate(f, p, pending, kernel, progress, cancel)
+    finally:
+        if pending is not None:
+            pending.release()
     tree = _spatial_tree(f, elements)
     mc = read_map_conversion(f, p)
     latlon = read_site_latlon(f)
-    meta = _meta(schema, header, elements, tree, mc, latlon)
+    meta = _meta(schema, header, elements, tree, mc, latlon, skipped, kernel)
     if use_cache:
         try:
             ifc_cache.save_entry(cdir, key, arrays, meta)
@@ -1084,6 +1322,8 @@ def load_ifc(
         map_conversion=mc,
         site_latlon=latlon,
         ifc_file=f,
+        skipped=skipped,
+        kernel=kernel,
     )
 
 
