@@ -5,6 +5,11 @@ ifcopenshell version): ``<key>.npz`` (the arrays, no pickles) and ``<key>.json``
 spatial tree, georeference). Writes are atomic (temporary file + ``os.replace``). An entry
 that cannot be read or does not hang together is logged, deleted and reported as a miss,
 so the caller rebuilds it.
+
+The folder is capped (default 2 GB; ``$HYDROTWIN_IFC_CACHE_MAX_MB`` or the ``max_bytes``
+argument): after each write, least-recently-used entries are deleted until the total fits.
+A hit touches its entry's files, so "used" means read or written, not only written (file
+access times are unreliable: most systems mount with relatime or noatime).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,32 @@ ARRAY_NAMES = (
     "elem_vert_offsets",
     "elem_tri_offsets",
 )
+
+
+#: Default size cap of the IFC cache folder (ACCA's 3.8 M triangles take 268 MB).
+DEFAULT_MAX_BYTES = 2 * 1024**3
+#: Temporary files of an interrupted write older than this are removed when pruning.
+STALE_TMP_S = 3600.0
+
+
+def max_bytes() -> int:
+    """The cache's size cap: ``$HYDROTWIN_IFC_CACHE_MAX_MB`` (MiB) if set, else 2 GiB."""
+    env = os.environ.get("HYDROTWIN_IFC_CACHE_MAX_MB")
+    if not env:
+        return DEFAULT_MAX_BYTES
+    try:
+        mb = float(env)
+    except ValueError:
+        mb = -1.0
+    if mb < 0:
+        log.warning(
+            "HYDROTWIN_IFC_CACHE_MAX_MB=%r is not a size in MiB (expected a number >= 0); "
+            "using the default %d MiB",
+            env,
+            DEFAULT_MAX_BYTES // 2**20,
+        )
+        return DEFAULT_MAX_BYTES
+    return int(mb * 2**20)
 
 
 def cache_dir() -> Path:
@@ -64,14 +96,92 @@ def _atomic_write(target: Path, write) -> None:
 
 
 def save_entry(
-    directory: Path, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+    directory: Path,
+    key: str,
+    arrays: dict[str, np.ndarray],
+    meta: dict[str, Any],
+    cap_bytes: int | None = None,
 ) -> None:
-    """Write one cache entry (arrays first, then the JSON that marks the entry complete)."""
+    """Write one cache entry (arrays first, then the JSON that marks the entry complete),
+    then prune the folder to ``cap_bytes`` (default :func:`max_bytes`)."""
     npz = directory / f"{key}.npz"
     payload: dict[str, Any] = {n: arrays[n] for n in ARRAY_NAMES}
     _atomic_write(npz, lambda fh: np.savez(fh, **payload))
     body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     _atomic_write(directory / f"{key}.json", lambda fh: fh.write(body))
+    prune(directory, max_bytes() if cap_bytes is None else cap_bytes, keep=key)
+
+
+def _touch(paths: tuple[Path, ...]) -> None:
+    now = time.time()
+    for p in paths:
+        try:
+            os.utime(p, (now, now))
+        except OSError as exc:  # read-only cache: recency is then only the write time
+            log.debug("cannot mark %s as used: %s", p, exc)
+
+
+def entries(directory: Path) -> list[tuple[str, int, float]]:
+    """(key, bytes, last use as a timestamp) of each entry, least recently used first.
+
+    An .npz without its .json (a write cut short) is an entry too, so pruning removes it.
+    """
+    groups: dict[str, list[os.stat_result]] = {}
+    try:
+        files = list(directory.iterdir())
+    except FileNotFoundError:
+        return []
+    for p in files:
+        if p.suffix in (".npz", ".json") and p.is_file():
+            try:
+                groups.setdefault(p.stem, []).append(p.stat())
+            except FileNotFoundError:  # deleted meanwhile by another process
+                continue
+    out = [
+        (k, sum(st.st_size for st in sts), max(st.st_mtime for st in sts))
+        for k, sts in groups.items()
+    ]
+    out.sort(key=lambda e: (e[2], e[0]))
+    return out
+
+
+def prune(directory: Path, cap_bytes: int, keep: str | None = None) -> list[str]:
+    """Delete least-recently-used entries until the folder's entries total ``cap_bytes`` or
+    less; never the entry ``keep`` (the one just written). Returns the keys deleted."""
+    now = time.time()
+    for tmp in directory.glob("*.tmp"):  # left by a write that was killed
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_S:
+                tmp.unlink()
+        except FileNotFoundError:
+            continue
+    listed = entries(directory)
+    total = sum(size for _, size, _ in listed)
+    deleted: list[str] = []
+    for key, size, _ in listed:
+        if total <= cap_bytes:
+            break
+        if key == keep:
+            continue
+        for suffix in (".npz", ".json"):
+            (directory / f"{key}{suffix}").unlink(missing_ok=True)
+        total -= size
+        deleted.append(key)
+    if deleted:
+        log.info(
+            "IFC cache %s: removed %d least recently used entries to stay under %.0f MiB",
+            directory,
+            len(deleted),
+            cap_bytes / 2**20,
+        )
+    if total > cap_bytes:
+        log.warning(
+            "IFC cache %s: the newest entry alone (%.0f MiB) exceeds the cap of %.0f MiB",
+            directory,
+            total / 2**20,
+            cap_bytes / 2**20,
+        )
+    return deleted
 
 
 def load_entry(directory: Path, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
@@ -90,6 +200,7 @@ def load_entry(directory: Path, key: str) -> tuple[dict[str, np.ndarray], dict[s
         npz.unlink(missing_ok=True)
         meta_path.unlink(missing_ok=True)
         return None
+    _touch((npz, meta_path))
     return arrays, meta
 
 
