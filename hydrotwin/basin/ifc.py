@@ -440,13 +440,19 @@ MAX_CHUNK = 32
 
 @dataclass(frozen=True)
 class SkippedProduct:
-    """A product with a body that is not in the model, and why (e.g. over the time budget)."""
+    """A product with a body that is not in the model, and why.
+
+    ``kind`` is "timeout" (the kernel took longer than ``budget_s`` seconds on it) or
+    "crash" (the kernel's process died on it); ``reason`` says it in a sentence for logs.
+    """
 
     global_id: str
     ifc_class: str
     name: str
     step_id: int
     reason: str
+    kind: str = "timeout"
+    budget_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -637,7 +643,7 @@ class _ParallelTessellation:
         self.pos = 0
         self.retry: collections.deque[int] = collections.deque()
         self.records: list[_Record] = []
-        self.skipped: dict[int, str] = {}
+        self.skipped: dict[int, tuple[str, str]] = {}  # step id → (reason, kind)
         self.finished = 0
         self.errors: list[str] = []
         self.stop = False
@@ -717,16 +723,17 @@ class _ParallelTessellation:
         rc = w.proc.returncode
         state = self.busy[k]
         left = sorted(state[0]) if state else []
+        timed_out = self.timed_out[k]
         reason = (
             f"over the time budget of {self.budget_s:g} s per product"
-            if self.timed_out[k]
+            if timed_out
             else f"the geometry kernel's process died (exit code {rc})"
         )
         with self.lock:
             self.busy[k] = None
             self.timed_out[k] = False
             if len(left) == 1:
-                self.skipped[left[0]] = reason
+                self.skipped[left[0]] = (reason, "timeout" if timed_out else "crash")
                 self.finished += 1
                 log.warning("%s: product #%d skipped: %s", self.path.name, left[0], reason)
             else:
@@ -740,7 +747,7 @@ class _ParallelTessellation:
         products: list[Any],
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
-    ) -> tuple[list[_Record], dict[int, str]]:
+    ) -> tuple[list[_Record], dict[int, tuple[str, str]]]:
         self.ids = [p.id() for p in _grouped_by_mapped_source(products)]
         drivers = [
             threading.Thread(target=self._drive, args=(k,), daemon=True)
@@ -819,7 +826,7 @@ def _tessellate_products(
     kernel: str,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> tuple[list[_Record], dict[int, str]]:
+) -> tuple[list[_Record], dict[int, tuple[str, str]]]:
     if pending is not None:
         try:
             return pending.run(products, progress, cancel)
@@ -845,6 +852,7 @@ def _tessellate(
     kernel: str,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
+    budget_s: float = 0.0,
 ) -> tuple[dict[str, np.ndarray], list[IfcElement], list[SkippedProduct]]:
     import ifcopenshell
 
@@ -861,7 +869,9 @@ def _tessellate(
         f, path, products, pending, kernel, progress, cancel
     )
     skipped = [
-        SkippedProduct(p.GlobalId, p.is_a(), p.Name or "", p.id(), skipped_ids[p.id()])
+        SkippedProduct(
+            p.GlobalId, p.is_a(), p.Name or "", p.id(), *skipped_ids[p.id()], budget_s=budget_s
+        )
         for p in products
         if p.id() in skipped_ids
     ]
@@ -1296,7 +1306,9 @@ def load_ifc(
         f, schema, header = open_ifc(p)
         if cancel is not None and cancel.is_set():
             raise IfcLoadCancelledError(f"{p}: loading cancelled")
-        arrays, elements, skipped = _tessellate(f, p, pending, kernel, progress, cancel)
+        arrays, elements, skipped = _tessellate(
+            f, p, pending, kernel, progress, cancel, budget if pending is not None else 0.0
+        )
     finally:
         if pending is not None:
             pending.release()

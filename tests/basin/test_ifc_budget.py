@@ -99,7 +99,7 @@ def test_product_over_budget_is_skipped_and_listed(bumpy, tmp_path):
     assert [s.global_id for s in model.skipped] == [ground.GlobalId]
     sk = model.skipped[0]
     assert sk.ifc_class == "IfcGeographicElement" and sk.name == "bumpy ground"
-    assert "time budget of 0.5 s" in sk.reason
+    assert "time budget of 0.5 s" in sk.reason and sk.kind == "timeout" and sk.budget_s == 0.5
     assert model.counts_by_class() == {"IfcWall": N_WALLS}
     assert len(model.elements) + len(model.skipped) == len(body_products(f))
     # stuck on one product for 0.5 s (at most twice: in a chunk, then alone), not for ~6 s
