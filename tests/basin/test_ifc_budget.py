@@ -153,3 +153,27 @@ def test_in_process_and_workers_give_identical_arrays(shared_data):
     assert steps == sorted(steps, key=[p.id() for p in body_products(a.ifc)].index)
     for name in ("vertices", "triangles", "tri_element", "tri_rgba", "elem_tri_offsets"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_cli_info_lists_skipped_products(bumpy, monkeypatch, capsys):
+    """``hydrotwin ifc info --product-budget S`` reports what it skipped (text and JSON).
+    The OpenCASCADE kernel is forced so that the face set is slow (see the module doc)."""
+    import functools
+    import json
+
+    from hydrotwin.app.cli import main
+
+    monkeypatch.setattr(ifc, "load_ifc", functools.partial(load_ifc, kernel="opencascade"))
+    assert main(["ifc", "info", str(bumpy), "--product-budget", "0.5", "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped:      1 products not loaded" in out
+    assert "IfcGeographicElement" in out and "time budget of 0.5 s" in out
+    assert main(["ifc", "info", str(bumpy), "--product-budget", "0.5", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["elements"] == N_WALLS and d["counts_by_class"] == {"IfcWall": N_WALLS}
+    (sk,) = d["skipped"]
+    assert sk["ifc_class"] == "IfcGeographicElement" and sk["kind"] == "timeout"
+    with pytest.raises(SystemExit) as exc:
+        main(["ifc", "info", str(bumpy), "--product-budget", "-1"])
+    assert exc.value.code == 2
+    assert "expected a number of seconds > 0" in capsys.readouterr().err

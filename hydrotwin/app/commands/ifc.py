@@ -1,8 +1,9 @@
 """``hydrotwin ifc info FILE [--json]``: schema, element counts, georeference, map bbox.
 
 For engineers checking a delivery (and for tests): opens the file with the same loader the
-app uses (so the tessellation cache is shared), reports what was found, and exits 1 with a
-message naming the file when it cannot be read.
+app uses (so the tessellation cache is shared), reports what was found, including products
+skipped because the geometry kernel spent longer than the per-product budget on them, and
+exits 1 with a message naming the file when it cannot be read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import os
 import sys
 from collections.abc import Iterator
 from typing import Any
+
+#: Skipped products listed in the text output (all of them in --json).
+SKIPPED_SHOWN = 20
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +42,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="give the bounding box in this CRS (e.g. EPSG:4547); default: the file's own",
     )
     info.add_argument("--no-cache", action="store_true", help="ignore the tessellation cache")
+    info.add_argument(
+        "--product-budget",
+        type=_positive_seconds,
+        default=None,
+        metavar="S",
+        help="skip a product the geometry kernel works on for longer than S seconds "
+        "(default: $HYDROTWIN_IFC_PRODUCT_BUDGET_S or 30); skipped products are listed",
+    )
     info.set_defaults(func=run_info)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
 
 
 @contextlib.contextmanager
@@ -59,7 +81,12 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict[str, Any]:
+def info_dict(
+    path: str,
+    crs: str | None = None,
+    use_cache: bool = True,
+    product_budget: float | None = None,
+) -> dict[str, Any]:
     """What ``ifc info`` reports, as a JSON-ready dictionary."""
     from hydrotwin.basin.ifc import (
         IfcLoadCancelledError,
@@ -73,7 +100,7 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
     out: dict[str, Any] = {"file": os.path.abspath(path)}
     try:
         with _stdout_to_stderr():
-            model = load_ifc(path, use_cache=use_cache)
+            model = load_ifc(path, use_cache=use_cache, product_budget=product_budget)
     except IfcLoadCancelledError:
         raise
     except IfcLoadError as exc:
@@ -94,6 +121,7 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
             site_latlon=list(ll) if ll else None,
             bbox=None,
             geometry_error=str(exc),
+            skipped=[],
         )
         return out
     from hydrotwin.basin.ifc import crs_unit_m
@@ -124,6 +152,17 @@ def info_dict(path: str, crs: str | None = None, use_cache: bool = True) -> dict
         },
         geometry_error=None,
         from_cache=model.from_cache,
+        skipped=[
+            {
+                "global_id": sp.global_id,
+                "ifc_class": sp.ifc_class,
+                "name": sp.name,
+                "step_id": sp.step_id,
+                "kind": sp.kind,
+                "reason": sp.reason,
+            }
+            for sp in model.skipped
+        ],
     )
     return out
 
@@ -147,7 +186,12 @@ def _georef(mc) -> dict[str, Any] | None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    d = info_dict(args.file, crs=args.crs, use_cache=not args.no_cache)
+    d = info_dict(
+        args.file,
+        crs=args.crs,
+        use_cache=not args.no_cache,
+        product_budget=args.product_budget,
+    )
     if args.json:
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return 0
@@ -159,6 +203,12 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"elements:     {d['elements']} with geometry, {d['triangles']} triangles")
     for cls, n in d["counts_by_class"].items():
         print(f"  {cls:<32} {n:>6}")
+    if d["skipped"]:
+        print(f"skipped:      {len(d['skipped'])} products not loaded")
+        for sk in d["skipped"][:SKIPPED_SHOWN]:
+            print(f"  {sk['ifc_class']:<24} {sk['global_id']} #{sk['step_id']}: {sk['reason']}")
+        if len(d["skipped"]) > SKIPPED_SHOWN:
+            print(f"  ... and {len(d['skipped']) - SKIPPED_SHOWN} more (--json lists them all)")
     g = d["georeference"]
     if g:
         print(
