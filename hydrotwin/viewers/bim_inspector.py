@@ -286,11 +286,15 @@ class BimInspector(QWidget):
         )
         self._fill_tree(model)
         self._set_tools_enabled(True)
-        self.status.setText(
-            self.tr("{0}: {1} elements, {2} triangles").format(
+        if model.skipped:
+            text = self.tr("{0}: {1} elements, {2} triangles; {3} products skipped").format(
+                model.path.name, len(model.elements), len(model.triangles), len(model.skipped)
+            )
+        else:
+            text = self.tr("{0}: {1} elements, {2} triangles").format(
                 model.path.name, len(model.elements), len(model.triangles)
             )
-        )
+        self.status.setText(text)
         self._render()
         self.loaded.emit(self.layer)
         return self.layer
@@ -321,8 +325,28 @@ class BimInspector(QWidget):
             for e in model.elements:
                 root = SpatialNode(e.global_id, e.ifc_class, e.name, e.index)
                 add(root, None)
+        if model.skipped:
+            self._add_skipped(model)
         self.tree.expandToDepth(3)
         self.tree.blockSignals(False)
+
+    def _add_skipped(self, model: IfcModel) -> None:
+        """A top-level group listing the products the loader skipped (no geometry to pick;
+        the tooltip says why and gives the GlobalId)."""
+        group = QTreeWidgetItem([self.tr("Skipped (not loaded)"), ""])
+        self.tree.addTopLevelItem(group)
+        for sp in model.skipped:
+            item = QTreeWidgetItem([sp.name or sp.ifc_class, sp.ifc_class])
+            if sp.kind == "timeout":
+                tip = self.tr(
+                    "Not loaded: the geometry kernel took longer than {0} s on it (GlobalId {1})"
+                ).format(f"{sp.budget_s:g}", sp.global_id)
+            else:
+                tip = self.tr("Not loaded: the geometry kernel failed on it (GlobalId {0})").format(
+                    sp.global_id
+                )
+            item.setToolTip(0, tip)
+            group.addChild(item)
 
     # -- selection -----------------------------------------------------------------------------
     @property

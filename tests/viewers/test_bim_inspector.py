@@ -166,3 +166,39 @@ def test_demo_sluice_click_properties_isolate_section(inspector, qtbot):
     assert layer.section_plane is not None
     inspector.set_section_enabled(False)
     inspector.show_all()
+
+
+def test_skipped_products_listed_in_tree_and_status(inspector, shared_data):
+    """A model with products the loader skipped (over the per-product time budget) shows
+    them in a group of their own, with why in the tooltip, and counts them in the status."""
+    from hydrotwin.basin.ifc import SkippedProduct
+
+    model = load_ifc(shared_data / EXAMPLE)
+    model.skipped = [
+        SkippedProduct(
+            "0SkipMe000000000000001",
+            "IfcTrackElement",
+            "sleeper 7",
+            42,
+            "slow",
+            kind="timeout",
+            budget_s=30.0,
+        ),
+        SkippedProduct("0SkipMe000000000000002", "IfcRail", "", 43, "died", kind="crash"),
+    ]
+    inspector.set_model(model)
+    assert "2 products skipped" in inspector.status.text()
+    top = [inspector.tree.topLevelItem(i) for i in range(inspector.tree.topLevelItemCount())]
+    (group,) = [t for t in top if t.text(0) == "Skipped (not loaded)"]
+    kids = [group.child(i) for i in range(group.childCount())]
+    assert [(k.text(0), k.text(1)) for k in kids] == [
+        ("sleeper 7", "IfcTrackElement"),
+        ("IfcRail", "IfcRail"),
+    ]
+    assert "30 s" in kids[0].toolTip(0) and "0SkipMe000000000000001" in kids[0].toolTip(0)
+    assert "failed" in kids[1].toolTip(0)
+    # no geometry: choosing it selects nothing, and search still works on the others
+    inspector.tree.setCurrentItem(kids[0])
+    kids[0].setSelected(True)
+    assert inspector.selected == ""
+    assert inspector.filter(COLUMN) == 1
