@@ -21,6 +21,7 @@ import atexit
 import logging
 import math
 import os
+import pickle
 import re
 import sys
 import tempfile
@@ -436,6 +437,8 @@ DEFAULT_PRODUCT_BUDGET_S = 30.0
 #: (guided self-scheduling: remaining / (4 × workers)), so no core idles while another
 #: finishes a big chunk; each chunk costs one iterator set-up (~4 ms on Office_A).
 MAX_CHUNK = 32
+#: Idle worker processes are stopped after this many seconds.
+WORKER_IDLE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -519,16 +522,12 @@ class _Worker:
         self.ready = False
 
     def send(self, msg: tuple[Any, ...]) -> None:
-        import pickle
-
         assert self.proc.stdin is not None
         pickle.dump(msg, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self.proc.stdin.flush()
 
     def recv(self) -> tuple[Any, ...]:
         """The next message; EOFError (or UnpicklingError) once the process is gone."""
-        import pickle
-
         assert self.proc.stdout is not None
         msg = pickle.load(self.proc.stdout)
         if not self.ready:
@@ -556,16 +555,21 @@ class _Worker:
 class _WorkerPool:
     """Worker processes kept between loads (started lazily, or early by :func:`prestart_workers`),
     so a second model opened in the same session does not pay Python + ifcopenshell start-up.
-    Thread-safe: concurrent loads get distinct workers (new ones when none is idle)."""
+    Thread-safe: concurrent loads get distinct workers (new ones when none is idle). A worker
+    idle for :data:`WORKER_IDLE_S` is stopped (each holds ~110 MB after a load)."""
 
     def __init__(self) -> None:
         self._idle: list[_Worker] = []
+        self._since: dict[int, float] = {}  # id(worker) → when it became idle
         self._lock = threading.Lock()
+        self._reaper: threading.Thread | None = None
 
     def acquire(self, n: int) -> list[_Worker]:
         with self._lock:
             alive = [w for w in self._idle if w.alive()]
             take, self._idle = alive[:n], alive[n:]
+            for w in take:
+                self._since.pop(id(w), None)
         return take + [_Worker() for _ in range(n - len(take))]
 
     def release(self, workers: list[_Worker]) -> None:
@@ -581,8 +585,36 @@ class _WorkerPool:
             with self._lock:
                 if keep and len(self._idle) < default_cores():
                     self._idle.append(w)
+                    self._since[id(w)] = time.monotonic()
+                    self._start_reaper()
                     continue
             w.kill()
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None or not self._reaper.is_alive():
+            self._reaper = threading.Thread(target=self._reap, name="ifc-pool-reaper", daemon=True)
+            self._reaper.start()
+
+    def _reap(self) -> None:
+        while True:
+            time.sleep(min(30.0, WORKER_IDLE_S / 2))
+            self.reap_stale()
+            with self._lock:
+                if not self._idle:
+                    self._reaper = None
+                    return
+
+    def reap_stale(self, now: float | None = None) -> int:
+        """Stop the workers idle for longer than :data:`WORKER_IDLE_S`; how many."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            old = [w for w in self._idle if now - self._since.get(id(w), now) > WORKER_IDLE_S]
+            self._idle = [w for w in self._idle if w not in old]
+            for w in old:
+                self._since.pop(id(w), None)
+        for w in old:
+            w.kill()
+        return len(old)
 
     def idle_count(self) -> int:
         with self._lock:
@@ -591,12 +623,21 @@ class _WorkerPool:
     def shutdown(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
+            self._since.clear()
         for w in idle:
             w.kill()
 
 
 _POOL = _WorkerPool()
 atexit.register(_POOL.shutdown)
+_RUNNING: set[_ParallelTessellation] = set()  # loads using workers now (see busy_worker_pids)
+_RUNNING_LOCK = threading.Lock()
+
+
+def busy_worker_pids() -> list[int]:
+    """Process ids of the workers serving loads right now (for diagnostics and tests)."""
+    with _RUNNING_LOCK:
+        return [w.proc.pid for run in _RUNNING for w in run.workers if w.alive()]
 
 
 def prestart_workers(n: int | None = None) -> None:
@@ -651,8 +692,15 @@ class _ParallelTessellation:
         self.busy: list[tuple[set[int], float] | None] = [None] * len(workers)
         self.timed_out = [False] * len(workers)
         self.clean = False
-        for w in workers:
-            w.send(("open", str(path), legacy))  # workers parse while the parent does
+        with _RUNNING_LOCK:
+            _RUNNING.add(self)
+        for k, w in enumerate(workers):
+            try:
+                w.send(("open", str(path), legacy))  # workers parse while the parent does
+            except OSError:  # an idle worker died since (killed by the OS?): replace it
+                w.kill()
+                workers[k] = _Worker()
+                workers[k].send(("open", str(path), legacy))
 
     def _next_chunk(self) -> list[int] | None:
         with self.lock:
@@ -674,6 +722,7 @@ class _ParallelTessellation:
     def _drive(self, k: int) -> None:
         """Feed worker slot ``k`` until the queue is empty (a thread per worker)."""
         opened = False
+        restarts_before_open = 1  # an idle worker may have died unnoticed: one fresh try
         while not self.stop:
             w = self.workers[k]
             try:
@@ -705,9 +754,17 @@ class _ParallelTessellation:
                         break
                     else:
                         raise OSError(f"unexpected message from an IFC worker: {msg[0]}")
-            except (EOFError, OSError, ValueError) as exc:  # pickle errors are ValueErrors
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
                 if self.stop:
                     return
+                died = isinstance(exc, EOFError | BrokenPipeError | pickle.UnpicklingError)
+                if not opened and died and restarts_before_open > 0:
+                    restarts_before_open -= 1
+                    log.info("%s: worker %d gone before opening the file; anew", self.path.name, k)
+                    self.workers[k].kill()
+                    self.workers[k] = _Worker()
+                    self.workers[k].send(("open", str(self.path), self.legacy))
+                    continue
                 if not opened or self.busy[k] is None:
                     self.errors.append(f"worker {k}: {type(exc).__name__}: {exc}")
                     self.stop = True
@@ -757,7 +814,7 @@ class _ParallelTessellation:
             t.start()
         last = -1.0
         try:
-            while any(t.is_alive() for t in drivers):
+            while alive := [t for t in drivers if t.is_alive()]:
                 if cancel is not None and cancel.is_set():
                     raise IfcLoadCancelledError(f"{self.path}: loading cancelled")
                 now = time.monotonic()
@@ -775,7 +832,7 @@ class _ParallelTessellation:
                 if progress and done != last:
                     progress(min(done, 1.0), "tessellating")
                     last = done
-                drivers[0].join(timeout=0.05)
+                alive[0].join(timeout=0.05)  # a live one: never a busy loop
         finally:
             if any(t.is_alive() for t in drivers) or self.errors:
                 self.stop = True
@@ -790,6 +847,8 @@ class _ParallelTessellation:
 
     def release(self) -> None:
         """Back to the pool after a clean run; otherwise (a reply may be unread) stopped."""
+        with _RUNNING_LOCK:
+            _RUNNING.discard(self)
         if self.clean:
             _POOL.release(self.workers)
         else:

@@ -8,6 +8,8 @@ ifcopenshell 0.9's OpenCASCADE kernel sews for ~6 s (3600 quads: 4.1 s measured 
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import numpy as np
@@ -177,3 +179,39 @@ def test_cli_info_lists_skipped_products(bumpy, monkeypatch, capsys):
         main(["ifc", "info", str(bumpy), "--product-budget", "-1"])
     assert exc.value.code == 2
     assert "expected a number of seconds > 0" in capsys.readouterr().err
+
+
+def test_idle_workers_are_stopped_after_a_while():
+    ifc.shutdown_workers()
+    ifc.prestart_workers(2)
+    procs = [w.proc for w in ifc._POOL._idle]
+    assert ifc._POOL.reap_stale() == 0  # just started
+    later = time.monotonic() + ifc.WORKER_IDLE_S + 1.0
+    assert ifc._POOL.reap_stale(now=later) == 2
+    assert ifc._POOL.idle_count() == 0 and all(p.poll() is not None for p in procs)
+
+
+def test_worker_killed_mid_load_loses_at_most_its_product(shared_data):
+    """A worker process that dies under a load (the kernel can crash: ifcopenshell 0.9's
+    ``cache-shapes`` setting segfaults on ACCA) is replaced; its chunk's products are queued
+    again one by one, and only the one it died on may be skipped, as a "crash"."""
+    path = shared_data / "ifc/ifc2x3/example.ifc"
+    clean = load_ifc(path, use_cache=False, processes=False)
+    killed: list[int] = []
+
+    def kill_busy_once(fraction: float, stage: str) -> None:
+        if stage == "tessellating" and fraction > 0.05 and not killed:
+            for pid in ifc.busy_worker_pids():
+                killed.append(pid)
+                os.kill(pid, signal.SIGKILL)
+
+    model = load_ifc(path, use_cache=False, cores=2, progress=kill_busy_once)
+    assert killed
+    assert len(model.elements) + len(model.skipped) == len(clean.elements)
+    assert all(s.kind == "crash" and "died" in s.reason for s in model.skipped)
+    assert len(model.skipped) <= len(killed)
+    ref = {e.global_id: clean.element_mesh(e.index) for e in clean.elements}
+    for e in model.elements:
+        v, t = model.element_mesh(e.index)
+        np.testing.assert_array_equal(v, ref[e.global_id][0])
+        np.testing.assert_array_equal(t, ref[e.global_id][1])
