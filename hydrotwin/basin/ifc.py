@@ -6,6 +6,13 @@ and returns an :class:`IfcModel`: one vertex array and one triangle array for th
 with per-element offsets, per-triangle element index and colour, the spatial tree, and the
 IfcMapConversion when the file has one. Property sets and quantities are read on demand.
 
+Tessellation runs in worker processes (:mod:`hydrotwin.basin.ifc_worker`) kept for the
+session, which pull chunks of products as they get free; the kernel is ifcopenshell's
+hybrid CGAL/OpenCASCADE one in local coordinates, so a representation mapped by many
+products is tessellated once per chunk. A product the kernel spends more than the time
+budget on (or crashes on) is skipped and listed in :attr:`IfcModel.skipped`: one bad product
+cannot hang a field tool.
+
 The result is cached on disk (:mod:`hydrotwin.basin.ifc_cache`), so a reopened model needs
 no geometry kernel. Loading is Qt-free: it reports progress through a callback and stops when
 a ``threading.Event`` is set, so a GUI can run it in a worker thread.

@@ -156,9 +156,8 @@ def iterate(
         if not todo or (should_stop is not None and should_stop()):
             break
         asked = {p.id() for p in todo}
-        it = ifcopenshell.geom.iterator(
-            settings(world), f, 1, include=todo, geometry_library=kernel
-        )
+        lib: Any = kernel  # one of KERNELS (ifcopenshell types it as a Literal)
+        it = ifcopenshell.geom.iterator(settings(world), f, 1, include=todo, geometry_library=lib)
         cache: dict[tuple[str, str], _Local | None] = {}
         ok = bool(it.initialize())
         while ok:
