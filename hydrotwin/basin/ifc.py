@@ -440,10 +440,12 @@ def _open_checked(ifcopenshell: Any, path: Path, header: str, shown: Path | None
 #: A product the kernel works on for longer than this is skipped: its worker process is killed
 #: and a fresh one goes on with the next product (``$HYDROTWIN_IFC_PRODUCT_BUDGET_S``).
 DEFAULT_PRODUCT_BUDGET_S = 30.0
-#: Largest number of products handed to a worker at a time. Chunks shrink towards the end
-#: (guided self-scheduling: remaining / (4 × workers)), so no core idles while another
-#: finishes a big chunk; each chunk costs one iterator set-up (~4 ms on Office_A).
+#: Largest number of products handed to a worker at a time. A chunk is sized to take about
+#: CHUNK_TARGET_S at the pace measured so far and shrinks towards the end (guided
+#: self-scheduling: remaining / (4 × workers)), so no core idles while another finishes a
+#: big chunk; each chunk costs one iterator set-up (~4 ms on Office_A).
 MAX_CHUNK = 32
+CHUNK_TARGET_S = 0.5
 #: Idle worker processes are stopped after this many seconds.
 WORKER_IDLE_S = 300.0
 
@@ -691,6 +693,7 @@ class _ParallelTessellation:
         self.pos = 0
         self.retry: collections.deque[int] = collections.deque()
         self.records: list[_Record] = []
+        self.s_per_product = 0.25  # running estimate of the kernel's pace (sets chunk sizes)
         self.skipped: dict[int, tuple[str, str]] = {}  # step id → (reason, kind)
         self.finished = 0
         self.errors: list[str] = []
@@ -716,7 +719,11 @@ class _ParallelTessellation:
             left = len(self.ids) - self.pos
             if left <= 0:
                 return None
-            size = max(1, min(MAX_CHUNK, math.ceil(left / (4 * len(self.workers)))))
+            # As many products as take ~CHUNK_TARGET_S at the pace seen so far (ACCA: rails
+            # take 1.8 s each, sleepers 3 ms), and fewer towards the end.
+            by_time = CHUNK_TARGET_S / max(self.s_per_product, 1e-4)
+            by_left = left / (4 * len(self.workers))
+            size = max(1, min(MAX_CHUNK, int(by_time), math.ceil(by_left)))
             chunk = self.ids[self.pos : self.pos + size]
             self.pos += size
             return chunk
@@ -740,8 +747,9 @@ class _ParallelTessellation:
                 if chunk is None:
                     return
                 left = set(chunk)
+                started = time.monotonic()
                 with self.lock:
-                    self.busy[k] = (left, time.monotonic())
+                    self.busy[k] = (left, started)
                 w.send(("tess", 0, chunk, self.kernel))
                 while True:
                     msg = w.recv()
@@ -758,6 +766,8 @@ class _ParallelTessellation:
                         with self.lock:
                             self.finished += len(left)  # not drawable; the fallback may read it
                             self.busy[k] = None
+                            pace = (time.monotonic() - started) / len(chunk)
+                            self.s_per_product = 0.5 * self.s_per_product + 0.5 * pace
                         break
                     else:
                         raise OSError(f"unexpected message from an IFC worker: {msg[0]}")
