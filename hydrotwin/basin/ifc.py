@@ -700,7 +700,7 @@ class _ParallelTessellation:
         self.stop = False
         # per worker slot: (step ids of the chunk not yet returned, time of the last product)
         self.busy: list[tuple[set[int], float] | None] = [None] * len(workers)
-        self.timed_out = [False] * len(workers)
+        self.expired: set[int] = set()  # id() of workers killed for exceeding the budget
         self.clean = False
         with _RUNNING_LOCK:
             _RUNNING.add(self)
@@ -795,17 +795,17 @@ class _ParallelTessellation:
         w = self.workers[k]
         w.kill()
         rc = w.proc.returncode
-        state = self.busy[k]
-        left = sorted(state[0]) if state else []
-        timed_out = self.timed_out[k]
-        reason = (
-            f"over the time budget of {self.budget_s:g} s per product"
-            if timed_out
-            else f"the geometry kernel's process died (exit code {rc})"
-        )
         with self.lock:
+            state = self.busy[k]
+            left = sorted(state[0]) if state else []
+            timed_out = id(w) in self.expired
+            self.expired.discard(id(w))
             self.busy[k] = None
-            self.timed_out[k] = False
+            reason = (
+                f"over the time budget of {self.budget_s:g} s per product"
+                if timed_out
+                else f"the geometry kernel's process died (exit code {rc})"
+            )
             if len(left) == 1:
                 self.skipped[left[0]] = (reason, "timeout" if timed_out else "crash")
                 self.finished += 1
@@ -837,14 +837,13 @@ class _ParallelTessellation:
                 now = time.monotonic()
                 with self.lock:
                     stuck = [
-                        k
+                        self.workers[k]
                         for k, b in enumerate(self.busy)
                         if b is not None and b[0] and now - b[1] > self.budget_s
                     ]
-                    for k in stuck:
-                        self.timed_out[k] = True
-                for k in stuck:
-                    self.workers[k].kill()  # its driver sees EOF and skips or retries
+                    self.expired.update(id(w) for w in stuck)
+                for w in stuck:
+                    w.kill()  # its driver sees EOF and skips or retries
                 done = self.finished / max(1, len(self.ids))
                 if progress and done != last:
                     progress(min(done, 1.0), "tessellating")
