@@ -12,6 +12,8 @@ sample, medians over ``--repeat`` runs, alternating:
   coordinates, shared geometry reused), merging and the spatial tree; no tessellation cache.
 - ours, warm pool: the same with the workers already running (what the app gets after
   ``prestart_workers()`` when a basin opens, or for every model after the first).
+- ours, in-process: one core, no worker processes (no per-product budget either): shows
+  how much of the gain is the kernel and the reuse of mapped geometry rather than the cores.
 - naive: a plain single-process ifcopenshell loop that calls ``geom.create_shape`` per
   product with default settings (world coordinates, OpenCASCADE) and builds one pyvista mesh
   per element, as issue 5 defines it.
@@ -122,7 +124,7 @@ def naive(path: Path) -> tuple[float, float, int]:
     return time.perf_counter() - t0, _cpu() - c0, len(meshes)
 
 
-def ours(path: Path, warm: bool = False) -> tuple[float, float]:
+def ours(path: Path, warm: bool = False, processes: bool = True) -> tuple[float, float]:
     """Our loader, no cache: (wall, CPU incl. the worker processes). ``warm``: the worker
     pool is started before the clock starts; otherwise its start-up is timed too."""
     from hydrotwin.basin.ifc import load_ifc, prestart_workers, shutdown_workers
@@ -133,7 +135,7 @@ def ours(path: Path, warm: bool = False) -> tuple[float, float]:
         time.sleep(1.0)  # let them finish importing
     c0, t0 = _cpu(), time.perf_counter()
     with quiet_stdout():
-        load_ifc(path, use_cache=False)
+        load_ifc(path, use_cache=False, processes=processes)
     wall = time.perf_counter() - t0
     shutdown_workers()
     return wall, _cpu() - c0
@@ -170,11 +172,14 @@ def main() -> None:
     largest = max(files, key=lambda p: p.stat().st_size)
     print(f"\nlargest sample: {largest.name} ({largest.stat().st_size / 1e6:.1f} MB)")
     # Alternate (ABC ABC ...) so that the load of the shared machine drifts over all three.
-    o_runs, w_runs, n_runs = [], [], []
+    o_runs, w_runs, i_runs, n_runs = [], [], [], []
     for _ in range(args.repeat):
         o_runs.append(ours(largest))
         w_runs.append(ours(largest, warm=True))
+        i_runs.append(ours(largest, processes=False))
         n_runs.append(naive(largest))
+    t_inproc = [w for w, _ in i_runs]
+    m_inproc = statistics.median(t_inproc)
     t_ours = [w for w, _ in o_runs]
     t_warm = [w for w, _ in w_runs]
     t_naive = [w for w, _, _ in n_runs]
@@ -191,6 +196,11 @@ def main() -> None:
         "our loader, warm worker pool: "
         + ", ".join(f"{t:.2f}" for t in t_warm)
         + f" s → median {m_warm:.2f} s wall"
+    )
+    print(
+        "our loader, in-process (1 core): "
+        + ", ".join(f"{t:.2f}" for t in t_inproc)
+        + f" s → median {m_inproc:.2f} s wall"
     )
     print(
         f"naive loop, 1 process, {n_runs[0][2]} pyvista meshes: "
@@ -222,6 +232,7 @@ def main() -> None:
                 "largest_cold_s": round(m_ours, 3),
                 "largest_cold_warm_pool_s": round(m_warm, 3),
                 "warm_pool_speedup_vs_naive": round(m_naive / m_warm, 3),
+                "largest_in_process_s": round(m_inproc, 3),
                 "largest_naive_s": round(m_naive, 3),
                 "largest_cached_s": round(cached_s, 4),
                 "largest_cpu_s": round(cpu_ours, 3),
