@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "forecast",
     "calibrate",
     "rehearse",
+    "plan",
     "ifc",
     "sl651",
     "live",

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow
+from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
 from hydrotwin.errors import HydroTwinError
 from hydrotwin.viewers.bim_inspector import BimInspector
@@ -82,6 +82,7 @@ class FourPreController(QObject):
         self.bim_docks: list[QDockWidget] = []
         self.bim_layers: dict[str, object] = {}
         self._load_bim()
+        self._plans_dialog: QDialog | None = None
         self._build_menu()
 
     # -- menu ----------------------------------------------------------------------------------
@@ -94,6 +95,9 @@ class FourPreController(QObject):
         play = QAction(self.tr("Play rehearsal result…"), self.window)
         play.triggered.connect(self._ask_rehearsal)
         menu.addAction(play)
+        plans = QAction(self.tr("Compare plans…"), self.window)
+        plans.triggered.connect(self.open_plans)
+        menu.addAction(plans)
         menu.addSeparator()
         menu.addAction(self.timeline_dock.toggleViewAction())
         for dock in self.bim_docks:
@@ -117,6 +121,35 @@ class FourPreController(QObject):
         if ok:
             storm = storms[labels.index(choice)]
             self.run_forecast(f"design:{storm.id}", hours=float(len(storm.rain_mm_per_h)))
+
+    def open_plans(self) -> None:
+        """The plan step 预案: the basin's plan templates compared side by side (a dialog that
+        runs the forecasts off the GUI thread and exports the chosen plan as a report)."""
+        from hydrotwin.app.report import write_html
+        from hydrotwin.fourpre.plan import plan_templates
+        from hydrotwin.viewers.plan_compare import PlanCompareDialog
+
+        try:
+            plans = plan_templates(self.basin)
+        except HydroTwinError as exc:
+            self.window.show_error(self.tr("Compare plans"), str(exc))
+            return
+        if not plans:
+            self.window.show_error(
+                self.tr("Compare plans"), self.tr("This basin offers no plan templates.")
+            )
+            return
+        if self._plans_dialog is not None:
+            self._plans_dialog.close()
+        dlg = PlanCompareDialog(
+            self.basin,
+            plans,
+            lambda comp, pid, path: write_html(comp, path, pid),
+            zh=self.window.lang.startswith("zh"),
+            parent=self.window,
+        )
+        self._plans_dialog = dlg
+        dlg.show()
 
     def _ask_rehearsal(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -274,6 +307,10 @@ class FourPreController(QObject):
                 self._removers.append(layer.follow_clock(self.clock, schedules))
 
     def close(self) -> None:
+        if self._plans_dialog is not None:
+            self._plans_dialog.close()  # joins its forecast thread
+            self._plans_dialog.deleteLater()
+            self._plans_dialog = None
         self._end_thread()
         self._close_rehearsal()
         self.timeline.detach()

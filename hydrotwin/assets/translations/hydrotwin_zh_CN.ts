@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -152,6 +153,10 @@
         <translation>加载已取消</translation>
     </message>
     <message>
+        <source>{0}: {1} elements, {2} triangles; {3} products skipped</source>
+        <translation>{0}：{1} 个构件，{2} 个三角形；跳过 {3} 个构件</translation>
+    </message>
+    <message>
         <source>{0}: {1} elements, {2} triangles</source>
         <translation>{0}：{1} 个构件，{2} 个三角形</translation>
     </message>
@@ -162,6 +167,18 @@
     <message>
         <source>Not in the spatial structure</source>
         <translation>不在空间结构中</translation>
+    </message>
+    <message>
+        <source>Skipped (not loaded)</source>
+        <translation>已跳过（未加载）</translation>
+    </message>
+    <message>
+        <source>Not loaded: the geometry kernel took longer than {0} s on it (GlobalId {1})</source>
+        <translation>未加载：几何内核处理该构件超过 {0} 秒（GlobalId {1}）</translation>
+    </message>
+    <message>
+        <source>Not loaded: the geometry kernel failed on it (GlobalId {0})</source>
+        <translation>未加载：几何内核处理该构件时失败（GlobalId {0}）</translation>
     </message>
     <message>
         <source>Element</source>
@@ -265,6 +282,10 @@
         <translation>播放预演结果…</translation>
     </message>
     <message>
+        <source>Compare plans…</source>
+        <translation>预案比选…</translation>
+    </message>
+    <message>
         <source>Forecast</source>
         <translation>预报</translation>
     </message>
@@ -275,6 +296,14 @@
     <message>
         <source>Design storm</source>
         <translation>设计暴雨</translation>
+    </message>
+    <message>
+        <source>Compare plans</source>
+        <translation>预案比选</translation>
+    </message>
+    <message>
+        <source>This basin offers no plan templates.</source>
+        <translation>本流域没有预案模板。</translation>
     </message>
     <message>
         <source>Rehearsal result</source>
@@ -519,6 +548,336 @@
     <message>
         <source>HydroTwin {version}: a digital twin for river-basin flood control (forecast, warning, rehearsal, plan).</source>
         <translation>HydroTwin {version}：流域防洪数字孪生（预报、预警、预演、预案）。</translation>
+    </message>
+</context>
+<context>
+    <name>PlanCompareDialog</name>
+    <message>
+        <source>Compare plans</source>
+        <translation>预案比选</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Storm</source>
+        <translation>暴雨</translation>
+    </message>
+    <message>
+        <source>Forecast length</source>
+        <translation>预见期</translation>
+    </message>
+    <message>
+        <source>Press Compare to forecast every plan.</source>
+        <translation>点击“比较”对每个预案进行预报。</translation>
+    </message>
+    <message>
+        <source>Export report…</source>
+        <translation>导出报告…</translation>
+    </message>
+    <message>
+        <source>Chosen plan</source>
+        <translation>选定预案</translation>
+    </message>
+    <message>
+        <source>Forecasting {n} plans…</source>
+        <translation>正在预报 {n} 个预案…</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>peak level (m)</source>
+        <translation>最高水位（m）</translation>
+    </message>
+    <message>
+        <source>margin to design flood level (m)</source>
+        <translation>距设计洪水位（m）</translation>
+    </message>
+    <message>
+        <source>margin to check flood level (m)</source>
+        <translation>距校核洪水位（m）</translation>
+    </message>
+    <message>
+        <source>peak release (m³/s)</source>
+        <translation>最大下泄流量（m³/s）</translation>
+    </message>
+    <message>
+        <source>highest warning grade</source>
+        <translation>最高预警等级</translation>
+    </message>
+    <message>
+        <source>hours at or above warning</source>
+        <translation>超警历时（h）</translation>
+    </message>
+    <message>
+        <source>rank by the rule</source>
+        <translation>按规则排序</translation>
+    </message>
+    <message>
+        <source>Recommended by the rule: {name}.</source>
+        <translation>规则推荐：{name}。</translation>
+    </message>
+    <message>
+        <source>No plan keeps the reservoirs below their check flood level.</source>
+        <translation>没有预案能使水库不超校核洪水位。</translation>
+    </message>
+    <message>
+        <source>The officer chooses.</source>
+        <translation>由调度人员决定。</translation>
+    </message>
+    <message>
+        <source>Export report</source>
+        <translation>导出报告</translation>
+    </message>
+    <message>
+        <source>HTML report (*.html)</source>
+        <translation>HTML 报告 (*.html)</translation>
+    </message>
+</context>
+<context>
+    <name>PlanReport</name>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>Recommendation rule: plans whose peak reservoir level exceeds the check flood level are unacceptable; among the rest, the lowest highest warning grade at the control stations downstream of the reservoirs, then the lowest peak reservoir level, then the order given.</source>
+        <translation>推荐规则：最高库水位超过校核洪水位的预案不可接受；其余预案中，先比水库下游控制站的最高预警等级（低者优先），再比最高库水位（低者优先），最后按预案给出的顺序。</translation>
+    </message>
+    <message>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Start level (m)</source>
+        <translation>起调水位（m）</translation>
+    </message>
+    <message>
+        <source>Peak level (m)</source>
+        <translation>最高水位（m）</translation>
+    </message>
+    <message>
+        <source>Margin to design flood level (m)</source>
+        <translation>距设计洪水位（m）</translation>
+    </message>
+    <message>
+        <source>Margin to check flood level (m)</source>
+        <translation>距校核洪水位（m）</translation>
+    </message>
+    <message>
+        <source>Peak inflow (m³/s)</source>
+        <translation>最大入库流量（m³/s）</translation>
+    </message>
+    <message>
+        <source>Peak release (m³/s)</source>
+        <translation>最大下泄流量（m³/s）</translation>
+    </message>
+    <message>
+        <source>End level (m)</source>
+        <translation>末水位（m）</translation>
+    </message>
+    <message>
+        <source>not downstream of a reservoir</source>
+        <translation>不在水库下游</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警戒</translation>
+    </message>
+    <message>
+        <source>guaranteed</source>
+        <translation>保证</translation>
+    </message>
+    <message>
+        <source>Peak discharge (m³/s)</source>
+        <translation>最大流量（m³/s）</translation>
+    </message>
+    <message>
+        <source>Highest warning grade</source>
+        <translation>最高预警等级</translation>
+    </message>
+    <message>
+        <source>Hours at or above warning</source>
+        <translation>超警历时（h）</translation>
+    </message>
+    <message>
+        <source>Highest grade downstream</source>
+        <translation>下游最高预警等级</translation>
+    </message>
+    <message>
+        <source>Acceptable (below check flood level)</source>
+        <translation>可接受（不超校核洪水位）</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Rank by the rule</source>
+        <translation>按规则排序</translation>
+    </message>
+    <message>
+        <source>reservoir level</source>
+        <translation>库水位</translation>
+    </message>
+    <message>
+        <source>flood limit</source>
+        <translation>汛限水位</translation>
+    </message>
+    <message>
+        <source>design flood</source>
+        <translation>设计洪水位</translation>
+    </message>
+    <message>
+        <source>check flood</source>
+        <translation>校核洪水位</translation>
+    </message>
+    <message>
+        <source>safe discharge</source>
+        <translation>安全泄量</translation>
+    </message>
+    <message>
+        <source>reservoir outflow</source>
+        <translation>出库流量</translation>
+    </message>
+    <message>
+        <source>warning discharge</source>
+        <translation>警戒流量</translation>
+    </message>
+    <message>
+        <source>discharge</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <source>historical max</source>
+        <translation>历史最高</translation>
+    </message>
+    <message>
+        <source>water level</source>
+        <translation>水位</translation>
+    </message>
+    <message>
+        <source>No gates.</source>
+        <translation>无闸门。</translation>
+    </message>
+    <message>
+        <source>Hour</source>
+        <translation>时（h）</translation>
+    </message>
+    <message>
+        <source>Local time</source>
+        <translation>当地时间</translation>
+    </message>
+    <message>
+        <source>none acceptable</source>
+        <translation>无可接受预案</translation>
+    </message>
+    <message>
+        <source>Basin</source>
+        <translation>流域</translation>
+    </message>
+    <message>
+        <source>Storm</source>
+        <translation>暴雨</translation>
+    </message>
+    <message>
+        <source>Forecast start</source>
+        <translation>预报起始时间</translation>
+    </message>
+    <message>
+        <source>Forecast length</source>
+        <translation>预见期</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <source>Levels</source>
+        <translation>高程基准</translation>
+    </message>
+    <message>
+        <source>Chosen plan</source>
+        <translation>选定预案</translation>
+    </message>
+    <message>
+        <source>Recommended by the rule</source>
+        <translation>规则推荐预案</translation>
+    </message>
+    <message>
+        <source>Software</source>
+        <translation>软件</translation>
+    </message>
+    <message>
+        <source>Generated</source>
+        <translation>生成时间</translation>
+    </message>
+    <message>
+        <source>Flood-control plan comparison</source>
+        <translation>防洪调度预案比选报告</translation>
+    </message>
+    <message>
+        <source>Above the check flood level:</source>
+        <translation>超校核洪水位：</translation>
+    </message>
+    <message>
+        <source>Plans side by side</source>
+        <translation>预案对比</translation>
+    </message>
+    <message>
+        <source>Hydrographs</source>
+        <translation>过程线</translation>
+    </message>
+    <message>
+        <source>Plans</source>
+        <translation>预案说明</translation>
+    </message>
+    <message>
+        <source>Gate operations of the chosen plan</source>
+        <translation>选定预案的闸门操作</translation>
+    </message>
+    <message>
+        <source>Times are local to the basin; levels in the basin datum.</source>
+        <translation>时间为流域当地时间；水位为流域高程基准。</translation>
     </message>
 </context>
 <context>
