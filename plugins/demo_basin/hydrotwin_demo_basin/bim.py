@@ -74,12 +74,19 @@ def _new_file(model: str, project_name: str, site_name: str, facility_name: str,
     import ifcopenshell.api.project
     import ifcopenshell.api.root
     import ifcopenshell.api.style
-    import ifcopenshell.api.unit
 
     api: Any = ifcopenshell.api
     f = api.project.create_file(version="IFC4")
     project = api.root.create_entity(f, ifc_class="IfcProject", name=project_name)
-    api.unit.assign_unit(f, length={"is_metric": True, "raw": "METERS"})
+    # SI metre, square and cubic metre, assigned in this fixed order (ifcopenshell.api's
+    # assign_unit collects them in a set, so two runs could write them in different orders)
+    units = [
+        f.create_entity("IfcSIUnit", UnitType=kind, Name=name)
+        for kind, name in (
+            ("LENGTHUNIT", "METRE"), ("AREAUNIT", "SQUARE_METRE"), ("VOLUMEUNIT", "CUBIC_METRE"),
+        )
+    ]  # fmt: skip
+    project.UnitsInContext = f.create_entity("IfcUnitAssignment", Units=units)
     model_ctx = api.context.add_context(f, context_type="Model")
     body = api.context.add_context(
         f, context_type="Model", context_identifier="Body", target_view="MODEL_VIEW",
