@@ -343,22 +343,34 @@ def _yrecon_row(r, c0, c1, h, z, wall, u, v, buf, o):
     bhM, bhP, bzM, bzP = buf[o, c0:e], buf[o + 1, c0:e], buf[o + 2, c0:e], buf[o + 3, c0:e]
     buM, buP = buf[o + 4, c0:e], buf[o + 5, c0:e]
     bvM, bvP = buf[o + 6, c0:e], buf[o + 7, c0:e]
-    for i in range(e - c0):
-        hm = -1.0 if (top | wm_[i]) else float(hm_[i])
-        hp = -1.0 if (bot | wp_[i]) else float(hp_[i])
+    _recon_run(top, bot, hm_, hc_, hp_, zm_, zc_, zp_, nm_, nc_, np_, tm_, tc_, tp_, wm_, wp_,
+               bhM, bhP, bzM, bzP, buM, buP, bvM, bvP)  # fmt: skip
+
+
+@njit(**_JIT)
+def _recon_run(
+    top, bot, hm_, hc_, hp_, zm_, zc_, zp_, um_, uc_, up_, vm_, vc_, vp_, wm_, wp_,
+    ohM, ohP, ozM, ozP, ouM, ouP, ovM, ovP,
+):  # fmt: skip
+    """:func:`_recon` of a run of cells from views of the previous (``*m_``), current and next
+    cells along the direction; ``top``/``bot``: the previous/next cells are all outside the
+    grid; walls in ``wm_``/``wp_``. One branch-free loop that LLVM vectorises."""
+    for k in range(hc_.shape[0]):
+        hm = -1.0 if (top | wm_[k]) else float(hm_[k])
+        hp = -1.0 if (bot | wp_[k]) else float(hp_[k])
         hM, hP, zM, zP, uM, uP, vM, vP = _recon(
-            hm, float(hc_[i]), hp, float(zm_[i]), float(zc_[i]), float(zp_[i]),
-            float(nm_[i]), float(nc_[i]), float(np_[i]), float(tm_[i]), float(tc_[i]),
-            float(tp_[i]),
+            hm, float(hc_[k]), hp, float(zm_[k]), float(zc_[k]), float(zp_[k]),
+            float(um_[k]), float(uc_[k]), float(up_[k]),
+            float(vm_[k]), float(vc_[k]), float(vp_[k]),
         )  # fmt: skip
-        bhM[i] = hM
-        bhP[i] = hP
-        bzM[i] = zM
-        bzP[i] = zP
-        buM[i] = uM
-        buP[i] = uP
-        bvM[i] = vM
-        bvP[i] = vP
+        ohM[k] = hM
+        ohP[k] = hP
+        ozM[k] = zM
+        ozP[k] = zP
+        ouM[k] = uM
+        ouP[k] = uP
+        ovM[k] = vM
+        ovP[k] = vP
 
 
 @njit(inline="always", **_JIT)
@@ -408,22 +420,8 @@ def _xrow(j, c0, c1, h, z, wall, u, v, rowwall, bkind, blevel, fxm, fxl, fxr, fx
         wm_, wp_ = wr[i0 - 1 : i1 - 1], wr[i0 + 1 : i1 + 1]
         ohM, ohP, ozM, ozP = bhM[i0:i1], bhP[i0:i1], bzM[i0:i1], bzP[i0:i1]
         ouM, ouP, ovM, ovP = buM[i0:i1], buP[i0:i1], bvM[i0:i1], bvP[i0:i1]
-        for k in range(i1 - i0):
-            hm = -1.0 if wm_[k] else float(hm_[k])
-            hp = -1.0 if wp_[k] else float(hp_[k])
-            hM, hP, zM, zP, uM, uP, vM, vP = _recon(
-                hm, float(hc_[k]), hp, float(zm_[k]), float(zc_[k]), float(zp_[k]),
-                float(um_[k]), float(uc_[k]), float(up_[k]),
-                float(vm_[k]), float(vc_[k]), float(vp_[k]),
-            )  # fmt: skip
-            ohM[k] = hM
-            ohP[k] = hP
-            ozM[k] = zM
-            ozP[k] = zP
-            ouM[k] = uM
-            ouP[k] = uP
-            ovM[k] = vM
-            ovP[k] = vP
+        _recon_run(False, False, hm_, hc_, hp_, zm_, zc_, zp_, um_, uc_, up_, vm_, vc_, vp_,
+                   wm_, wp_, ohM, ohP, ozM, ozP, ouM, ouP, ovM, ovP)  # fmt: skip
     fm_, fl_, fr_, ft_, sx_ = fxm[j], fxl[j], fxr[j], fxt[j], sx[j]
     for i in range(max(c0, 0), c1 + 1):
         s = _centred(bhM[i], bhP[i], bzM[i], bzP[i], dx)
