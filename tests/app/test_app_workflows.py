@@ -18,8 +18,7 @@ import pytest
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
-@pytest.fixture
-def demo_window(qtbot, demo_basin):
+def _open_demo(qtbot):
     from hydrotwin.app.window import MainWindow
 
     win = MainWindow(lang="zh_CN")
@@ -27,6 +26,12 @@ def demo_window(qtbot, demo_basin):
     win.show()
     with qtbot.waitSignal(win.basin_opened, timeout=120_000):
         win.open_basin("demo")
+    return win
+
+
+@pytest.fixture
+def demo_window(qtbot, demo_basin):
+    win = _open_demo(qtbot)
     yield win
     win.close()
 
@@ -133,14 +138,9 @@ def test_rehearsal_result_plays_on_the_timeline(demo_window, qtbot, tmp_path):
 def zh_demo_window(qtbot, qapp, demo_basin):
     """The demo basin in a window with the Chinese translators installed (as the app does)."""
     from hydrotwin.app.i18n import install_translators
-    from hydrotwin.app.window import MainWindow
 
     translators = install_translators(qapp, "zh_CN")
-    win = MainWindow(lang="zh_CN")
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.basin_opened, timeout=120_000):
-        win.open_basin("demo")
+    win = _open_demo(qtbot)
     yield win
     win.close()
     for t in translators:
