@@ -373,24 +373,21 @@ def _recon_run(
         ovP[k] = vP
 
 
-@njit(inline="always", **_JIT)
-def _xrecon_cell(i, hm, hr, zr, ur, vr, hp, buf):
-    hM, hP, zM, zP, uM, uP, vM, vP = _recon(
-        hm, float(hr[i]), hp, float(zr[i - 1]) if i > 0 else 0.0, float(zr[i]),
-        float(zr[i + 1]) if i + 1 < hr.shape[0] else 0.0,
-        float(ur[i - 1]) if i > 0 else 0.0, float(ur[i]),
-        float(ur[i + 1]) if i + 1 < hr.shape[0] else 0.0,
-        float(vr[i - 1]) if i > 0 else 0.0, float(vr[i]),
-        float(vr[i + 1]) if i + 1 < hr.shape[0] else 0.0,
-    )  # fmt: skip
-    buf[16, i] = hM
-    buf[17, i] = hP
-    buf[18, i] = zM
-    buf[19, i] = zP
-    buf[20, i] = uM
-    buf[21, i] = uP
-    buf[22, i] = vM
-    buf[23, i] = vP
+@njit(**_JIT)
+def _xrecon_span(i0, i1, top, bot, hr, zr, ur, vr, wr, buf):
+    """x reconstruction of the cells i0..i1−1 of one row (``hr``… are the row) into
+    ``buf[16:24]``; ``top``/``bot``: the cells left of / right of the run are outside the grid
+    (the run itself then stands in for them: :func:`_recon` ignores a missing neighbour)."""
+    n = i1 - i0
+    p0 = i0 if top else i0 - 1
+    n0 = i0 if bot else i0 + 1
+    _recon_run(top, bot, hr[p0 : p0 + n], hr[i0:i1], hr[n0 : n0 + n],
+               zr[p0 : p0 + n], zr[i0:i1], zr[n0 : n0 + n],
+               ur[p0 : p0 + n], ur[i0:i1], ur[n0 : n0 + n],
+               vr[p0 : p0 + n], vr[i0:i1], vr[n0 : n0 + n],
+               wr[p0 : p0 + n], wr[n0 : n0 + n],
+               buf[16, i0:i1], buf[17, i0:i1], buf[18, i0:i1], buf[19, i0:i1],
+               buf[20, i0:i1], buf[21, i0:i1], buf[22, i0:i1], buf[23, i0:i1])  # fmt: skip
 
 
 @njit(**_JIT)
@@ -403,25 +400,15 @@ def _xrow(j, c0, c1, h, z, wall, u, v, rowwall, bkind, blevel, fxm, fxl, fxr, fx
     e1 = min(c1 + 1, nx - 1)
     bhM, bhP, bzM, bzP = buf[16], buf[17], buf[18], buf[19]
     buM, buP, bvM, bvP = buf[20], buf[21], buf[22], buf[23]
-    # edge cells of the grid: one neighbour is outside
+    # the grid's edge cells (one neighbour outside), then the interior in one vectorised run
     if e0 == 0:
-        hp = -1.0 if (nx == 1 or wr[1]) else float(hr[1])
-        _xrecon_cell(0, -1.0, hr, zr, ur, vr, hp, buf)
+        _xrecon_span(0, 1, True, nx == 1, hr, zr, ur, vr, wr, buf)
     if e1 == nx - 1 and nx > 1:
-        hm = -1.0 if wr[nx - 2] else float(hr[nx - 2])
-        _xrecon_cell(nx - 1, hm, hr, zr, ur, vr, -1.0, buf)
+        _xrecon_span(nx - 1, nx, False, True, hr, zr, ur, vr, wr, buf)
     i0 = max(e0, 1)
     i1 = min(e1, nx - 2) + 1
-    if i1 > i0:  # interior cells, as views shifted by −1, 0, +1 (vectorised loop)
-        hm_, hc_, hp_ = hr[i0 - 1 : i1 - 1], hr[i0:i1], hr[i0 + 1 : i1 + 1]
-        zm_, zc_, zp_ = zr[i0 - 1 : i1 - 1], zr[i0:i1], zr[i0 + 1 : i1 + 1]
-        um_, uc_, up_ = ur[i0 - 1 : i1 - 1], ur[i0:i1], ur[i0 + 1 : i1 + 1]
-        vm_, vc_, vp_ = vr[i0 - 1 : i1 - 1], vr[i0:i1], vr[i0 + 1 : i1 + 1]
-        wm_, wp_ = wr[i0 - 1 : i1 - 1], wr[i0 + 1 : i1 + 1]
-        ohM, ohP, ozM, ozP = bhM[i0:i1], bhP[i0:i1], bzM[i0:i1], bzP[i0:i1]
-        ouM, ouP, ovM, ovP = buM[i0:i1], buP[i0:i1], bvM[i0:i1], bvP[i0:i1]
-        _recon_run(False, False, hm_, hc_, hp_, zm_, zc_, zp_, um_, uc_, up_, vm_, vc_, vp_,
-                   wm_, wp_, ohM, ohP, ozM, ozP, ouM, ouP, ovM, ovP)  # fmt: skip
+    if i1 > i0:
+        _xrecon_span(i0, i1, False, False, hr, zr, ur, vr, wr, buf)
     fm_, fl_, fr_, ft_, sx_ = fxm[j], fxl[j], fxr[j], fxt[j], sx[j]
     for i in range(max(c0, 0), c1 + 1):
         s = _centred(bhM[i], bhP[i], bzM[i], bzP[i], dx)
