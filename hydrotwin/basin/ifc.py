@@ -31,7 +31,6 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -61,7 +60,6 @@ LOADER_VERSION = "2"
 SUPPORTED_SCHEMAS = ("IFC2X3", "IFC4", "IFC4X3_ADD2")
 #: Early IFC4x3 headers that IfcOpenShell 0.9 refuses but that read fine as IFC4X3_ADD2.
 LEGACY_SCHEMA_RE = re.compile(r"^IFC4X3(_ADD1|_RC\d+|_TC\d+)?$")
-_FILE_SCHEMA_RE = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
 
 #: Classes never drawn: openings are voids already cut out of their hosts.
 EXCLUDED_CLASSES = ("IfcOpeningElement",)
@@ -373,7 +371,7 @@ def read_header_schema(path: Path) -> str:
             f"{path}: not an IFC file (expected a STEP file starting with 'ISO-10303-21;', "
             f"got {head[:20]!r})"
         )
-    m = _FILE_SCHEMA_RE.search(head)
+    m = ifc_worker.FILE_SCHEMA_RE.search(head)
     if not m:
         raise IfcLoadError(f"{path}: no FILE_SCHEMA in the STEP header (expected e.g. 'IFC4')")
     return m.group(1).decode("ascii", "replace").upper()
@@ -412,11 +410,7 @@ def open_ifc(path: str | Path) -> tuple[Any, str, str]:
             p.name,
             header,
         )
-        data = p.read_bytes()
-        data = _FILE_SCHEMA_RE.sub(b"FILE_SCHEMA(('IFC4X3_ADD2'", data, count=1)
-        with tempfile.TemporaryDirectory(prefix="hydrotwin-ifc-") as tmp:
-            q = Path(tmp) / p.name
-            q.write_bytes(data)
+        with ifc_worker.as_ifc4x3_add2(p) as q:
             f = _open_checked(ifcopenshell, q, header, shown=p)
         return f, "IFC4X3_ADD2", header
     raise IfcLoadError(

@@ -20,13 +20,14 @@ beyond its time budget and starts another (:mod:`hydrotwin.basin.ifc`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ SPACE_ALPHA = 0.25
 GLAZING_ALPHA = 0.4
 DEFAULT_RGBA = (190, 190, 190, 255)
 
-_FILE_SCHEMA_RE = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
+FILE_SCHEMA_RE = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
 
 # One tessellated element on its way to the model arrays:
 # (guid, class, name, step id, vertices (n, 3) m, triangles (m, 3), rgba (m, 4)).
@@ -182,16 +183,24 @@ def iterate(
     return out
 
 
+@contextlib.contextmanager
+def as_ifc4x3_add2(path: str | Path) -> Iterator[Path]:
+    """A temporary copy of the file whose header schema reads IFC4X3_ADD2 (for files with an
+    early IFC4x3 draft header); removed on leaving the block."""
+    data = FILE_SCHEMA_RE.sub(b"FILE_SCHEMA(('IFC4X3_ADD2'", Path(path).read_bytes(), count=1)
+    with tempfile.TemporaryDirectory(prefix="hydrotwin-ifc-") as tmp:
+        q = Path(tmp) / Path(path).name
+        q.write_bytes(data)
+        yield q
+
+
 def open_file(path: str, legacy: bool) -> Any:
     """Parse an IFC file; ``legacy`` rewrites its header schema to IFC4X3_ADD2 first."""
     import ifcopenshell
 
     if not legacy:
         return ifcopenshell.open(path)
-    data = _FILE_SCHEMA_RE.sub(b"FILE_SCHEMA(('IFC4X3_ADD2'", Path(path).read_bytes(), count=1)
-    with tempfile.TemporaryDirectory(prefix="hydrotwin-ifc-") as tmp:
-        q = Path(tmp) / Path(path).name
-        q.write_bytes(data)
+    with as_ifc4x3_add2(path) as q:
         return ifcopenshell.open(str(q))
 
 
