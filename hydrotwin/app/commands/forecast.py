@@ -13,6 +13,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "per sub-basin) → Xinanjiang runoff → Muskingum routing with reservoirs and sluice "
         "gates → a CF-1.8 NetCDF file of discharge, levels and gate openings.",
     )
+    add_storm_args(p)
+    p.add_argument("--out", default="forecast.nc", help="output NetCDF file (forecast.nc)")
+    p.add_argument(
+        "--warm-start",
+        metavar="NC",
+        help="continue from the end of a previous forecast/hindcast file written by this "
+        "command (sub-basin states, river flows, reservoir levels); --start should be its end",
+    )
+    p.set_defaults(func=run)
+
+
+def add_storm_args(p: argparse.ArgumentParser) -> None:
+    """The basin, storm and time arguments a forecast takes (``forecast``, ``plan compare``)."""
     p.add_argument("--basin", required=True, help="basin id or path to basin.toml / its folder")
     p.add_argument(
         "--rain",
@@ -27,17 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="start time, ISO 8601 with offset or Z (naive = UTC); default now, rounded down "
         "to the hour",
     )
-    p.add_argument("--out", default="forecast.nc", help="output NetCDF file (forecast.nc)")
-    p.add_argument(
-        "--warm-start",
-        metavar="NC",
-        help="continue from the end of a previous forecast/hindcast file written by this "
-        "command (sub-basin states, river flows, reservoir levels); --start should be its end",
-    )
-    p.set_defaults(func=run)
 
 
-def _start(text: str | None):
+def parse_start(text: str | None):
+    """``--start`` as an aware UTC datetime (naive = UTC); the whole hour now when absent."""
     from zoneinfo import ZoneInfo
 
     from hydrotwin.fourpre.forecast import default_start
@@ -70,7 +76,12 @@ def run(args: argparse.Namespace) -> int:
                 f"--warm-start {args.warm_start}: cannot read it ({exc})"
             ) from None
     ds = run_forecast(
-        basin, rain=args.rain, hours=args.hours, start=_start(args.start), dt_h=args.dt_h, **warm
+        basin,
+        rain=args.rain,
+        hours=args.hours,
+        start=parse_start(args.start),
+        dt_h=args.dt_h,
+        **warm,
     )
     out = write_netcdf(ds, args.out)
     print(f"forecast {basin.id}: {ds.attrs['rain_source']}, {args.hours:g} h from "

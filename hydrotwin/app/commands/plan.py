@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from hydrotwin.app.commands.forecast import add_storm_args
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -21,21 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the peak level and highest warning grade; recommend one by a stated rule; write the "
         "chosen plan's report.",
     )
-    c.add_argument("--basin", required=True, help="basin id or path to basin.toml / its folder")
+    add_storm_args(c)
     c.add_argument(
         "--plans",
         metavar="FILE",
         help="TOML file of [[plan]] tables (default: the basin plugin's plan templates)",
-    )
-    c.add_argument(
-        "--rain", default="design:100yr", help="storm, as for `hydrotwin forecast` (design:100yr)"
-    )
-    c.add_argument("--hours", type=float, default=72.0, help="forecast length, hours (72)")
-    c.add_argument("--dt-h", type=float, default=1.0, help="time step, hours (1)")
-    c.add_argument(
-        "--start",
-        help="start time, ISO 8601 with offset or Z (naive = UTC); default now, rounded down "
-        "to the hour",
     )
     c.add_argument("--choose", metavar="ID", help="the chosen plan (default: the recommended one)")
     c.add_argument("--report", metavar="HTML", help="write the report as one HTML file")
@@ -56,7 +48,7 @@ def _grade(level) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hydrotwin.app.commands.forecast import _start
+    from hydrotwin.app.commands.forecast import parse_start
     from hydrotwin.basin import find_basin
     from hydrotwin.errors import InputDataError
     from hydrotwin.fourpre.plan import compare_plans, load_plans, plan_templates
@@ -72,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
                 "give --plans FILE"
             )
     comp = compare_plans(
-        basin, plans, rain=args.rain, hours=args.hours, start=_start(args.start), dt_h=args.dt_h
+        basin,
+        plans,
+        rain=args.rain,
+        hours=args.hours,
+        start=parse_start(args.start),
+        dt_h=args.dt_h,
     )
     chosen = args.choose or comp.recommendation.plan_id or comp.results[0].plan.id
     comp.result(chosen)  # an unknown --choose is an error before anything is written

@@ -59,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from hydrotwin.app.commands.forecast import _start
+    from hydrotwin.app.commands.forecast import parse_start
     from hydrotwin.basin import find_basin
     from hydrotwin.errors import InputDataError
     from hydrotwin.fourpre.rehearsal import read_inflow_csv, rehearse
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.inflow_csv and args.constant_outflow is not None:
         raise InputDataError("give --inflow-csv or --constant-outflow, not both")
     basin = find_basin(args.basin)
-    start = _start(args.start)
+    start = parse_start(args.start)
     forecast = None
     inflows = None
     if args.inflow_csv:
