@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from hydrotwin.basin.manifest import Basin, Id, OperatingRule
 from hydrotwin.errors import InputDataError
-from hydrotwin.fourpre.warning import Level, StationThresholds, classify
+from hydrotwin.fourpre.warning import Level, StationThresholds, classify, classify_flow
 
 log = logging.getLogger(__name__)
 
@@ -506,8 +506,8 @@ def station_grades(
         if np.isfinite(level_m[k]):
             g, _ = classify(float(level_m[k]), th)
         q = discharge_m3s[k] if k < discharge_m3s.size else np.nan
-        if th.warning_q_m3s is not None and np.isfinite(q) and q >= th.warning_q_m3s:
-            g = max(g, Level.YELLOW)
+        if np.isfinite(q):
+            g = max(g, classify_flow(float(q), th))
         out[k] = int(g)
     return out
 

@@ -142,6 +142,13 @@ def classify(
     return raw, th.threshold(raw)
 
 
+def classify_flow(q_m3s: float, th: StationThresholds) -> Level:
+    """Grade a discharge: at least yellow at or above 警戒流量 (``warning_q_m3s``), else none."""
+    if th.warning_q_m3s is not None and q_m3s >= th.warning_q_m3s:
+        return Level.YELLOW
+    return Level.NONE
+
+
 @dataclass(frozen=True)
 class AlarmEvent:
     """A change of a station's warning state (or a forecast crossing, with its lead time)."""
@@ -237,7 +244,7 @@ class WarningEngine:
                 events += self._level(o.station, o.time, value, th, st)
                 events += self._rise(o.station, o.time, value, th, st)
             elif o.element in FLOW_ELEMENTS and th.warning_q_m3s is not None:
-                new = Level.YELLOW if o.value >= th.warning_q_m3s else Level.NONE
+                new = classify_flow(o.value, th)
                 if new != st.flow:
                     events.append(
                         AlarmEvent(
