@@ -37,6 +37,7 @@ run: install
 
 lint: install
 	$(VENV)/bin/ruff check hydrotwin plugins tests bench
+	$(VENV)/bin/ruff format --check hydrotwin plugins tests bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 

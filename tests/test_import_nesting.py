@@ -26,8 +26,13 @@ def test_package_root_is_light():
 
 @pytest.mark.parametrize(
     "module",
-    ["hydrotwin.basin", "hydrotwin.solver", "hydrotwin.live", "hydrotwin.fourpre",
-     "hydrotwin.app.cli"],
+    [
+        "hydrotwin.basin",
+        "hydrotwin.solver",
+        "hydrotwin.live",
+        "hydrotwin.fourpre",
+        "hydrotwin.app.cli",
+    ],
 )
 def test_headless_layers_import_no_gui(module):
     mods = _imported(module)
