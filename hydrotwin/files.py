@@ -49,11 +49,10 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically (fsynced before the rename)."""
-    with atomic_path(path, mode=mode) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+    with atomic_path(path, mode=mode) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
     return Path(path)
 
 
