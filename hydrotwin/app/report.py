@@ -24,33 +24,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTranslator
+from PySide6.QtCore import QCoreApplication, QTranslator
 
 from hydrotwin import __version__
 from hydrotwin.errors import InputDataError
-from hydrotwin.fourpre.plan import Comparison, PlanResult, gate_operations
-from hydrotwin.fourpre.warning import COLOURS, Level
+from hydrotwin.fourpre.plan import Comparison, PlanResult, gate_operations, recommendation_rule
+from hydrotwin.fourpre.warning import COLOURS, Level, grade
 
 log = logging.getLogger(__name__)
 
 CONTEXT = "PlanReport"
 WARNING_LINE = "#c9a800"  # the warning (yellow) threshold, dark enough to read on white
 PLAN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-
-# Every label the report shows (lupdate collects them from these calls).
-GRADE_NAMES = {
-    Level.NONE: QT_TRANSLATE_NOOP("PlanReport", "none"),
-    Level.BLUE: QT_TRANSLATE_NOOP("PlanReport", "blue"),
-    Level.YELLOW: QT_TRANSLATE_NOOP("PlanReport", "yellow"),
-    Level.ORANGE: QT_TRANSLATE_NOOP("PlanReport", "orange"),
-    Level.RED: QT_TRANSLATE_NOOP("PlanReport", "red"),
-}
-RULE_TEXT = QT_TRANSLATE_NOOP(
-    "PlanReport",
-    "Recommendation rule: plans whose peak reservoir level exceeds the check flood level are "
-    "unacceptable; among the rest, the lowest highest warning grade at the control stations "
-    "downstream of the reservoirs, then the lowest peak reservoir level, then the order given.",
-)
 
 
 class Translator:
@@ -88,10 +73,15 @@ class Translator:
         return QCoreApplication.translate(CONTEXT, text)
 
     @property
+    def ui_lang(self) -> str:
+        """ "zh_CN" or "en": the given language, else what the app's translators say."""
+        if self.lang is None:
+            return self.translate("Language", "en")
+        return self.lang
+
+    @property
     def html_lang(self) -> str:
-        if self.lang is None:  # the app's language: Chinese if its translators answer
-            return "zh-CN" if self(GRADE_NAMES[Level.NONE]) != GRADE_NAMES[Level.NONE] else "en"
-        return "zh-CN" if self.lang.startswith("zh") else "en"
+        return "zh-CN" if self.ui_lang.startswith("zh") else "en"
 
 
 def _zh(tr: Translator) -> bool:
@@ -241,7 +231,8 @@ th{background:#f0f0f0}td.l,th.l{text-align:left}
 
 
 def _grade(tr: Translator, g: Level) -> str:
-    return f'<span class="grade" style="background:{COLOURS[g]}"></span>{_e(tr(GRADE_NAMES[g]))}'
+    name = grade(g).name(tr.ui_lang)
+    return f'<span class="grade" style="background:{COLOURS[g]}"></span>{_e(name)}'
 
 
 def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -> list[str]:
@@ -544,7 +535,7 @@ def render_html(
         '<table class="meta">',
         *(f'<tr><th class="l">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in meta),
         "</table>",
-        f'<p class="note">{_e(tr(RULE_TEXT))}</p>',
+        f'<p class="note">{_e(recommendation_rule(tr.ui_lang))}</p>',
     ]
     if rec.unacceptable:
         bad = ", ".join(f"{k} ({v})" for k, v in rec.unacceptable.items())

@@ -46,6 +46,16 @@ RECOMMENDATION_RULE = (
     "reservoirs wins, then the lowest peak reservoir level (the largest margin to the design "
     "flood level over all reservoirs), then the order the plans were given in"
 )
+RECOMMENDATION_RULE_ZH = (
+    "最高库水位超过校核洪水位的方案不可接受；其余方案中，水库下游控制站最高预警等级最低者优先，"
+    "其次为最高库水位最低者（各水库距设计洪水位的裕度最大），再次按方案给出的顺序"
+)
+
+
+def recommendation_rule(lang: str = "en") -> str:
+    """The rule :func:`recommend` applies, in words, for reports and the app ("zh…" or en)."""
+    return RECOMMENDATION_RULE_ZH if lang.startswith("zh") else RECOMMENDATION_RULE
+
 
 CONTROL_KINDS = ("river", "gate")
 

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -571,3 +572,22 @@ def rehearse(
                         scheme=scheme, forecast=forecast, breach_time_h=breach_time_h)  # fmt: skip
     return run_rehearsal(setup, hours, every_s=every_s, out_dir=out_dir, threads=threads,
                          progress=progress, basin_id=basin.id)  # fmt: skip
+
+
+def open_result(path: str | Path, variable: str = "depth") -> Any:
+    """Open a rehearsal result (CF NetCDF ``depth(time, y, x)``, cell centres in the basin
+    CRS) for playback, lazily; a file that is not one gives a :class:`BasinDataError`."""
+    import xarray as xr
+
+    try:
+        ds = xr.open_dataset(path)
+    except (OSError, ValueError) as exc:
+        raise BasinDataError(f"rehearsal result {path}: cannot be opened ({exc})") from exc
+    if variable not in ds or ds[variable].dims != ("time", "y", "x"):
+        dims = ds[variable].dims if variable in ds else None
+        ds.close()
+        raise BasinDataError(
+            f"rehearsal result {path}: variable {variable!r} has dims {dims}; "
+            "expected ('time', 'y', 'x')"
+        )
+    return ds

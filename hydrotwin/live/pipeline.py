@@ -46,7 +46,8 @@ class Pipeline:
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
 
-    def _notify(self, obs: Sequence[Observation]) -> None:
+    def notify(self, obs: Sequence[Observation]) -> None:
+        """Tell the listeners of observations that are durable already (a followed store)."""
         for fn in list(self._listeners):
             try:
                 fn(obs)
@@ -61,7 +62,7 @@ class Pipeline:
             self.committed += n
             self.batches += 1
         if obs:
-            self._notify(obs)
+            self.notify(obs)
         return n
 
     # -- asyncio (receiver) --------------------------------------------------------------------
@@ -116,7 +117,7 @@ class Pipeline:
                 if not fut.done():
                     fut.set_result(len(obs))
             if batch:
-                self._notify(batch)
+                self.notify(batch)
             log.debug("committed batch of %d observations (%d new)", len(batch), n)
 
     def _commit_locked(self, batch: list[Observation]) -> int:

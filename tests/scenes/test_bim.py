@@ -14,7 +14,8 @@ import pytest
 pv = pytest.importorskip("pyvista")
 
 from hydrotwin.basin.ifc import Placement, load_ifc  # noqa: E402
-from hydrotwin.scenes.bim import BimLayer, OpeningSchedule  # noqa: E402
+from hydrotwin.fourpre.schedules import OpeningSchedule  # noqa: E402
+from hydrotwin.scenes.bim import BimLayer  # noqa: E402
 
 SIZE = (600, 450)
 
@@ -215,7 +216,7 @@ def test_leaf_moves_with_schedule_in_place(house, plotter):
 
 
 def test_follow_clock(house, plotter):
-    from hydrotwin.scenes.clock import Clock
+    from hydrotwin.fourpre.clock import Clock
 
     layer = BimLayer(house, plotter)
     leaf = house.elements[0].global_id
@@ -247,7 +248,7 @@ def demo(request):
 
 
 def test_demo_dam_and_sluice_load_in_place_and_leaves_move(demo, plotter):
-    from hydrotwin.scenes.bim import leaf_schedules
+    from hydrotwin.fourpre.schedules import leaf_schedules
 
     basin, refs = demo
     t0 = datetime(2026, 7, 1, tzinfo=UTC)

@@ -97,35 +97,48 @@ def load_basin_stations(name: str) -> Any:
     raise ManifestError(name, "", "no basin with this id (see `hydrotwin basins`)")
 
 
-def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Store, pipeline (with warnings when a basin is given) and the basin (or None)."""
-    from hydrotwin.live.pipeline import Pipeline
-    from hydrotwin.live.store import open_store
+def _session(args: argparse.Namespace) -> Any:
+    """A twin session with the store open (and the basin's stations and warnings when given):
+    the CLI starts its source through the same session the app uses."""
+    from hydrotwin.fourpre.session import TwinSession
 
-    store = open_store(args.store)
-    pipeline = Pipeline(store)
-    basin = None
+    session = TwinSession()
     name = getattr(args, "basin", None)
     if name:
-        from hydrotwin.fourpre.warning import WarningEngine
-
         basin = load_basin_stations(name)
-        store.sync_basin(basin)
-        engine = WarningEngine.from_basin(basin, store=store)
-        pipeline.add_listener(engine)
+        session.open_basin(basin)
         log.info("basin %s: %d stations, warnings on", basin.id, len(basin.stations))
-    return store, pipeline, basin
+    session.open_store(args.store)
+    return session
+
+
+def _run(session: Any, source: Any, ready: Any = None) -> int:
+    """Start ``source``, wait until it ends (a replay) or Ctrl-C, then stop everything."""
+    try:
+        session.start_source(source)
+        if ready is not None:
+            ready(source)
+        while source.running:
+            source.wait(0.5)
+    except KeyboardInterrupt:
+        log.info("interrupted: stopping %s", source.name)
+    finally:
+        session.close()
+    if getattr(source, "error", None) is not None:
+        raise source.error
+    return 0
 
 
 def run_sl651(args: argparse.Namespace) -> int:
-    import asyncio
     from zoneinfo import ZoneInfo
 
     from hydrotwin.live import sl651
-    from hydrotwin.live.receiver import ReceiverConfig, StationRegistry, serve
+    from hydrotwin.live.receiver import ReceiverConfig, StationRegistry
+    from hydrotwin.live.source import Sl651Source
 
     host, port = _hostport(args.listen, "--listen")
-    store, pipeline, basin = _setup(args)
+    session = _session(args)
+    basin = session.basin
     registry = StationRegistry.from_basin(basin) if basin else StationRegistry(None)
     cfg = ReceiverConfig(
         host=host,
@@ -137,23 +150,18 @@ def run_sl651(args: argparse.Namespace) -> int:
         tz=ZoneInfo(basin.basin.timezone) if basin else sl651.DEFAULT_TZ,
     )
 
-    def ready(addr: tuple[str, int]) -> None:
-        print(f"listening on {addr[0]}:{addr[1]}", flush=True)
+    def ready(src: Any) -> None:
+        print(f"listening on {src.address[0]}:{src.address[1]}", flush=True)
 
-    try:
-        asyncio.run(serve(pipeline, registry, cfg, ready))
-    finally:
-        store.close()
-    return 0
+    return _run(session, Sl651Source(registry, cfg), ready)
 
 
 def run_mqtt(args: argparse.Namespace) -> int:
-    from hydrotwin.live.mqtt import MqttSubscriber
+    from hydrotwin.live.source import MqttSource
 
     host, port = _hostport(args.broker, "--broker")
-    store, pipeline, _ = _setup(args)
-    sub = MqttSubscriber(
-        pipeline,
+    session = _session(args)
+    source = MqttSource(
         host,
         port,
         topics=args.topic or None,
@@ -161,21 +169,17 @@ def run_mqtt(args: argparse.Namespace) -> int:
         username=args.username,
         password=args.password,
     )
-    try:
-        sub.run_forever(ready=lambda: print(f"connecting to {host}:{port}", flush=True))
-    finally:
-        store.close()
-    return 0
+    print(f"connecting to {host}:{port}", flush=True)
+    return _run(session, source)
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from hydrotwin.live.replay import load_event, replay
+    from hydrotwin.live.replay import load_event
+    from hydrotwin.live.source import ReplaySource
 
-    store, pipeline, _ = _setup(args)
-    try:
-        obs = load_event(args.file)
-        n = replay(obs, pipeline, speed=args.speed, shift_to_now=args.shift_to_now)
-    finally:
-        store.close()
-    print(f"replayed {len(obs)} observations ({n} new) from {args.file}", file=sys.stderr)
+    obs = load_event(args.file)
+    session = _session(args)
+    source = ReplaySource(obs, speed=args.speed, shift_to_now=args.shift_to_now)
+    _run(session, source)
+    print(f"replayed {len(obs)} observations ({source.new} new) from {args.file}", file=sys.stderr)
     return 0

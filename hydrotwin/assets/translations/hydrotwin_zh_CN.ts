@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -43,22 +42,6 @@
         <translation>解除</translation>
     </message>
     <message>
-        <source>blue</source>
-        <translation>蓝色</translation>
-    </message>
-    <message>
-        <source>yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>red</source>
-        <translation>红色</translation>
-    </message>
-    <message>
         <source>water level</source>
         <translation>水位</translation>
     </message>
@@ -69,6 +52,10 @@
     <message>
         <source>rate of rise</source>
         <translation>涨率</translation>
+    </message>
+    <message>
+        <source>forecast {kind}</source>
+        <translation>预报·{kind}</translation>
     </message>
     <message>
         <source>{h:.1f} h</source>
@@ -314,16 +301,16 @@
         <translation>NetCDF 文件 (*.nc)</translation>
     </message>
     <message>
+        <source>Forecast ready: {h} hours, {n} forecast warnings</source>
+        <translation>预报完成：{h} 小时，预报预警 {n} 条</translation>
+    </message>
+    <message>
         <source>Rehearsal</source>
         <translation>预演</translation>
     </message>
     <message>
         <source>Forecasting {rain}…</source>
         <translation>正在预报 {rain}…</translation>
-    </message>
-    <message>
-        <source>Forecast ready: {n} hours</source>
-        <translation>预报完成：{n} 小时</translation>
     </message>
     <message>
         <source>BIM: {name}</source>
@@ -384,6 +371,17 @@
         <source>Red: historical maximum</source>
         <translation>红色：历史最高水位</translation>
     </message>
+    <message>
+        <source>Forecast issued</source>
+        <translation>预报发布</translation>
+    </message>
+</context>
+<context>
+    <name>Language</name>
+    <message>
+        <source>en</source>
+        <translation>zh_CN</translation>
+    </message>
 </context>
 <context>
     <name>LayerTree</name>
@@ -409,6 +407,10 @@
     <message>
         <source>Follow an observation store…</source>
         <translation>跟踪观测数据库…</translation>
+    </message>
+    <message>
+        <source>Start {name}</source>
+        <translation>启动{name}</translation>
     </message>
     <message>
         <source>Stop live data</source>
@@ -549,6 +551,10 @@
         <source>HydroTwin {version}: a digital twin for river-basin flood control (forecast, warning, rehearsal, plan).</source>
         <translation>HydroTwin {version}：流域防洪数字孪生（预报、预警、预演、预案）。</translation>
     </message>
+    <message>
+        <source>Plugin panel</source>
+        <translation>插件面板</translation>
+    </message>
 </context>
 <context>
     <name>PlanCompareDialog</name>
@@ -583,26 +589,6 @@
     <message>
         <source>Forecasting {n} plans…</source>
         <translation>正在预报 {n} 个预案…</translation>
-    </message>
-    <message>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <source>blue</source>
-        <translation>蓝色</translation>
-    </message>
-    <message>
-        <source>yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>red</source>
-        <translation>红色</translation>
     </message>
     <message>
         <source>peak level (m)</source>
@@ -655,30 +641,6 @@
 </context>
 <context>
     <name>PlanReport</name>
-    <message>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <source>blue</source>
-        <translation>蓝色</translation>
-    </message>
-    <message>
-        <source>yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>red</source>
-        <translation>红色</translation>
-    </message>
-    <message>
-        <source>Recommendation rule: plans whose peak reservoir level exceeds the check flood level are unacceptable; among the rest, the lowest highest warning grade at the control stations downstream of the reservoirs, then the lowest peak reservoir level, then the order given.</source>
-        <translation>推荐规则：最高库水位超过校核洪水位的预案不可接受；其余预案中，先比水库下游控制站的最高预警等级（低者优先），再比最高库水位（低者优先），最后按预案给出的顺序。</translation>
-    </message>
     <message>
         <source>Indicator</source>
         <translation>指标</translation>
@@ -887,8 +849,16 @@
         <translation>播放</translation>
     </message>
     <message>
-        <source>×{n} (1 s = {m} min)</source>
-        <translation>×{n}（1 秒 = {m} 分钟）</translation>
+        <source>×{n}</source>
+        <translation>×{n}</translation>
+    </message>
+    <message>
+        <source>One hour back</source>
+        <translation>后退一小时</translation>
+    </message>
+    <message>
+        <source>One hour on</source>
+        <translation>前进一小时</translation>
     </message>
     <message>
         <source>Pause</source>
