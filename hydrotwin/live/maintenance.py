@@ -1,0 +1,421 @@
+"""Keeping a SQLite store healthy: online backups, checks, restore, and the periodic monitor.
+
+* :func:`backup` copies a store with SQLite's online backup API (a consistent snapshot while
+  the receiver keeps ingesting), checks the copy and keeps the newest ``keep`` backups;
+* :func:`check_store` reports what is wrong with a store (and what waits in its spool);
+* :func:`restore` builds a new store from a backup, adds whatever rows of the damaged store
+  can still be read, replays the spool (idempotent by key), checks the result and only then
+  moves the damaged files aside and the new store into place;
+* :class:`StoreMonitor` runs ``quick_check``, WAL checkpoints and backups on a schedule on its
+  own connection (off the ingest path) and takes a damaged store out of service.
+
+PostgreSQL stores are backed up with ``pg_dump``/PITR (README); ``check_store`` runs the checks
+that apply there (reachable, schema present, tables readable).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from hydrotwin.errors import StoreDamagedError, StoreError
+from hydrotwin.files import atomic_path
+from hydrotwin.live.observation import Observation
+from hydrotwin.live.spool import read_spool, spool_path_for
+from hydrotwin.live.store import ObservationStore, _parse_ts, is_damage, open_store
+
+log = logging.getLogger(__name__)
+
+_PG = ("postgresql://", "postgres://")
+
+
+def _stamp(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _existing_store(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise StoreError(f"{p}: no such store file")
+    if p.stat().st_size == 0:
+        raise StoreDamagedError(f"{p}: the store file is empty (0 bytes); expected a SQLite store")
+    return p
+
+
+def _quick_problems(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+    pragma = "integrity_check" if full else "quick_check"
+    try:
+        found = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    return [] if found == ["ok"] else found
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- backup ------------------------------------------------------------------------------------
+def backup(
+    store: str | Path, to_dir: str | Path, keep: int | None = None, now: datetime | None = None
+) -> Path:
+    """Copy ``store`` into ``to_dir`` as ``<stem>-<UTC stamp>.db`` (online backup API, checked
+    with ``quick_check`` before it takes its name); then keep the newest ``keep`` backups."""
+    if str(store).startswith(_PG):
+        raise StoreError(f"{store}: back up PostgreSQL with pg_dump or PITR (see the README)")
+    src_path = _existing_store(store)
+    out_dir = Path(to_dir)
+    target = out_dir / f"{src_path.stem}-{_stamp(now)}{src_path.suffix or '.db'}"
+    n = 1
+    while target.exists():
+        target = target.with_name(f"{src_path.stem}-{_stamp(now)}-{n}{src_path.suffix or '.db'}")
+        n += 1
+    try:
+        src = sqlite3.connect(str(src_path), timeout=30.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{src_path}: cannot open for backup: {exc}") from exc
+    try:
+        with atomic_path(target) as tmp:
+            _copy_checked(src, src_path, tmp)
+    finally:
+        src.close()
+    if keep is not None:
+        rotate(out_dir, src_path, keep)
+    log.info("backed up %s to %s", src_path, target)
+    return target
+
+
+def _copy_checked(src: sqlite3.Connection, src_path: Path, tmp: Path) -> None:
+    dst = sqlite3.connect(str(tmp))
+    try:
+        try:
+            src.backup(dst)  # one step: a consistent snapshot; WAL writers are not blocked
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamagedError(
+                f"{src_path}: backup failed, the store is damaged: {exc}"
+            ) from exc
+        dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
+        problems = _quick_problems(dst)
+    finally:
+        dst.close()
+    if problems:
+        raise StoreDamagedError(
+            f"{src_path}: the copy fails quick_check ({'; '.join(problems[:3])}): the store is "
+            "damaged; no backup written, older backups kept"
+        )
+    _fsync(tmp)
+
+
+def rotate(out_dir: Path, src_path: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` backups of ``src_path`` in ``out_dir``."""
+    if keep < 1:
+        raise StoreError(f"backup rotation keep={keep}; expected at least 1")
+    suffix = src_path.suffix or ".db"
+    found = sorted(
+        out_dir.glob(f"{src_path.stem}-*{suffix}"), key=lambda p: (p.stat().st_mtime_ns, p.name)
+    )
+    gone = found[:-keep]
+    for p in gone:
+        p.unlink()
+    return gone
+
+
+# -- check ---------------------------------------------------------------------------------------
+@dataclass
+class CheckReport:
+    """What ``hydrotwin store check`` prints: problems (empty = healthy) and counts."""
+
+    store: str
+    problems: list[str] = field(default_factory=list)
+    observations: int | None = None
+    wal_bytes: int = 0
+    spool: str = ""
+    spooled_observations: int = 0
+    spool_bad_lines: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.spool_bad_lines
+
+
+def check_store(
+    store: str | Path, full: bool = False, spool: str | Path | None = None
+) -> CheckReport:
+    """Check a store without changing it (a missing file is a problem, not a new store)."""
+    rep = CheckReport(str(store))
+    is_pg = str(store).startswith(_PG)
+    if not is_pg:
+        p = Path(store)
+        if not p.is_file():
+            rep.problems.append(f"{p}: no such store file")
+            return rep
+        wal = p.with_name(p.name + "-wal")
+        rep.wal_bytes = wal.stat().st_size if wal.exists() else 0
+        spool = spool or spool_path_for(p)
+    try:
+        s = open_store(store, check="full" if full else "quick")
+    except StoreError as exc:
+        rep.problems.append(str(exc))
+    else:
+        try:
+            rep.problems += s.check(full)
+            rep.observations = s.count("HT_OBS_R")
+        except StoreError as exc:
+            rep.problems.append(str(exc))
+        finally:
+            s.close()
+    if spool:
+        content = read_spool(spool)
+        rep.spool = str(spool)
+        rep.spooled_observations = content.observations
+        rep.spool_bad_lines = len(content.bad_lines)
+    return rep
+
+
+# -- restore -------------------------------------------------------------------------------------
+@dataclass
+class RestoreReport:
+    store: str
+    backup: str
+    from_backup: int = 0
+    salvaged: int = 0
+    spooled: int = 0
+    observations: int = 0
+    moved_aside: str = ""
+    spool_archived: str = ""
+
+
+def restore(
+    store: str | Path,
+    from_backup: str | Path,
+    spool: str | Path | None = None,
+    salvage: bool = True,
+) -> RestoreReport:
+    """Rebuild ``store`` from a backup + readable rows of the damaged store + the spool.
+
+    Stop the live service first. The damaged files are kept as ``<store>.damaged-<stamp>``
+    (with their -wal/-shm); the replayed spool as ``<spool>.replayed-<stamp>``.
+    """
+    store_p, backup_p = Path(store), _existing_store(from_backup)
+    spool_p = Path(spool) if spool else spool_path_for(store_p)
+    rep = RestoreReport(str(store_p), str(backup_p))
+    stamp = _stamp()
+    with atomic_path(store_p) as tmp:
+        _copy_from_backup(backup_p, tmp)
+        new = open_store(tmp, synchronous="OFF", check=None)
+        try:
+            rep.from_backup = new.count("HT_OBS_R")
+            if salvage and store_p.is_file() and store_p.stat().st_size:
+                rep.salvaged = _add_grouped(new, salvage_rows(store_p))
+            batches = read_spool(spool_p).batches
+            for rcv, obs in batches:
+                new.add(obs, received=rcv)
+            rep.spooled = sum(len(obs) for _, obs in batches)
+            problems = new.check(full=True)
+            if problems:
+                raise StoreDamagedError(f"{tmp}: restored store fails integrity_check: {problems}")
+            rep.observations = new.count("HT_OBS_R")
+        finally:
+            new.close()
+        _fsync(tmp)
+        rep.moved_aside = _move_aside(store_p, stamp)
+    if spool_p.exists():
+        archived = spool_p.with_name(f"{spool_p.name}.replayed-{stamp}")
+        spool_p.rename(archived)
+        rep.spool_archived = str(archived)
+    return rep
+
+
+def _copy_from_backup(backup_p: Path, tmp: Path) -> None:
+    src = sqlite3.connect(_ro_uri(backup_p), uri=True)
+    try:
+        problems = _quick_problems(src)
+        if problems:
+            raise StoreDamagedError(f"{backup_p}: the backup fails quick_check: {problems[:3]}")
+        dst = sqlite3.connect(str(tmp))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def _move_aside(store_p: Path, stamp: str) -> str:
+    """Rename the damaged store and its -wal/-shm together (a stale -wal must never meet the
+    restored file: SQLite would apply it)."""
+    if not store_p.exists():
+        return ""
+    aside = store_p.with_name(f"{store_p.name}.damaged-{stamp}")
+    for ext in ("-wal", "-shm"):
+        side = store_p.with_name(store_p.name + ext)
+        if side.exists():
+            side.rename(aside.with_name(aside.name + ext))
+    store_p.rename(aside)
+    return str(aside)
+
+
+def _add_grouped(new: ObservationStore, rows: list[tuple[Any, ...]]) -> int:
+    by_rcv: dict[Any, list[Observation]] = defaultdict(list)
+    for stcd, tm, elem, val, unit, src, rcv in rows:
+        try:
+            by_rcv[rcv].append(
+                Observation(stcd, _parse_ts(tm), elem, float(val), unit or "", src or "")
+            )
+        except (ValueError, TypeError) as exc:  # a garbled but readable row: report, go on
+            log.warning("salvage: skipped row %s/%s/%s: %s", stcd, tm, elem, exc)
+    n = 0
+    for rcv, obs in by_rcv.items():
+        n += new.add(obs, received=_parse_ts(rcv) if rcv else None)
+    return n
+
+
+def salvage_rows(path: Path, budget: int = 100_000) -> list[tuple[Any, ...]]:
+    """Every HT_OBS_R row of a damaged store that can still be read: rowid ranges that hit a
+    bad page are halved until the bad rows are isolated (read-only; the file is not changed).
+    ``budget`` bounds the queries so that a store damaged beyond reading ends the search."""
+    conn = sqlite3.connect(_ro_uri(path), uri=True)
+    try:
+        conn.execute("SELECT name FROM sqlite_master").fetchall()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        log.error("salvage of %s impossible: %s", path, exc)
+        return []
+    try:
+        hi = int(conn.execute("SELECT max(rowid) FROM HT_OBS_R").fetchone()[0] or 0)
+    except sqlite3.DatabaseError as exc:
+        log.warning("salvage of %s: %s; searching rowids blindly", path, exc)
+        hi = 1 << 40
+    rows: list[tuple[Any, ...]] = []
+    stack, lost = [(1, hi)], 0
+    sql = "SELECT STCD, TM, ELEM, VAL, UNIT, SRC, RCVTM FROM HT_OBS_R WHERE rowid BETWEEN ? AND ?"
+    while stack and budget > 0:
+        a, b = stack.pop()
+        budget -= 1
+        try:
+            rows += conn.execute(sql, (a, b)).fetchall()
+        except sqlite3.DatabaseError:
+            if a == b:
+                lost += 1
+            else:
+                m = (a + b) // 2
+                stack += [(m + 1, b), (a, m)]
+    conn.close()
+    if stack:
+        log.error("salvage of %s stopped at its query budget; some rows not searched", path)
+    log.info("salvage of %s: %d rows read, %d rowids unreadable", path, len(rows), lost)
+    return rows
+
+
+def _ro_uri(path: Path) -> str:
+    return f"file:{quote(str(Path(path).resolve()))}?mode=ro"
+
+
+# -- the periodic monitor ----------------------------------------------------------------------
+@dataclass
+class MonitorConfig:
+    """Schedule of the live service's store upkeep (seconds; 0 = off)."""
+
+    check_every_s: float = 3600.0
+    checkpoint_every_s: float = 60.0
+    backup_dir: Path | None = None
+    backup_every_s: float = 3600.0
+    backup_keep: int = 24
+
+
+class StoreMonitor:
+    """A thread that checks, checkpoints and backs up a SQLite store on its own connection and
+    hands a damaged store to ``on_damage`` (the pipeline's ``mark_damaged``)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        on_damage: Callable[[str], None],
+        config: MonitorConfig | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.on_damage = on_damage
+        self.config = config or MonitorConfig()
+        self.damaged = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._due: dict[str, float] = {}
+        self.runs: dict[str, int] = defaultdict(int)
+
+    def start(self) -> None:
+        now = time.monotonic()
+        for task, every in self._schedule().items():
+            self._due[task] = now + every
+        self._thread = threading.Thread(target=self._run, name="store-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30.0)
+            self._thread = None
+
+    def _schedule(self) -> dict[str, float]:
+        c = self.config
+        s = {"check": c.check_every_s, "checkpoint": c.checkpoint_every_s}
+        if c.backup_dir is not None:
+            s["backup"] = c.backup_every_s
+        return {k: v for k, v in s.items() if v > 0}
+
+    def _run(self) -> None:
+        every = self._schedule()
+        while not self._stop.is_set() and every:
+            wait = max(min(self._due.values()) - time.monotonic(), 0.0)
+            if self._stop.wait(wait):
+                return
+            now = time.monotonic()
+            for task in [t for t, due in self._due.items() if due <= now]:
+                self._due[task] = now + every[task]
+                if not self.damaged:
+                    self.run_task(task)
+
+    def run_task(self, task: str) -> None:
+        """Run one task now ("check", "checkpoint" or "backup"); damage goes to on_damage."""
+        self.runs[task] += 1
+        try:
+            problem = self._task(task)
+        except StoreDamagedError as exc:
+            problem = str(exc)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            if isinstance(exc, sqlite3.Error) and is_damage(exc):
+                problem = f"{self.path}: {task}: {exc}"
+            else:
+                log.error("store %s: %s failed: %s", self.path, task, exc)
+                return
+        if problem:
+            self.damaged = True
+            self.on_damage(problem)
+
+    def _task(self, task: str) -> str:
+        if task == "backup":
+            assert self.config.backup_dir is not None
+            backup(self.path, self.config.backup_dir, self.config.backup_keep)
+            return ""
+        conn = sqlite3.connect(str(self.path), timeout=30.0)
+        try:
+            if task == "checkpoint":
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                return ""
+            problems = _quick_problems(conn)
+        finally:
+            conn.close()
+        return f"{self.path}: quick_check failed: {'; '.join(problems[:3])}" if problems else ""
