@@ -8,6 +8,13 @@
   ``hydrotwin.live.mqtt``.
 * ``hydrotwin live replay event.csv --speed 60 --store obs.db`` — a recorded event (CSV or
   NetCDF) played at N× into the same pipeline.
+
+Every source keeps its store healthy the same way (``hydrotwin.live.maintenance``): the store
+is checked when it opens (a missing file is created, a 0-byte or damaged one refused unless
+``--new-store``), ``quick_check`` runs every ``--check-every`` s, the WAL is checkpointed every
+``--checkpoint-every`` s and on exit, ``--backup-dir`` adds online backups every
+``--backup-every`` s (newest ``--backup-keep`` kept), and while the store is damaged frames are
+acknowledged only once they are in the spool (``obs.db.spool``, or ``--spool``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             default=argparse.SUPPRESS,
             help="basin id or basin.toml: its stations, thresholds and warnings",
         )
+        q.add_argument(
+            "--new-store",
+            action="store_true",
+            help="start an empty store over a 0-byte file (otherwise refused as damage)",
+        )
+        q.add_argument("--spool", help="spool file (default: STORE.spool beside a SQLite store)")
+        q.add_argument("--check-every", type=float, default=3600.0, help="quick_check, s (0 off)")
+        q.add_argument("--checkpoint-every", type=float, default=60.0, help="WAL checkpoint, s")
+        q.add_argument("--backup-dir", help="online backups into this folder")
+        q.add_argument("--backup-every", type=float, default=3600.0, help="backup interval, s")
+        q.add_argument("--backup-keep", type=int, default=24, help="backups kept (default 24)")
 
     s = ss.add_parser("sl651", help="SL 651 TCP centre")
     s.add_argument("--listen", default="127.0.0.1:5005", help="HOST:PORT (default 127.0.0.1:5005)")
@@ -98,12 +116,32 @@ def load_basin_stations(name: str) -> Any:
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Store, pipeline (with warnings when a basin is given) and the basin (or None)."""
+    """Store, pipeline (with warnings when a basin is given) and the basin (or None); the
+    store monitor (SQLite) runs until :func:`_close`."""
+    from pathlib import Path
+
+    from hydrotwin.errors import HydroTwinError
+    from hydrotwin.live.maintenance import MonitorConfig, StoreMonitor
     from hydrotwin.live.pipeline import Pipeline
+    from hydrotwin.live.spool import Spool, spool_path_for
     from hydrotwin.live.store import open_store
 
-    store = open_store(args.store)
-    pipeline = Pipeline(store)
+    if args.backup_keep < 1:
+        raise HydroTwinError(f"--backup-keep {args.backup_keep}: expected at least 1")
+    store = open_store(args.store, new_store=args.new_store)
+    sqlite = store.dialect == "sqlite"
+    spool_at = args.spool or (spool_path_for(store.where) if sqlite else None)
+    pipeline = Pipeline(store, spool=Spool(spool_at) if spool_at else None)
+    if sqlite:
+        cfg = MonitorConfig(
+            check_every_s=args.check_every,
+            checkpoint_every_s=args.checkpoint_every,
+            backup_dir=Path(args.backup_dir) if args.backup_dir else None,
+            backup_every_s=args.backup_every,
+            backup_keep=args.backup_keep,
+        )
+        pipeline.monitor = StoreMonitor(store.where, pipeline.mark_damaged, cfg)
+        pipeline.monitor.start()
     basin = None
     name = getattr(args, "basin", None)
     if name:
@@ -115,6 +153,25 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         pipeline.add_listener(engine)
         log.info("basin %s: %d stations, warnings on", basin.id, len(basin.stations))
     return store, pipeline, basin
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd, docker stop) ends the service like Ctrl-C: through ``finally``, so
+    the store is checkpointed and closed cleanly instead of dying mid-WAL."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _close(store: Any, pipeline: Any) -> None:
+    """Stop the monitor, then close the store (which checkpoints the WAL)."""
+    monitor = getattr(pipeline, "monitor", None)
+    if monitor is not None:
+        monitor.stop()
+    store.close()
 
 
 def run_sl651(args: argparse.Namespace) -> int:
@@ -141,9 +198,10 @@ def run_sl651(args: argparse.Namespace) -> int:
         print(f"listening on {addr[0]}:{addr[1]}", flush=True)
 
     try:
+        _stop_on_sigterm()
         asyncio.run(serve(pipeline, registry, cfg, ready))
     finally:
-        store.close()
+        _close(store, pipeline)
     return 0
 
 
@@ -162,9 +220,10 @@ def run_mqtt(args: argparse.Namespace) -> int:
         password=args.password,
     )
     try:
+        _stop_on_sigterm()
         sub.run_forever(ready=lambda: print(f"connecting to {host}:{port}", flush=True))
     finally:
-        store.close()
+        _close(store, pipeline)
     return 0
 
 
@@ -176,6 +235,6 @@ def run_replay(args: argparse.Namespace) -> int:
         obs = load_event(args.file)
         n = replay(obs, pipeline, speed=args.speed, shift_to_now=args.shift_to_now)
     finally:
-        store.close()
+        _close(store, pipeline)
     print(f"replayed {len(obs)} observations ({n} new) from {args.file}", file=sys.stderr)
     return 0
