@@ -15,8 +15,10 @@ that apply there (reachable, schema present, tables readable).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -29,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hydrotwin.errors import StoreDamagedError, StoreError
-from hydrotwin.files import atomic_path
+from hydrotwin.files import atomic_path, atomic_write_text
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.spool import read_spool, spool_path_for
 from hydrotwin.live.store import ObservationStore, _parse_ts, is_damage, open_store
@@ -211,6 +213,11 @@ def restore(
     (with their -wal/-shm); the replayed spool as ``<spool>.replayed-<stamp>``.
     """
     store_p, backup_p = Path(store), _existing_store(from_backup)
+    lease = WriterLease(store_p)
+    if (who := lease.holder()) is not None:
+        raise StoreError(
+            f"{store_p}: a live service (pid {who['pid']}) still writes it; stop it first"
+        )
     spool_p = Path(spool) if spool else spool_path_for(store_p)
     rep = RestoreReport(str(store_p), str(backup_p))
     stamp = _stamp()
@@ -233,6 +240,7 @@ def restore(
             new.close()
         _fsync(tmp)
         rep.moved_aside = _move_aside(store_p, stamp)
+    lease.release()  # the restored store was closed cleanly
     if spool_p.exists():
         archived = spool_p.with_name(f"{spool_p.name}.replayed-{stamp}")
         spool_p.rename(archived)
@@ -325,6 +333,77 @@ def _ro_uri(path: Path) -> str:
     return f"file:{quote(str(Path(path).resolve()))}?mode=ro"
 
 
+# -- the writer lease ---------------------------------------------------------------------------
+def lease_path_for(store_path: str | Path) -> Path:
+    p = Path(store_path)
+    return p.with_name(p.name + ".writer")
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return False  # no portable check: a stale lease is assumed (the WAL test still runs)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class WriterLease:
+    """``obs.db.writer``: written while a live service writes the store, removed after its
+    clean close. Found at start with its writer gone, it means a crash; if ``obs.db-wal`` is
+    missing too, the committed rows not yet checkpointed were lost with it (an operator
+    deleting or not copying the WAL), which is refused rather than silently accepted."""
+
+    def __init__(self, store_path: str | Path) -> None:
+        self.store = Path(store_path)
+        self.path = lease_path_for(store_path)
+
+    def holder(self) -> dict[str, Any] | None:
+        """The lease's content when its writer is still running on this host, else None."""
+        info = self._read()
+        if info and info.get("host") == socket.gethostname() and _pid_alive(int(info["pid"])):
+            return info
+        return None
+
+    def acquire(self) -> None:
+        info = self._read()
+        if info is not None:
+            if self.holder() is not None and int(info["pid"]) != os.getpid():
+                raise StoreError(
+                    f"{self.store}: written by another service (pid {info['pid']}, since "
+                    f"{info.get('since')}); one writer per store"
+                )
+            wal = self.store.with_name(self.store.name + "-wal")
+            if self.store.exists() and not wal.exists():
+                raise StoreDamagedError(
+                    f"{self.store}: its last writer (pid {info.get('pid')}, since "
+                    f"{info.get('since')}) did not close it cleanly and its write-ahead log "
+                    f"{wal.name} is missing: observations committed since the last checkpoint "
+                    f"are lost. Restore with `hydrotwin store restore --from BACKUP --store "
+                    f"{self.store}`, or delete {self.path.name} to accept the loss"
+                )
+        body = {"pid": os.getpid(), "host": socket.gethostname(), "since": _stamp()}
+        atomic_write_text(self.path, json.dumps(body))
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _read(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning(
+                "%s: unreadable writer lease (%s); treated as a crashed writer", self.path, exc
+            )
+            return {"pid": -1}
+        return data if isinstance(data, dict) and "pid" in data else {"pid": -1}
+
+
 # -- the periodic monitor ----------------------------------------------------------------------
 @dataclass
 class MonitorConfig:
@@ -355,6 +434,7 @@ class StoreMonitor:
         self._thread: threading.Thread | None = None
         self._due: dict[str, float] = {}
         self.runs: dict[str, int] = defaultdict(int)
+        self.lease: WriterLease | None = None  # released by the owner after the store's close
 
     def start(self) -> None:
         now = time.monotonic()

@@ -27,12 +27,12 @@ def _cli(*args, timeout=60):
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
 
 
-def _start(port, db, log):
+def _start(port, db, log, *extra):
     with open(log, "w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "hydrotwin.app.cli", "live", "sl651", "--listen",
              f"127.0.0.1:{port}", "--store", str(db), "--check-every", "0.3",
-             "--checkpoint-every", "0.2"],
+             "--checkpoint-every", "0.2", *extra],
             stdout=subprocess.PIPE, stderr=err, text=True,
         )  # fmt: skip
     ready, _, _ = select.select([proc.stdout], [], [], 30.0)

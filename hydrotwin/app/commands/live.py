@@ -116,32 +116,30 @@ def load_basin_stations(name: str) -> Any:
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Store, pipeline (with warnings when a basin is given) and the basin (or None); the
-    store monitor (SQLite) runs until :func:`_close`."""
-    from pathlib import Path
-
+    """Store, pipeline (with warnings when a basin is given) and the basin (or None); a SQLite
+    store also gets its writer lease and monitor, ended by :func:`_close`."""
     from hydrotwin.errors import HydroTwinError
-    from hydrotwin.live.maintenance import MonitorConfig, StoreMonitor
+    from hydrotwin.live.maintenance import WriterLease
     from hydrotwin.live.pipeline import Pipeline
     from hydrotwin.live.spool import Spool, spool_path_for
     from hydrotwin.live.store import open_store
 
     if args.backup_keep < 1:
         raise HydroTwinError(f"--backup-keep {args.backup_keep}: expected at least 1")
-    store = open_store(args.store, new_store=args.new_store)
-    sqlite = store.dialect == "sqlite"
-    spool_at = args.spool or (spool_path_for(store.where) if sqlite else None)
-    pipeline = Pipeline(store, spool=Spool(spool_at) if spool_at else None)
-    if sqlite:
-        cfg = MonitorConfig(
-            check_every_s=args.check_every,
-            checkpoint_every_s=args.checkpoint_every,
-            backup_dir=Path(args.backup_dir) if args.backup_dir else None,
-            backup_every_s=args.backup_every,
-            backup_keep=args.backup_keep,
-        )
-        pipeline.monitor = StoreMonitor(store.where, pipeline.mark_damaged, cfg)
-        pipeline.monitor.start()
+    if str(args.store).startswith(("postgresql://", "postgres://")):
+        store = open_store(args.store)
+        pipeline = Pipeline(store, spool=Spool(args.spool) if args.spool else None)
+    else:
+        lease = WriterLease(args.store)
+        lease.acquire()  # before opening: a lost WAL is seen before SQLite starts a new one
+        try:
+            store = open_store(args.store, new_store=args.new_store)
+        except BaseException:
+            lease.release()
+            raise
+        pipeline = Pipeline(store, spool=Spool(args.spool or spool_path_for(store.where)))
+        pipeline.monitor = _monitor(args, store.where, pipeline)
+        pipeline.monitor.lease = lease
     basin = None
     name = getattr(args, "basin", None)
     if name:
@@ -153,6 +151,23 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         pipeline.add_listener(engine)
         log.info("basin %s: %d stations, warnings on", basin.id, len(basin.stations))
     return store, pipeline, basin
+
+
+def _monitor(args: argparse.Namespace, where: str, pipeline: Any) -> Any:
+    from pathlib import Path
+
+    from hydrotwin.live.maintenance import MonitorConfig, StoreMonitor
+
+    cfg = MonitorConfig(
+        check_every_s=args.check_every,
+        checkpoint_every_s=args.checkpoint_every,
+        backup_dir=Path(args.backup_dir) if args.backup_dir else None,
+        backup_every_s=args.backup_every,
+        backup_keep=args.backup_keep,
+    )
+    monitor = StoreMonitor(where, pipeline.mark_damaged, cfg)
+    monitor.start()
+    return monitor
 
 
 def _stop_on_sigterm() -> None:
@@ -167,11 +182,13 @@ def _stop_on_sigterm() -> None:
 
 
 def _close(store: Any, pipeline: Any) -> None:
-    """Stop the monitor, then close the store (which checkpoints the WAL)."""
+    """Stop the monitor, close the store (which checkpoints the WAL), then drop the lease."""
     monitor = getattr(pipeline, "monitor", None)
     if monitor is not None:
         monitor.stop()
     store.close()
+    if monitor is not None and monitor.lease is not None:
+        monitor.lease.release()
 
 
 def run_sl651(args: argparse.Namespace) -> int:
