@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -253,6 +252,10 @@
     <message>
         <source>down</source>
         <translation>离线</translation>
+    </message>
+    <message>
+        <source>damaged: spooling, see tooltip</source>
+        <translation>已损坏：数据暂存于缓冲文件，详见提示</translation>
     </message>
     <message>
         <source>never</source>
