@@ -114,6 +114,7 @@ _DERIVED_RAIN = ("PJ", "PT")  # rain reported as current amount / counter (rain.
 # SQLite result codes that mean the file (not the statement) is bad: IOERR, CORRUPT, FULL,
 # NOTADB, READONLY. Writing on after one of them risks acknowledging unreadable data.
 _DAMAGE_CODES = {10, 11, 13, 26, 8}
+_PG_DAMAGE_STATES = {"XX001", "XX002", "53100", "58030"}
 _DAMAGE_HINT = (
     "stop the service, then `hydrotwin store check --store {p}`; restore with "
     "`hydrotwin store restore --from BACKUP --store {p}` (the spool {p}.spool is replayed)"
@@ -121,10 +122,13 @@ _DAMAGE_HINT = (
 
 
 def is_damage(exc: BaseException) -> bool:
-    """True when a driver error says the store's file is damaged or unwritable."""
+    """True when a driver error says the store's file is damaged or unwritable (SQLite result
+    codes; PostgreSQL SQLSTATEs data_corrupted, index_corrupted, disk_full, io_error)."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
         return (code & 0xFF) in _DAMAGE_CODES
+    if getattr(exc, "sqlstate", None) in _PG_DAMAGE_STATES:
+        return True
     text = str(exc).lower()
     return isinstance(exc, sqlite3.DatabaseError) and (
         "malformed" in text or "not a database" in text or "disk i/o" in text

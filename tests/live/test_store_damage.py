@@ -21,9 +21,10 @@ from hydrotwin.live.maintenance import (
 )
 from hydrotwin.live.pipeline import Pipeline
 from hydrotwin.live.spool import Spool, read_spool, spool_path_for
-from hydrotwin.live.store import open_store
+from hydrotwin.live.store import is_damage, open_store
 
 from .damage import T0, garble_page, key, leaf_pages, make_store, observations, stored_keys
+from .test_store import pg_url  # noqa: F401  (a real PostgreSQL server)
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +234,15 @@ def test_restore_from_backup_and_spool_recovers_every_acked_observation(store20k
     assert not spool_path_for(db).exists()  # replayed: the next outage starts a fresh spool
     rep2 = restore(db, bk, salvage=False)  # nothing left to replay: idempotent, backup only
     assert rep2.spooled == 0
+
+
+def test_postgres_gets_the_checks_that_apply(pg_url, tmp_path):  # noqa: F811
+    rep = check_store(pg_url)
+    assert rep.ok and rep.observations is not None and rep.spool == "" and rep.wal_bytes == 0
+    with pytest.raises(StoreError, match="pg_dump"):
+        backup(pg_url, tmp_path / "bk")
+    psycopg = pytest.importorskip("psycopg")
+    assert is_damage(psycopg.errors.DataCorrupted("page 7")) and is_damage(
+        psycopg.errors.DiskFull("no space")
+    )
+    assert not is_damage(psycopg.errors.UniqueViolation("dup"))
