@@ -19,6 +19,7 @@ from hydrotwin.live.maintenance import (
     restore,
     salvage_rows,
 )
+from hydrotwin.live.observation import Observation
 from hydrotwin.live.pipeline import Pipeline
 from hydrotwin.live.spool import Spool, read_spool, spool_path_for
 from hydrotwin.live.store import is_damage, open_store
@@ -246,3 +247,17 @@ def test_postgres_gets_the_checks_that_apply(pg_url, tmp_path):  # noqa: F811
         psycopg.errors.DiskFull("no space")
     )
     assert not is_damage(psycopg.errors.UniqueViolation("dup"))
+
+
+def test_alarms_still_raised_when_the_store_is_damaged(store20k, tmp_path):
+    from hydrotwin.fourpre.warning import Level, StationThresholds, WarningEngine
+
+    db, _ = _copy(store20k, tmp_path)
+    store = _damaged_while_open(db)
+    raised = []
+    eng = WarningEngine([StationThresholds("60000001", 9.5, 10.0, 12.0, 13.0)], store=store,
+                        listeners=[raised.append])  # fmt: skip
+    pipe = Pipeline(store, [eng], spool=Spool(spool_path_for(db)))
+    pipe.commit([Observation("60000001", T0 + timedelta(days=400), "Z", 12.4, "m")])
+    assert pipe.damaged and [e.level for e in raised] == [Level.ORANGE]
+    store.close()
