@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 import threading
 from datetime import timedelta
 
@@ -254,6 +255,11 @@ def test_alarms_still_raised_when_the_store_is_damaged(store20k, tmp_path):
 
     db, _ = _copy(store20k, tmp_path)
     store = _damaged_while_open(db)
+    with sqlite3.connect(db) as c:
+        sql = "SELECT rootpage FROM sqlite_master WHERE name = 'HT_ALARM_R'"
+        (root,) = c.execute(sql).fetchone()
+    c.close()
+    garble_page(db, root)  # the alarm table is damaged too
     raised = []
     eng = WarningEngine([StationThresholds("60000001", 9.5, 10.0, 12.0, 13.0)], store=store,
                         listeners=[raised.append])  # fmt: skip
