@@ -267,3 +267,27 @@ def test_alarms_still_raised_when_the_store_is_damaged(store20k, tmp_path):
     pipe.commit([Observation("60000001", T0 + timedelta(days=400), "Z", 12.4, "m")])
     assert pipe.damaged and [e.level for e in raised] == [Level.ORANGE]
     store.close()
+
+
+def test_monitor_backs_up_on_schedule_with_rotation(store20k, tmp_path):
+    db, _ = _copy(store20k, tmp_path)
+    store = open_store(db)
+    pipe = Pipeline(store, spool=Spool(spool_path_for(db)))
+    cfg = MonitorConfig(check_every_s=0, checkpoint_every_s=0, backup_dir=tmp_path / "bk",
+                        backup_every_s=0.3, backup_keep=2)  # fmt: skip
+    mon = StoreMonitor(db, pipe.mark_damaged, cfg)
+    mon.start()
+    try:
+        for i in range(40):
+            pipe.commit(observations(50, t0=T0 + timedelta(days=100 + i)))
+            threading.Event().wait(0.05)
+            if mon.runs["backup"] >= 3:
+                break
+    finally:
+        mon.stop()
+    kept = sorted((tmp_path / "bk").glob("obs-*.db"))
+    assert mon.runs["backup"] >= 3 and len(kept) == 2 and not pipe.damaged
+    for p in kept:
+        with open_store(p, check="full") as b:
+            assert b.count() >= 20_000
+    store.close()

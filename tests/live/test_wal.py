@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import signal
 import sqlite3
+import time
 
 from .helpers import free_port
 from .test_store_service import _cli, _send, _start, fleet
@@ -50,3 +51,17 @@ def test_lost_wal_after_a_crash_is_refused(tmp_path):
     assert again.returncode == 1
     assert "obs.db-wal is missing" in again.stderr and "store restore" in again.stderr
     assert not wal.exists()  # refused before SQLite could start a fresh WAL
+
+
+def test_scheduled_checkpoint_keeps_the_main_file_current(tmp_path):
+    port, db = free_port(), tmp_path / "obs.db"
+    res = fleet.FleetResult()
+    proc = _start(port, db, tmp_path / "rx.log")  # checkpoint every 0.2 s
+    try:
+        assert _send(port, fleet.make_fleet(3), 0, 100, res) == [100, 100, 100]
+        time.sleep(1.0)
+        shutil.copy(db, tmp_path / "copy.db")  # `cp obs.db` while the service runs
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert _rows(tmp_path / "copy.db") == len(res.acked) == 900  # nothing left only in the WAL
