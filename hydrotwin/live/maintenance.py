@@ -228,10 +228,7 @@ def restore(
             rep.from_backup = new.count("HT_OBS_R")
             if salvage and store_p.is_file() and store_p.stat().st_size:
                 rep.salvaged = _add_grouped(new, salvage_rows(store_p))
-            batches = read_spool(spool_p).batches
-            for rcv, obs in batches:
-                new.add(obs, received=rcv)
-            rep.spooled = sum(len(obs) for _, obs in batches)
+            rep.spooled = _replay(new, spool_p)
             problems = new.check(full=True)
             if problems:
                 raise StoreDamagedError(f"{tmp}: restored store fails integrity_check: {problems}")
@@ -241,11 +238,37 @@ def restore(
         _fsync(tmp)
         rep.moved_aside = _move_aside(store_p, stamp)
     lease.release()  # the restored store was closed cleanly
-    if spool_p.exists():
-        archived = spool_p.with_name(f"{spool_p.name}.replayed-{stamp}")
-        spool_p.rename(archived)
-        rep.spool_archived = str(archived)
+    rep.spool_archived = _archive_spool(spool_p, stamp)
     return rep
+
+
+def replay_spool(store: ObservationStore, spool: str | Path) -> int:
+    """Put a spool left by an earlier outage (a full disk, since freed) into a healthy store,
+    then archive it; returns the observations replayed (idempotent by key)."""
+    spool_p = Path(spool)
+    if not spool_p.exists():
+        return 0
+    n = _replay(store, spool_p)
+    archived = _archive_spool(spool_p, _stamp())
+    log.warning(
+        "replayed %d spooled observations into %s (spool kept as %s)", n, store.where, archived
+    )
+    return n
+
+
+def _replay(store: ObservationStore, spool_p: Path) -> int:
+    batches = read_spool(spool_p).batches
+    for rcv, obs in batches:
+        store.add(obs, received=rcv)
+    return sum(len(obs) for _, obs in batches)
+
+
+def _archive_spool(spool_p: Path, stamp: str) -> str:
+    if not spool_p.exists():
+        return ""
+    archived = spool_p.with_name(f"{spool_p.name}.replayed-{stamp}")
+    spool_p.rename(archived)
+    return str(archived)
 
 
 def _copy_from_backup(backup_p: Path, tmp: Path) -> None:

@@ -58,3 +58,38 @@ def test_usage(capsys):
     with pytest.raises(SystemExit) as e:
         main(["store"])
     assert e.value.code == 2
+
+
+def test_zero_byte_store_refused_by_the_live_service(tmp_path, capsys):
+    db = tmp_path / "obs.db"
+    db.write_bytes(b"")
+    event = tmp_path / "e.csv"
+    event.write_text("station,time,element,value,unit\n60000001,2026-07-01T00:00:00Z,Z,9.5,m\n")
+    assert main(["live", "replay", str(event), "--speed", "0", "--store", str(db)]) == 1
+    assert "0 bytes" in capsys.readouterr().err and db.stat().st_size == 0
+    assert not (tmp_path / "obs.db.writer").exists()  # a refused start leaves no lease
+    assert main(["live", "replay", str(event), "--speed", "0", "--store", str(db),
+                 "--new-store"]) == 0  # fmt: skip
+
+
+def test_spool_of_a_past_outage_is_replayed_on_start(db, tmp_path, capsys):
+    """A full disk took the store out of service; once freed, the next start puts what was
+    acknowledged from the spool into the store."""
+    from hydrotwin.live.pipeline import Pipeline
+    from hydrotwin.live.spool import Spool
+
+    from ..live.damage import T0, observations
+
+    with open_store(db) as s:
+        pipe = Pipeline(s, spool=Spool(tmp_path / "obs.db.spool"))
+        pipe.mark_damaged("disk full")
+        spooled = observations(300, t0=T0.replace(year=2027))
+        pipe.commit(spooled)
+    event = tmp_path / "e.csv"
+    event.write_text("station,time,element,value,unit\n60000001,2026-07-01T00:00:00Z,Z,9.5,m\n")
+    assert main(["live", "replay", str(event), "--speed", "0", "--store", str(db)]) == 0
+    with open_store(db) as s:
+        assert s.count() == 2000 + 300  # (the event's one observation was already stored)
+        assert {o.key for o in spooled} <= {o.key for o in s.observations_since(T0, 10**6)}
+    assert not (tmp_path / "obs.db.spool").exists()
+    assert len(list(tmp_path.glob("obs.db.spool.replayed-*"))) == 1

@@ -119,7 +119,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Store, pipeline (with warnings when a basin is given) and the basin (or None); a SQLite
     store also gets its writer lease and monitor, ended by :func:`_close`."""
     from hydrotwin.errors import HydroTwinError
-    from hydrotwin.live.maintenance import WriterLease
+    from hydrotwin.live.maintenance import WriterLease, replay_spool
     from hydrotwin.live.pipeline import Pipeline
     from hydrotwin.live.spool import Spool, spool_path_for
     from hydrotwin.live.store import open_store
@@ -128,16 +128,21 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         raise HydroTwinError(f"--backup-keep {args.backup_keep}: expected at least 1")
     if str(args.store).startswith(("postgresql://", "postgres://")):
         store = open_store(args.store)
-        pipeline = Pipeline(store, spool=Spool(args.spool) if args.spool else None)
+        spool = Spool(args.spool) if args.spool else None
+        if spool is not None:
+            replay_spool(store, spool.path)  # what an earlier outage acknowledged
+        pipeline = Pipeline(store, spool=spool)
     else:
         lease = WriterLease(args.store)
         lease.acquire()  # before opening: a lost WAL is seen before SQLite starts a new one
         try:
             store = open_store(args.store, new_store=args.new_store)
+            spool = Spool(args.spool or spool_path_for(store.where))
+            replay_spool(store, spool.path)  # what an earlier outage acknowledged
         except BaseException:
             lease.release()
             raise
-        pipeline = Pipeline(store, spool=Spool(args.spool or spool_path_for(store.where)))
+        pipeline = Pipeline(store, spool=spool)
         pipeline.monitor = _monitor(args, store.where, pipeline)
         pipeline.monitor.lease = lease
     basin = None
