@@ -450,11 +450,8 @@ class ObservationStore:
                 new = cur.rowcount
                 for sql, rows in groups.items():
                     cur.executemany(self._sql(sql), rows)
-                for stcd, elem in {
-                    (o.station, o.element) for o in obs if o.element in _DERIVED_RAIN
-                }:
-                    span = [o.time for o in obs if o.station == stcd and o.element == elem]
-                    self._derive_rain(cur, stcd, elem, min(span), max(span))
+                for (stcd, elem), (t0, t1) in _rain_spans(obs).items():
+                    self._derive_rain(cur, stcd, elem, t0, t1)
                 self._conn.commit()
             except Exception as exc:
                 self._conn.rollback()
@@ -661,6 +658,17 @@ class ObservationStore:
             d["issued_at"] = _parse_ts(d["issued_at"]) if d["issued_at"] else None
             out.append(d)
         return out
+
+
+def _rain_spans(obs: list[Observation]) -> dict[tuple[str, str], tuple[datetime, datetime]]:
+    """(station, PJ/PT) -> (first, last) report time in a batch, in one pass."""
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    for o in obs:
+        if o.element in _DERIVED_RAIN:
+            k = (o.station, o.element)
+            t0, t1 = spans.get(k, (o.time, o.time))
+            spans[k] = (min(t0, o.time), max(t1, o.time))
+    return spans
 
 
 def _upsert(table: str, col: str, gate: bool = False) -> str:
