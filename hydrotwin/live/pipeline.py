@@ -11,6 +11,8 @@ When the store reports damage (:class:`~hydrotwin.errors.StoreDamagedError`, or
 once, emits a ``store``/``damaged`` status event and appends every later batch to the durable
 :class:`~hydrotwin.live.spool.Spool` instead; a batch is acknowledged (its wait resolves)
 only once it is in the store or the spool. Without a spool, a damaged store is never acked.
+The store stays out of service until the service restarts: a restart replays the spool into
+a store that is healthy again (a freed disk), ``hydrotwin store restore`` into a rebuilt one.
 """
 
 from __future__ import annotations
