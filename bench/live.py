@@ -72,7 +72,7 @@ def bench_decode(repeats: int = 5, passes: int = 300) -> float:
 def bench_commit(
     tmp: Path, repeats: int = 3, frames: int = 2000, per_frame: int = 10, damaged: bool = False
 ) -> float:
-    from hydrotwin.live.maintenance import MonitorConfig, StoreMonitor
+    from hydrotwin.live.monitor import MonitorConfig, StoreMonitor
     from hydrotwin.live.observation import Observation
     from hydrotwin.live.pipeline import Pipeline
     from hydrotwin.live.spool import Spool, spool_path_for

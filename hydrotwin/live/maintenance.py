@@ -6,8 +6,8 @@
 * :func:`restore` builds a new store from a backup, adds whatever rows of the damaged store
   can still be read, replays the spool (idempotent by key), checks the result and only then
   moves the damaged files aside and the new store into place;
-* :class:`StoreMonitor` runs ``quick_check``, WAL checkpoints and backups on a schedule on its
-  own connection (off the ingest path) and takes a damaged store out of service.
+* :class:`WriterLease` marks the running writer, so a crash followed by a lost ``-wal`` is
+  seen (the schedule that checks, checkpoints and backs up is :mod:`hydrotwin.live.monitor`).
 
 PostgreSQL stores are backed up with ``pg_dump``/PITR (README); ``check_store`` runs the checks
 that apply there (reachable, schema present, tables readable).
@@ -20,10 +20,7 @@ import logging
 import os
 import socket
 import sqlite3
-import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +31,7 @@ from hydrotwin.errors import StoreDamagedError, StoreError
 from hydrotwin.files import atomic_path, atomic_write_text
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.spool import read_spool, spool_path_for
-from hydrotwin.live.store import ObservationStore, _parse_ts, is_damage, open_store
+from hydrotwin.live.store import ObservationStore, _parse_ts, open_store
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +51,8 @@ def _existing_store(path: str | Path) -> Path:
     return p
 
 
-def _quick_problems(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+def connection_problems(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+    """``quick_check`` (``integrity_check`` when ``full``) on a connection: problems, [] if ok."""
     pragma = "integrity_check" if full else "quick_check"
     try:
         found = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
@@ -111,7 +109,7 @@ def _copy_checked(src: sqlite3.Connection, src_path: Path, tmp: Path) -> None:
                 f"{src_path}: backup failed, the store is damaged: {exc}"
             ) from exc
         dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
-        problems = _quick_problems(dst)
+        problems = connection_problems(dst)
     finally:
         dst.close()
     if problems:
@@ -274,7 +272,7 @@ def _archive_spool(spool_p: Path, stamp: str) -> str:
 def _copy_from_backup(backup_p: Path, tmp: Path) -> None:
     src = sqlite3.connect(_ro_uri(backup_p), uri=True)
     try:
-        problems = _quick_problems(src)
+        problems = connection_problems(src)
         if problems:
             raise StoreDamagedError(f"{backup_p}: the backup fails quick_check: {problems[:3]}")
         dst = sqlite3.connect(str(tmp))
@@ -425,100 +423,3 @@ class WriterLease:
             )
             return {"pid": -1}
         return data if isinstance(data, dict) and "pid" in data else {"pid": -1}
-
-
-# -- the periodic monitor ----------------------------------------------------------------------
-@dataclass
-class MonitorConfig:
-    """Schedule of the live service's store upkeep (seconds; 0 = off)."""
-
-    check_every_s: float = 3600.0
-    checkpoint_every_s: float = 60.0
-    backup_dir: Path | None = None
-    backup_every_s: float = 3600.0
-    backup_keep: int = 24
-
-
-class StoreMonitor:
-    """A thread that checks, checkpoints and backs up a SQLite store on its own connection and
-    hands a damaged store to ``on_damage`` (the pipeline's ``mark_damaged``)."""
-
-    def __init__(
-        self,
-        path: str | Path,
-        on_damage: Callable[[str], None],
-        config: MonitorConfig | None = None,
-    ) -> None:
-        self.path = Path(path)
-        self.on_damage = on_damage
-        self.config = config or MonitorConfig()
-        self.damaged = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._due: dict[str, float] = {}
-        self.runs: dict[str, int] = defaultdict(int)
-        self.lease: WriterLease | None = None  # released by the owner after the store's close
-
-    def start(self) -> None:
-        now = time.monotonic()
-        for task, every in self._schedule().items():
-            self._due[task] = now + every
-        self._thread = threading.Thread(target=self._run, name="store-monitor", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30.0)
-            self._thread = None
-
-    def _schedule(self) -> dict[str, float]:
-        c = self.config
-        s = {"check": c.check_every_s, "checkpoint": c.checkpoint_every_s}
-        if c.backup_dir is not None:
-            s["backup"] = c.backup_every_s
-        return {k: v for k, v in s.items() if v > 0}
-
-    def _run(self) -> None:
-        every = self._schedule()
-        while not self._stop.is_set() and every:
-            wait = max(min(self._due.values()) - time.monotonic(), 0.0)
-            if self._stop.wait(wait):
-                return
-            now = time.monotonic()
-            for task in [t for t, due in self._due.items() if due <= now]:
-                self._due[task] = now + every[task]
-                if not self.damaged:
-                    self.run_task(task)
-
-    def run_task(self, task: str) -> None:
-        """Run one task now ("check", "checkpoint" or "backup"); damage goes to on_damage."""
-        self.runs[task] += 1
-        try:
-            problem = self._task(task)
-        except StoreDamagedError as exc:
-            problem = str(exc)
-        except (StoreError, sqlite3.Error, OSError) as exc:
-            if isinstance(exc, sqlite3.Error) and is_damage(exc):
-                problem = f"{self.path}: {task}: {exc}"
-            else:
-                log.error("store %s: %s failed: %s", self.path, task, exc)
-                return
-        if problem:
-            self.damaged = True
-            self.on_damage(problem)
-
-    def _task(self, task: str) -> str:
-        if task == "backup":
-            assert self.config.backup_dir is not None
-            backup(self.path, self.config.backup_dir, self.config.backup_keep)
-            return ""
-        conn = sqlite3.connect(str(self.path), timeout=30.0)
-        try:
-            if task == "checkpoint":
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                return ""
-            problems = _quick_problems(conn)
-        finally:
-            conn.close()
-        return f"{self.path}: quick_check failed: {'; '.join(problems[:3])}" if problems else ""

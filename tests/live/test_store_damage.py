@@ -12,14 +12,8 @@ from datetime import timedelta
 import pytest
 
 from hydrotwin.errors import StoreDamagedError, StoreError
-from hydrotwin.live.maintenance import (
-    MonitorConfig,
-    StoreMonitor,
-    backup,
-    check_store,
-    restore,
-    salvage_rows,
-)
+from hydrotwin.live.maintenance import backup, check_store, restore, salvage_rows
+from hydrotwin.live.monitor import MonitorConfig, StoreMonitor
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.pipeline import Pipeline
 from hydrotwin.live.spool import Spool, read_spool, spool_path_for

@@ -9,6 +9,7 @@ import asyncio
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,7 +56,14 @@ def _send(port, stations, first, last, res):
     return asyncio.run(asyncio.wait_for(main(), 90))
 
 
-def _wait_for(path, text, timeout=20.0):
+def _checkpoint(db):
+    with sqlite3.connect(db, timeout=30) as c:
+        busy, _, _ = c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    c.close()
+    assert busy == 0
+
+
+def _wait_for(path, text, timeout=30.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if text in path.read_text():
@@ -74,7 +82,7 @@ def test_damage_while_running_then_restore(tmp_path):
         bk = _cli("store", "backup", "--store", str(db), "--to", str(tmp_path / "bk"))
         assert bk.returncode == 0, bk.stderr  # online, while the receiver holds the store
         assert _send(port, stations, 40, 80, res) == [40, 40, 40]  # after the backup
-        time.sleep(0.6)  # checkpointed: the next damage hits the main file
+        _checkpoint(db)  # the next damage hits the main file, not a page the WAL shadows
         garble_page(db, leaf_pages(db)[0])  # rows from before the backup
         _wait_for(log, "taken out of service")
         assert _send(port, stations, 80, 120, res) == [40, 40, 40]  # acked from the spool

@@ -161,7 +161,7 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 def _monitor(args: argparse.Namespace, where: str, pipeline: Any) -> Any:
     from pathlib import Path
 
-    from hydrotwin.live.maintenance import MonitorConfig, StoreMonitor
+    from hydrotwin.live.monitor import MonitorConfig, StoreMonitor
 
     cfg = MonitorConfig(
         check_every_s=args.check_every,
