@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "ifc",
     "sl651",
     "live",
+    "store",
 )
 
 

@@ -169,7 +169,7 @@ class LiveController(QObject):
         from hydrotwin.live.source import StoreFollowSource
 
         try:
-            opened = self.session.open_store(store)
+            opened = self.session.open_store(store, writer=False)
             self.session.start_source(StoreFollowSource(opened, interval_s), store_alarms=False)
         except HydroTwinError as exc:
             self.window.show_error(self.tr("Live data"), str(exc))

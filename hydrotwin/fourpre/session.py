@@ -109,6 +109,7 @@ class TwinSession:
         self.observed_levels: dict[str, Level] = {}
         self.store: Any = None
         self._owned_store = False
+        self._guard: Any = None
         self.engine: WarningEngine | None = None
         self.sources: list[Any] = []
         self._jobs: dict[str, threading.Thread] = {}
@@ -296,14 +297,23 @@ class TwinSession:
             old.close()
 
     # -- live --------------------------------------------------------------------------------
-    def open_store(self, store: Any) -> Any:
-        """Use an observation store (a path/URL, opened and owned, or an open store)."""
+    def open_store(self, store: Any, guard: Any = None, *, writer: bool = True) -> Any:
+        """Use an observation store: a path/URL is opened and owned — as a guarded writer
+        (lease, check, spool, monitor; ``guard`` = ``GuardOptions``) unless ``writer`` is
+        False (following a store another process writes) — or an open store is used as is."""
+        from hydrotwin.live.guard import GuardedStore
         from hydrotwin.live.store import open_store
 
         self.close_store()
         self._owned_store = isinstance(store, str)
-        self.store = open_store(store) if isinstance(store, str) else store
-        if self.basin is not None:
+        self._guard = None
+        if isinstance(store, str) and writer:
+            self._guard = GuardedStore(store, guard)
+            store = self._guard.store
+        elif isinstance(store, str):
+            store = open_store(store)
+        self.store = store
+        if self.basin is not None and writer:
             self.store.sync_basin(self.basin)
         self.events.store.emit(self.store)
         return self.store
@@ -313,7 +323,10 @@ class TwinSession:
             return
         self.stop_sources()
         store, self.store = self.store, None
-        if self._owned_store:
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            guard.close()
+        elif self._owned_store:
             store.close()
         self.events.store.emit(None)
 
@@ -325,10 +338,15 @@ class TwinSession:
 
         if self.store is None:
             raise HydroTwinError("no observation store is open: open one before a live source")
-        if self.basin is None:  # no station list: stored, not graded
-            return Pipeline(self.store, [self._on_observations])
-        engine = self._fresh_engine(self.store if store_alarms else None)
-        return Pipeline(self.store, [engine, self._on_observations])
+        listeners: list[Any] = [self._on_observations]
+        if self.basin is not None:  # with a station list, graded (else stored only)
+            listeners.insert(0, self._fresh_engine(self.store if store_alarms else None))
+        guard = self._guard
+        pipeline = Pipeline(self.store, listeners, spool=guard.spool if guard else None)
+        if guard is not None:
+            guard.protect(pipeline)
+            pipeline.add_status_listener(self._on_status)  # store ok / damaged: the panel
+        return pipeline
 
     def _fresh_engine(self, store: Any) -> WarningEngine:
         engine = WarningEngine.from_basin(self.basin, store=store)

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from hydrotwin.errors import InputDataError
+from hydrotwin.errors import InputDataError, StoreError
 from hydrotwin.live.observation import Observation
 
 log = logging.getLogger(__name__)
@@ -409,7 +409,10 @@ class WarningEngine:
         if not events:
             return
         if self.store is not None:
-            self.store.add_alarms(events)
+            try:
+                self.store.add_alarms(events)
+            except StoreError as exc:  # a damaged store must not silence the alarms themselves
+                log.error("%d alarms not stored (they are still raised): %s", len(events), exc)
         for ev in events:
             log.info("alarm %s %s %s %s", ev.station, ev.kind, ev.level.name, ev.message)
             for fn in list(self._listeners):

@@ -140,7 +140,7 @@ def test_follow_store_written_by_another_process(tmp_path):
     s = TwinSession(small_basin(tmp_path))
     obs, grades = _record(s.events.observations), _record(s.events.station_level)
     try:
-        store = s.open_store(db)
+        store = s.open_store(db, writer=False)  # the other process holds the writer lease
         s.start_source(StoreFollowSource(store, interval_s=0.05), store_alarms=False)
         now = datetime.now(UTC).replace(microsecond=0)
         writer.add([Observation("60000001", now, "Z", 12.4, "m")])
@@ -220,3 +220,27 @@ def _wait(cond, timeout_s: float = 5.0) -> None:
         if datetime.now().timestamp() > end:
             raise AssertionError("condition not met in time")
         threading.Event().wait(0.02)
+
+
+def test_a_writer_session_guards_its_store(tmp_path):
+    """The app's store is opened as the CLI's is: a writer's lease, and damage found while
+    running takes the store out of service with a status the connections panel shows, later
+    observations acknowledged from the spool."""
+    from hydrotwin.live.source import ReplaySource
+    from hydrotwin.live.spool import read_spool
+
+    db = str(tmp_path / "obs.db")
+    s = TwinSession(small_basin(tmp_path))
+    status = _record(s.events.source_status)
+    s.open_store(db)
+    assert (tmp_path / "obs.db.writer").exists(), "the writer's lease (one writer per store)"
+    obs = [Observation("60000001", T0 + timedelta(minutes=i), "Z", 9.0, "m") for i in range(5)]
+    src = s.start_source(ReplaySource(obs[:2], speed=0))
+    assert src.wait(10.0)
+    s._guard.mark_damaged("quick_check: page 3 malformed (test)")
+    assert any(e.get("kind") == "damaged" and "page 3" in e.get("reason", "") for e in status)
+    src2 = s.start_source(ReplaySource(obs[2:], speed=0))
+    assert src2.wait(10.0) and src2.error is None
+    assert read_spool(db + ".spool").observations == 3
+    s.close()
+    assert not (tmp_path / "obs.db.writer").exists(), "released after the clean close"

@@ -8,6 +8,13 @@
   ``hydrotwin.live.mqtt``.
 * ``hydrotwin live replay event.csv --speed 60 --store obs.db`` — a recorded event (CSV or
   NetCDF) played at N× into the same pipeline.
+
+Every source keeps its store healthy the same way (``hydrotwin.live.maintenance``): the store
+is checked when it opens (a missing file is created, a 0-byte or damaged one refused unless
+``--new-store``), ``quick_check`` runs every ``--check-every`` s, the WAL is checkpointed every
+``--checkpoint-every`` s and on exit, ``--backup-dir`` adds online backups every
+``--backup-every`` s (newest ``--backup-keep`` kept), and while the store is damaged frames are
+acknowledged only once they are in the spool (``obs.db.spool``, or ``--spool``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             default=argparse.SUPPRESS,
             help="basin id or basin.toml: its stations, thresholds and warnings",
         )
+        q.add_argument(
+            "--new-store",
+            action="store_true",
+            help="start an empty store over a 0-byte file (otherwise refused as damage)",
+        )
+        q.add_argument("--spool", help="spool file (default: STORE.spool beside a SQLite store)")
+        q.add_argument("--check-every", type=float, default=3600.0, help="quick_check, s (0 off)")
+        q.add_argument("--checkpoint-every", type=float, default=60.0, help="WAL checkpoint, s")
+        q.add_argument("--backup-dir", help="online backups into this folder")
+        q.add_argument("--backup-every", type=float, default=3600.0, help="backup interval, s")
+        q.add_argument("--backup-keep", type=int, default=24, help="backups kept (default 24)")
 
     s = ss.add_parser("sl651", help="SL 651 TCP centre")
     s.add_argument("--listen", default="127.0.0.1:5005", help="HOST:PORT (default 127.0.0.1:5005)")
@@ -100,33 +118,57 @@ def load_basin_stations(name: str) -> Any:
 def _session(args: argparse.Namespace) -> Any:
     """A twin session with the store open (and the basin's stations and warnings when given):
     the CLI starts its source through the same session the app uses."""
+    from hydrotwin.errors import HydroTwinError
     from hydrotwin.fourpre.session import TwinSession
+    from hydrotwin.live.guard import GuardOptions
 
+    if args.backup_keep < 1:
+        raise HydroTwinError(f"--backup-keep {args.backup_keep}: expected at least 1")
     session = TwinSession()
     name = getattr(args, "basin", None)
     if name:
         basin = load_basin_stations(name)
         session.open_basin(basin)
         log.info("basin %s: %d stations, warnings on", basin.id, len(basin.stations))
-    session.open_store(args.store)
+    guard = GuardOptions(
+        new_store=args.new_store,
+        spool=args.spool,
+        check_every_s=args.check_every,
+        checkpoint_every_s=args.checkpoint_every,
+        backup_dir=args.backup_dir,
+        backup_every_s=args.backup_every,
+        backup_keep=args.backup_keep,
+    )
+    session.open_store(args.store, guard)
     return session
 
 
 def _run(session: Any, source: Any, ready: Any = None) -> int:
-    """Start ``source``, wait until it ends (a replay) or Ctrl-C, then stop everything."""
+    """Start ``source``, wait until it ends (a replay), Ctrl-C or SIGTERM, then stop
+    everything (the store checkpointed and closed, the lease dropped)."""
     try:
+        _stop_on_sigterm()
         session.start_source(source)
         if ready is not None:
             ready(source)
         while source.running:
             source.wait(0.5)
-    except KeyboardInterrupt:
-        log.info("interrupted: stopping %s", source.name)
-    finally:
+    finally:  # Ctrl-C and SIGTERM pass through here and end the CLI with exit 130
         session.close()
     if getattr(source, "error", None) is not None:
         raise source.error
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd, docker stop) ends the service like Ctrl-C: through ``finally``, so
+    the store is checkpointed and closed cleanly instead of dying mid-WAL."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def run_sl651(args: argparse.Namespace) -> int:

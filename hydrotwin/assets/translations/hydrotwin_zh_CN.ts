@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -240,6 +241,10 @@
     <message>
         <source>down</source>
         <translation>离线</translation>
+    </message>
+    <message>
+        <source>damaged: spooling, see tooltip</source>
+        <translation>已损坏：数据暂存于缓冲文件，详见提示</translation>
     </message>
     <message>
         <source>never</source>
