@@ -211,12 +211,12 @@ def test_default_start_is_the_hour():
     assert t == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 
 
-def test_demo_basin_100yr(demo_basin_or_skip):
+def test_demo_basin_100yr(demo_basin):
     """The demo basin's 72 h 100-year forecast: every reservoir rises and its rule holds (below
     the design flood level the gates release at most what the safe downstream discharge leaves
     after the free spillway); every sluice gate's openings follow its rule and it passes the
     flood."""
-    basin = demo_basin_or_skip
+    basin = demo_basin
     ds = run_forecast(basin, rain="design:100yr", hours=72, start=START)
     assert np.isfinite(ds.reach_discharge.values).all()
     for res in basin.reservoirs:
@@ -250,16 +250,6 @@ def test_demo_basin_100yr(demo_basin_or_skip):
             assert np.nanmax(ds.station_level.sel(station=s.id).values) > min(
                 g.sill_m for g in sg.gates
             )
-
-
-@pytest.fixture
-def demo_basin_or_skip():
-    from hydrotwin.basin import discover
-
-    for entry in discover():
-        if entry.name == "demo" and entry.ok:
-            return entry.basin
-    pytest.skip("the demo basin plugin has not landed yet (plugins/demo_basin/basin.toml)")
 
 
 def test_thiessen_weights_from_polygons(tmp_path):
