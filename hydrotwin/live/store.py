@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from hydrotwin.errors import StoreError
 from hydrotwin.live.observation import LEVEL_ELEMENTS, Observation
+from hydrotwin.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def _ts_us(t: datetime) -> str:
 
 def _parse_ts(v: Any) -> datetime:
     if isinstance(v, datetime):
-        return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+        return as_utc(v)
     s = str(v)
     fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in s else "%Y-%m-%d %H:%M:%S"
     return datetime.strptime(s, fmt).replace(tzinfo=UTC)

@@ -123,6 +123,25 @@ def test_failed_write_leaves_nothing(ds, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_netcdf(ds, tmp_path / "fc.nc")
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "fc.nc").write_bytes(b"yesterday's forecast")
+    with pytest.raises(OSError, match="disk full"):
+        write_netcdf(ds, tmp_path / "fc.nc")
+    assert [p.name for p in tmp_path.iterdir()] == ["fc.nc"]
+    assert (tmp_path / "fc.nc").read_bytes() == b"yesterday's forecast"  # nothing lost
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o027, 0o640)])
+def test_netcdf_gets_the_users_normal_mode(ds, tmp_path, mask, expected):
+    """Not mkstemp's 0600: a forecast is shared with colleagues like any file the user saves."""
+    import os
+    import stat
+
+    old = os.umask(mask)
+    try:
+        out = write_netcdf(ds, tmp_path / "fc.nc")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == expected
 
 
 def _csv(path, header, rows):
