@@ -569,7 +569,8 @@ class _WorkerPool:
 
     def acquire(self, n: int) -> list[_Worker]:
         with self._lock:
-            alive, dead = [], []
+            alive: list[_Worker] = []
+            dead: list[_Worker] = []
             for w in self._idle:
                 (alive if w.alive() else dead).append(w)
             take, self._idle = alive[:n], alive[n:]
