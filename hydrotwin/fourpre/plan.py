@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hydrotwin.basin.manifest import Basin, Id, OperatingRule
 from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre.warning import Level, StationThresholds, classify, classify_flow
+from hydrotwin.timeutil import datetimes_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -451,10 +452,7 @@ def _result_dict(r: PlanResult) -> dict[str, Any]:
 
 
 def _times(ds: xr.Dataset) -> list[datetime]:
-    return [
-        datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
-        for t in ds.time.values
-    ]
+    return datetimes_from_datetime64(ds.time.values)
 
 
 def _peak(values: np.ndarray, times: list[datetime]) -> tuple[float | None, datetime | None]:

@@ -43,6 +43,7 @@ from typing import Any, Protocol
 from hydrotwin.errors import StoreDamagedError, StoreError
 from hydrotwin.live.observation import LEVEL_ELEMENTS, Observation
 from hydrotwin.live.rain import period_rain
+from hydrotwin.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def _ts_us(t: datetime) -> str:
 
 def _parse_ts(v: Any) -> datetime:
     if isinstance(v, datetime):
-        return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+        return as_utc(v)
     s = str(v)
     fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in s else "%Y-%m-%d %H:%M:%S"
     return datetime.strptime(s, fmt).replace(tzinfo=UTC)
