@@ -48,3 +48,7 @@ class ParameterError(SolverError):
 
 class InputDataError(HydroTwinError):
     """Forcing or observation data is invalid (NaN, negative rain, gaps, unknown station)."""
+
+
+class RunCancelledError(HydroTwinError):
+    """A long run (rehearsals of several plans) was cancelled by the user; nothing is kept."""
