@@ -50,7 +50,7 @@ def best_of(values: Mapping[str, float | None], better: Better, digits: int) -> 
 
     def score(v: float | None) -> float:
         if v is None or not np.isfinite(v):
-            return np.inf if better == "later" else np.nan  # never flooded / no value
+            return -np.inf if better == "later" else np.nan  # never flooded (best) / no value
         r = round(float(v), digits)
         return -r if better == "later" else r
 
