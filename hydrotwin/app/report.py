@@ -552,6 +552,7 @@ def render_html(
         parts.append(f'<p class="bad">{_e(above)} {_e(bad)}</p>')
     parts.append("<h2>" + _e(tr.translate("PlanReport", "Plans side by side")) + "</h2>")
     parts += _table(tr, comp, chosen, tz)
+    parts += _flood_parts(tr, comp, chosen)
     parts.append("<h2>" + _e(tr.translate("PlanReport", "Hydrographs")) + "</h2>")
     parts += _charts(tr, comp, chosen)
     parts.append("<h2>" + _e(tr.translate("PlanReport", "Plans")) + "</h2><table>")
@@ -568,6 +569,25 @@ def render_html(
     parts.append(f'<p class="note">{_e(note)} {_e(str(pick.dataset.attrs.get("scheme", "")))}</p>')
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _flood_parts(tr: Translator, comp: Comparison, chosen: str | None) -> list[str]:
+    """Gate notes, and after a 2D rehearsal the flood rows and a max-depth map per plan."""
+    from hydrotwin.app import report_flood as rf
+
+    out: list[str] = []
+    notes = rf.gate_notes(tr, comp)
+    if notes:
+        out.append("<h2>" + _e(tr.translate("PlanReport", "Gates the plans operate")) + "</h2>")
+        out += notes
+    if comp.rehearsal_hours is None:
+        return out
+    head = tr.translate("PlanReport", "Flood in the 2D rehearsal (first %1 h)")
+    out.append("<h2>" + _e(head.replace("%1", f"{comp.rehearsal_hours:g}")) + "</h2>")
+    out += rf.flood_table(tr, comp, chosen)
+    out.append("<h2>" + _e(tr.translate("PlanReport", "Maximum depth per plan")) + "</h2>")
+    out += rf.depth_maps(tr, comp)
+    return out
 
 
 def _atomic_write(path: str | Path, text: str) -> Path:
