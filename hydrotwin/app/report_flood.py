@@ -59,7 +59,7 @@ def _cell(v: float | None, digits: int, never: str) -> str:
 def flood_table(tr: Translator, comp: Comparison, chosen: str | None) -> list[str]:
     """The flood rows (flooded area, deep buildings and people, per place) as an HTML table."""
     res = comp.results
-    never = _e(tr.translate("PlanReport", "never"))
+    never = _e(tr.translate("PlanReport", "never flooded"))
     head = "".join(f"<th>{_e(r.plan.name)}<br><span class='note'>{_e(r.plan.id)}</span></th>"
                    for r in res)  # fmt: skip
     out = ["<table>", f'<tr><th class="l">{_e(tr.translate("PlanReport", "Indicator"))}</th>'
