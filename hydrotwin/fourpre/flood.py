@@ -107,6 +107,16 @@ def _cells(ds: xr.Dataset, pts: ExposurePoints) -> tuple[np.ndarray, np.ndarray,
     return row, col, inside
 
 
+def _at_cells(depth: xr.DataArray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Depth (time, feature) at the features' cells, read one frame at a time (the file is
+    chunked by frame; a 72 h rehearsal does not fit in memory whole)."""
+    out = np.zeros((depth.shape[0], r.size))
+    if r.size:
+        for k in range(depth.shape[0]):
+            out[k] = depth[k].values[r, c]
+    return np.nan_to_num(out, nan=0.0)
+
+
 def flood_indicators(path: str | Path, exposure: ExposurePoints | None) -> FloodIndicators:
     """The indicators of one rehearsal file (module docstring)."""
     with open_rehearsal(path) as ds:
@@ -120,9 +130,7 @@ def flood_indicators(path: str | Path, exposure: ExposurePoints | None) -> Flood
             return FloodIndicators(flooded, 0, 0.0, float(dmax.max()), [], 0, every_h)
         row, col, inside = _cells(ds, exposure)
         r, c = row[inside], col[inside]
-        # depth at the features' cells in every frame: (time, feature)
-        frames = ds.depth.values[:, r, c] if r.size else np.zeros((t_h.size, 0))
-    frames = np.nan_to_num(frames.astype(float), nan=0.0)
+        frames = _at_cells(ds.depth, r, c)
     d_feat = dmax[r, c]
     deep = d_feat > DEEP_M
     pop = exposure.population[inside]

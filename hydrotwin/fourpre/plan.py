@@ -37,6 +37,7 @@ from hydrotwin.basin.manifest import Basin, Breach, GateGroup, Id, OperatingRule
 from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre.flood import FloodIndicators
 from hydrotwin.fourpre.gate_effect import GateEffect, gate_effects
+from hydrotwin.fourpre.plan_table import BEST_RULE
 from hydrotwin.fourpre.warning import Level, StationThresholds, classify, classify_flow
 
 log = logging.getLogger(__name__)
@@ -473,6 +474,7 @@ class Comparison:
             "plans": [_result_dict(r) for r in self.results],
             "rehearsal_hours": self.rehearsal_hours,
             "rows": [row.to_dict() for row in self.rows()],
+            "best_rule": BEST_RULE,
         }
 
 

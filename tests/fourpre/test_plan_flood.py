@@ -236,3 +236,14 @@ def test_place_arrival_duration_depth_on_a_hand_made_file(tmp_path):
     assert (q.arrival_h, q.duration_h) == (None, 0.0) and q.max_depth_m == pytest.approx(0.1)
     assert [x.place for x in fl.places] == ["P", "Q"]
     assert FLOODED_M == 0.15
+
+
+def test_a_failing_worker_names_its_plan_and_leaves_no_process(basin, tmp_path):
+    from hydrotwin.errors import SolverError
+    from hydrotwin.fourpre.plan_rehearsal import RehearsalJob, run_jobs
+
+    job = RehearsalJob("lost", basin, tmp_path / "missing.nc", tmp_path / "lost", 1.0, 600.0,
+                       None, None, 1)  # fmt: skip
+    with pytest.raises(SolverError, match=r"plan 'lost': rehearsal failed: .*missing\.nc"):
+        run_jobs([job])
+    assert mp.active_children() == []
