@@ -256,9 +256,13 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
         '<tr><th class="l">' + _e(tr.translate("PlanReport", "Indicator")) + f"</th>{head}</tr>",
     ]
 
-    def row(label: str, cells: list[str]) -> None:
+    marks = {row.key: row.best for row in comp.rows()}  # fourpre.plan_table.BEST_RULE
+
+    def row(label: str, cells: list[str], key: str = "") -> None:
+        best = marks.get(key, ())
         tds = "".join(
-            f'<td class="{"chosen" if r.plan.id == chosen else ""}">{c}</td>'
+            f'<td class="{"chosen" if r.plan.id == chosen else ""}">{c}'
+            f"{' ★' if r.plan.id in best else ''}</td>"
             for r, c in zip(res_, cells, strict=True)
         )
         rows.append(f'<tr><td class="l">{_e(label)}</td>{tds}</tr>')
@@ -274,6 +278,7 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_f(m.peak_level_m)}<br><span class='note'>{_local(m.peak_level_time, tz)}</span>"
                 for m in ms
             ],
+            f"reservoir:{m0.reservoir}:peak_level_m",
         )
         row(
             tr.translate("PlanReport", "Margin to design flood level (m)")
@@ -300,6 +305,7 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_f(m.peak_outflow_m3s, 1)}</span>"
                 for m in ms
             ],
+            f"reservoir:{m0.reservoir}:peak_outflow_m3s",
         )
         row(tr.translate("PlanReport", "End level (m)"), [_f(m.end_level_m) for m in ms])
     for k, s0 in enumerate(res_[0].stations):
@@ -323,6 +329,7 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_f(s.peak_level_m)}<br><span class='note'>{_local(s.peak_level_time, tz)}</span>"
                 for s in ss
             ],
+            f"station:{s0.station}:peak_level_m",
         )
         row(
             tr.translate("PlanReport", "Peak discharge (m³/s)"),
@@ -334,10 +341,12 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_grade(tr, s.grade)}<br><span class='note'>{_local(s.grade_time, tz)}</span>"
                 for s in ss
             ],
+            f"station:{s0.station}:grade",
         )
         row(
             tr.translate("PlanReport", "Hours at or above warning"),
             [f"{s.hours_above_warning:g}" for s in ss],
+            f"station:{s0.station}:hours_above_warning",
         )
     row(
         tr.translate("PlanReport", "Highest grade downstream"),

@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 
+from hydrotwin.basin.exposure import ExposurePoints
 from hydrotwin.fourpre.flood import FLOODED_M, max_depth_map
 
 if TYPE_CHECKING:
@@ -43,7 +45,8 @@ PASSES_INFLOW = QT_TRANSLATE_NOOP(
 # depth colour ramp (m → RGB), light to dark blue; dry land grey, walls white
 RAMP = ((0.15, (198, 219, 239)), (0.5, (107, 174, 214)), (1.0, (33, 113, 181)),
         (2.0, (8, 69, 148)), (4.0, (8, 29, 88)))  # fmt: skip
-DRY, WALL = (232, 232, 226), (255, 255, 255)
+DRY, WALL, BUILDING = (232, 232, 226), (255, 255, 255), (140, 45, 35)
+MAP_PX = 700  # widest map drawn; larger grids are shrunk by block maxima
 
 
 def _e(text: object) -> str:
@@ -120,12 +123,10 @@ def depth_rgb(depth_m: np.ndarray) -> np.ndarray:
     return out
 
 
-def png_data_uri(rgb: np.ndarray, width_px: int = 520) -> str:
+def png_data_uri(rgb: np.ndarray) -> str:
     from PIL import Image
 
     img = Image.fromarray(rgb, "RGB")
-    if img.width > width_px:
-        img = img.resize((width_px, round(img.height * width_px / img.width)), Image.NEAREST)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -133,7 +134,8 @@ def png_data_uri(rgb: np.ndarray, width_px: int = 520) -> str:
 
 def legend_svg(tr: Translator) -> str:
     """The depth legend: one swatch per ramp stop, labelled in metres."""
-    items = [(DRY, tr.translate("PlanReport", "dry (< 0.15 m)"))]
+    items = [(DRY, tr.translate("PlanReport", "dry (< 0.15 m)")),
+             (BUILDING, tr.translate("PlanReport", "building"))]  # fmt: skip
     items += [(c, f"≥ {m:g} m") for m, c in RAMP]
     w = 110 * len(items)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="24" class="chart">']
@@ -147,17 +149,40 @@ def legend_svg(tr: Translator) -> str:
 
 def depth_maps(tr: Translator, comp: Comparison) -> list[str]:
     """One max-depth map per rehearsed plan, with the legend once."""
+    from hydrotwin.basin.exposure import read_exposure_points
+
+    exposure = read_exposure_points(comp.basin)
     out = [legend_svg(tr), '<div style="display:flex;flex-wrap:wrap;gap:12px">']
     for r in comp.results:
-        out.append(_map_figure(r))
+        out.append(_map_figure(r, exposure))
     out.append("</div>")
     return out
 
 
-def _map_figure(r: PlanResult) -> str:
+def block_max(a: np.ndarray, k: int) -> np.ndarray:
+    """Maximum over k×k blocks (NaN-aware): a narrow flooded channel survives shrinking."""
+    if k <= 1:
+        return a
+    ny, nx = a.shape
+    pad = np.full((-(-ny // k) * k, -(-nx // k) * k), np.nan)
+    pad[:ny, :nx] = a
+    blocks = pad.reshape(pad.shape[0] // k, k, pad.shape[1] // k, k)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
+        return np.nanmax(blocks, axis=(1, 3))
+
+
+def _map_figure(r: PlanResult, exposure: ExposurePoints | None) -> str:
     assert r.rehearsal_nc is not None
     da = max_depth_map(r.rehearsal_nc)
-    rgb = depth_rgb(da.values)
+    k = -(-da.shape[1] // MAP_PX)
+    rgb = depth_rgb(block_max(da.values.astype(float), k))
+    if exposure is not None:  # buildings as dark dots, so the towns can be found
+        xs, ys = da.x.values, da.y.values
+        col = ((exposure.x - xs[0]) / (xs[1] - xs[0]) + 0.5).astype(int) // k
+        row = ((exposure.y - ys[0]) / (ys[1] - ys[0]) + 0.5).astype(int) // k
+        ok = (row >= 0) & (row < rgb.shape[0]) & (col >= 0) & (col < rgb.shape[1])
+        rgb[row[ok], col[ok]] = BUILDING
     if da.y.values[0] < da.y.values[-1]:  # north up
         rgb = rgb[::-1]
     return (f'<figure style="margin:0"><img alt="{_e(r.plan.id)}" src="{png_data_uri(rgb)}">'

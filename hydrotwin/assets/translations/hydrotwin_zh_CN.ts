@@ -928,7 +928,7 @@
     </message>
     <message>
         <source>from %1 h to %2 h</source>
-        <translation>%1 时至 %2 时</translation>
+        <translation>第 %1 至 %2 小时</translation>
     </message>
     <message>
         <source>gate above water</source>
@@ -945,6 +945,10 @@
     <message>
         <source>dry (&lt; 0.15 m)</source>
         <translation>无淹没（&lt; 0.15 m）</translation>
+    </message>
+    <message>
+        <source>building</source>
+        <translation>房屋</translation>
     </message>
 </context>
 <context>
