@@ -159,8 +159,6 @@ def rehearse_plans(
 
     from hydrotwin.basin.exposure import read_exposure_points
     from hydrotwin.fourpre.flood import flood_indicators
-    from hydrotwin.fourpre.forecast import write_netcdf
-    from hydrotwin.fourpre.plan import apply_plan, plan_breach
 
     if not hours > 0 or hours > comp.hours + 1e-9:
         raise InputDataError(
@@ -171,6 +169,22 @@ def rehearse_plans(
     )
     log.info("plan rehearsals of %s go to %s", comp.basin.id, root)
     n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, len(comp.results)))
+    jobs = plan_jobs(comp, hours, root, every_s, threads_per_worker(n))
+    done = run_jobs(jobs, workers=n, progress=progress, cancel=cancel)
+    exposure = read_exposure_points(comp.basin)
+    for r in comp.results:
+        r.rehearsal_nc = done[r.plan.id][0]
+        r.flood = flood_indicators(r.rehearsal_nc, exposure)
+    comp.rehearsal_hours = hours
+
+
+def plan_jobs(
+    comp: Comparison, hours: float, root: Path, every_s: float, threads: int
+) -> list[RehearsalJob]:
+    """One job per plan: its basin copy (with its breach), its forecast written to disk."""
+    from hydrotwin.fourpre.forecast import write_netcdf
+    from hydrotwin.fourpre.plan import apply_plan, plan_breach
+
     jobs = []
     for r in comp.results:
         b, _ = apply_plan(comp.basin, r.plan)
@@ -187,12 +201,7 @@ def rehearse_plans(
                 every_s,
                 None if br is None else br.id,
                 r.plan.breach_time_h,
-                threads_per_worker(n),
+                threads,
             )
         )
-    done = run_jobs(jobs, workers=n, progress=progress, cancel=cancel)
-    exposure = read_exposure_points(comp.basin)
-    for r in comp.results:
-        r.rehearsal_nc = done[r.plan.id][0]
-        r.flood = flood_indicators(r.rehearsal_nc, exposure)
-    comp.rehearsal_hours = hours
+    return jobs

@@ -247,3 +247,29 @@ def test_a_failing_worker_names_its_plan_and_leaves_no_process(basin, tmp_path):
     with pytest.raises(SolverError, match=r"plan 'lost': rehearsal failed: .*missing\.nc"):
         run_jobs([job])
     assert mp.active_children() == []
+
+
+def test_a_plan_with_a_breach_is_rehearsed_with_godunov(basin, tmp_path):
+    """The jobs (not run here: Godunov on this grid is minutes): the manifest's breach or
+    the plan's own one reaches the worker's basin copy; the scheme is then Godunov, the
+    manifest's (local inertial) otherwise."""
+    from hydrotwin.fourpre.plan_rehearsal import plan_jobs
+    from hydrotwin.fourpre.rehearsal import default_scheme
+
+    own = {"id": "b2", "x": 466000.0, "y": 3117000.0, "width_m": 40.0, "time_h": 2.0,
+           "source": "river"}  # fmt: skip
+    plans = [
+        Plan(id="none", name="无溃口"),
+        Plan(id="levee", name="堤防溃口", breach="levee_town", breach_time_h=1.5),
+        Plan.model_validate({"id": "own", "name": "自定溃口", "breach": own}),
+    ]
+    c = compare_plans(basin, plans, hours=6, start=START)
+    jobs = {j.plan_id: j for j in plan_jobs(c, 2.0, tmp_path, 600.0, 1)}
+    assert jobs["none"].breach is None
+    assert default_scheme(jobs["none"].basin, None) == "inertial"
+    assert (jobs["levee"].breach, jobs["levee"].breach_time_h) == ("levee_town", 1.5)
+    assert default_scheme(jobs["levee"].basin, "levee_town") == "godunov"
+    assert jobs["own"].breach == "b2"
+    assert [b.id for b in jobs["own"].basin.rehearsal.breaches][-1] == "b2"
+    assert "b2" not in [b.id for b in basin.rehearsal.breaches]  # the caller's basin unchanged
+    assert all(j.forecast_nc.is_file() for j in jobs.values())
