@@ -14,13 +14,20 @@ import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hydrotwin.basin.manifest import Basin
-from hydrotwin.errors import InputDataError, RunCancelledError, SolverError
+from hydrotwin.errors import (
+    HydroTwinError,
+    InputDataError,
+    ManifestError,
+    RunCancelledError,
+    SolverError,
+)
 
 if TYPE_CHECKING:
     from hydrotwin.fourpre.plan import Comparison
@@ -116,7 +123,17 @@ def _handle(msg: tuple, live: dict[str, Any], done: dict, progress: Progress | N
         live.pop(pid).join()
     else:
         live.pop(pid).join()
-        raise SolverError(f"plan {pid!r}: rehearsal failed: {msg[2]}: {msg[3]}")
+        raise _error_class(msg[2])(f"plan {pid!r}: rehearsal failed: {msg[2]}: {msg[3]}")
+
+
+def _error_class(name: str) -> type[HydroTwinError]:
+    """The worker's error class when it is one of ``hydrotwin.errors`` taking a message."""
+    from hydrotwin import errors
+
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, HydroTwinError) and cls is not ManifestError:
+        return cls
+    return SolverError
 
 
 def _check_dead(live: dict[str, Any]) -> None:
@@ -169,13 +186,34 @@ def rehearse_plans(
     )
     log.info("plan rehearsals of %s go to %s", comp.basin.id, root)
     n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, len(comp.results)))
-    jobs = plan_jobs(comp, hours, root, every_s, threads_per_worker(n))
-    done = run_jobs(jobs, workers=n, progress=progress, cancel=cancel)
-    exposure = read_exposure_points(comp.basin)
-    for r in comp.results:
-        r.rehearsal_nc = done[r.plan.id][0]
-        r.flood = flood_indicators(r.rehearsal_nc, exposure)
+    root.mkdir(parents=True, exist_ok=True)
+    # a run writes into a staging folder and replaces the plans' folders only when complete:
+    # a cancelled or failed run leaves the previous results as they were
+    staging = Path(tempfile.mkdtemp(prefix=".run-", dir=root))
+    try:
+        jobs = plan_jobs(comp, hours, staging, every_s, threads_per_worker(n))
+        run_jobs(jobs, workers=n, progress=progress, cancel=cancel)
+        exposure = read_exposure_points(comp.basin)
+        for r in comp.results:
+            _publish(staging, root, r.plan.id)
+            r.forecast_nc = root / r.plan.id / "forecast.nc"
+            r.rehearsal_nc = root / r.plan.id / "rehearsal.nc"
+            r.flood = flood_indicators(r.rehearsal_nc, exposure)
+    except BaseException:
+        for r in comp.results:
+            r.forecast_nc = r.rehearsal_nc = r.flood = None
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     comp.rehearsal_hours = hours
+
+
+def _publish(staging: Path, root: Path, plan_id: str) -> None:
+    """Move ``staging/<plan>`` to ``root/<plan>``, the previous folder into the staging area."""
+    final = root / plan_id
+    if final.exists():
+        os.replace(final, staging / f".old-{plan_id}")
+    os.replace(staging / plan_id, final)
 
 
 def plan_jobs(

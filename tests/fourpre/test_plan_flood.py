@@ -185,6 +185,9 @@ def test_cancel_terminates_the_workers(basin, rain_csv, tmp_path):
         return bool(pids)
 
     plans = [Plan(id="a", name="a"), Plan(id="b", name="b")]
+    (tmp_path / "a").mkdir()
+    previous = tmp_path / "a" / "rehearsal.nc"
+    previous.write_bytes(b"the previous run's result")
     with pytest.raises(RunCancelledError, match="cancelled"):
         compare_plans(
             basin, plans, rain=rain_csv, hours=HOURS, start=START, rehearse=True,
@@ -194,7 +197,8 @@ def test_cancel_terminates_the_workers(basin, rain_csv, tmp_path):
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    assert not list(tmp_path.glob("*/rehearsal.nc"))
+    assert previous.read_bytes() == b"the previous run's result"  # previous results stay
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]  # no staging folder left
 
 
 def test_best_marks_rule():
