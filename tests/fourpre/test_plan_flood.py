@@ -277,3 +277,27 @@ def test_a_plan_with_a_breach_is_rehearsed_with_godunov(basin, tmp_path):
     assert [b.id for b in jobs["own"].basin.rehearsal.breaches][-1] == "b2"
     assert "b2" not in [b.id for b in basin.rehearsal.breaches]  # the caller's basin unchanged
     assert all(j.forecast_nc.is_file() for j in jobs.values())
+
+
+def test_reservoir_gate_schedule_effects_against_the_forecast(demo_basin):
+    """A reservoir gate schedule: the above-water steps are those with opening ≥ 0.8 × the
+    head over the sill, computed here from the forecast's own level and opening series."""
+    p = Plan.model_validate({
+        "id": "g", "name": "闸门调度",
+        "reservoirs": {"qingxi_res": {"rule": {"kind": "gate_schedule", "schedule_h": [0.0, 40.0],
+                                               "schedule_opening_m": [0.5, 3.0]}}},
+    })  # fmt: skip
+    c = compare_plans(demo_basin, [p], hours=72, start=START)
+    r = c.results[0]
+    z = r.dataset.reservoir_level.sel(reservoir="qingxi_res").values
+    by_gate = {g.gate: g for g in r.gate_effects}
+    assert sorted(by_gate) == ["qingxi_res/bottom", "qingxi_res/surface"]
+    for gg in demo_basin.reservoir("qingxi_res").gates:
+        e = r.dataset.gate_opening.sel(gate=f"qingxi_res/{gg.id}").values
+        clear = (e > 0) & ((z <= gg.sill_m) | (e >= 0.8 * (z - gg.sill_m)))
+        eff = by_gate[f"qingxi_res/{gg.id}"]
+        hours_clear = sum(b - a for a, b in eff.above_water_h)
+        assert hours_clear == pytest.approx(float(clear[1:].sum()))
+        assert eff.controls_h == pytest.approx(float(((e > 0) & ~clear)[1:].sum()))
+        assert not eff.passes_inflow
+    assert by_gate["qingxi_res/bottom"].above_water_h == []  # 33 m under the pool

@@ -21,7 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Forecast each plan (the basin plugin's plan templates, or --plans FILE) "
         "under one storm; print peak reservoir level and release, and per control station "
         "the peak level and highest warning grade; recommend one by a stated rule; write the "
-        "chosen plan's report.",
+        "chosen plan's report. With --rehearse each plan is also played in 2D and compared on "
+        "flooded area, buildings and people in deep water, and depth, arrival and duration at "
+        "each named place.",
     )
     add_storm_args(c)
     c.add_argument(
