@@ -51,4 +51,4 @@ class InputDataError(HydroTwinError):
 
 
 class RunCancelledError(HydroTwinError):
-    """A long run (rehearsals of several plans) was cancelled by the user; nothing is kept."""
+    """A long run (rehearsals of several plans) was cancelled; its unfinished work is discarded."""

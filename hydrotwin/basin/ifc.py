@@ -67,7 +67,7 @@ EXCLUDED_CLASSES = ("IfcOpeningElement",)
 ProgressCallback = Callable[[float, str], None]
 
 
-class IfcLoadRunCancelledError(IfcLoadError):
+class IfcLoadCancelledError(IfcLoadError):
     """Loading stopped because the caller set the cancel event (not a fault in the file)."""
 
 
@@ -500,7 +500,7 @@ def _iterate(
         f, products, kernel, on_shape, (lambda: cancel.is_set()) if cancel is not None else None
     )
     if cancel is not None and cancel.is_set():
-        raise IfcLoadRunCancelledError("loading cancelled")
+        raise IfcLoadCancelledError("loading cancelled")
     return records
 
 
@@ -827,7 +827,7 @@ class _ParallelTessellation:
         try:
             while alive := [t for t in drivers if t.is_alive()]:
                 if cancel is not None and cancel.is_set():
-                    raise IfcLoadRunCancelledError(f"{self.path}: loading cancelled")
+                    raise IfcLoadCancelledError(f"{self.path}: loading cancelled")
                 now = time.monotonic()
                 with self.lock:
                     stuck = [
@@ -909,8 +909,8 @@ def _tessellate_products(
             cancel,
             (lambda x: progress(x, "tessellating")) if progress else None,
         )
-    except IfcLoadRunCancelledError:
-        raise IfcLoadRunCancelledError(f"{path}: loading cancelled") from None
+    except IfcLoadCancelledError:
+        raise IfcLoadCancelledError(f"{path}: loading cancelled") from None
     return records, {}
 
 
@@ -1333,7 +1333,7 @@ def load_ifc(
     process, without a budget. ``kernel`` is the ifcopenshell geometry library.
 
     Raises :class:`IfcLoadError` naming the file when it is missing, not IFC, truncated, of an
-    unknown schema or without any geometry; :class:`IfcLoadRunCancelledError` when ``cancel`` is set.
+    unknown schema or without any geometry; :class:`IfcLoadCancelledError` when ``cancel`` is set.
     ``progress(fraction, stage)`` is called from the calling thread.
     """
     p = Path(path)
@@ -1374,7 +1374,7 @@ def load_ifc(
     try:
         f, schema, header = open_ifc(p)
         if cancel is not None and cancel.is_set():
-            raise IfcLoadRunCancelledError(f"{p}: loading cancelled")
+            raise IfcLoadCancelledError(f"{p}: loading cancelled")
         arrays, elements, skipped = _tessellate(
             f, p, pending, kernel, progress, cancel, budget if pending is not None else 0.0
         )

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
-MAX_WORKERS = 2  # the machine's cores; each worker runs the solver on cores // workers threads
+MAX_WORKERS = 2  # and at most the cores; each worker runs the solver on cores // workers threads
 
 #: progress(plan_id, simulated_s, total_s)
 Progress = Callable[[str, float, float], None]
@@ -85,7 +85,7 @@ def run_jobs(
     cancel: Callable[[], bool] | None = None,
 ) -> dict[str, tuple[Path, dict]]:
     """Run the jobs, at most ``workers`` at a time; plan id → (rehearsal.nc, summary)."""
-    n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, len(jobs)))
+    n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     pending = list(jobs)
@@ -185,7 +185,7 @@ def rehearse_plans(
         Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="hydrotwin-plans-"))
     )
     log.info("plan rehearsals of %s go to %s", comp.basin.id, root)
-    n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, len(comp.results)))
+    n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, os.cpu_count() or 1, len(comp.results)))
     root.mkdir(parents=True, exist_ok=True)
     # a run writes into a staging folder and replaces the plans' folders only when complete:
     # a cancelled or failed run leaves the previous results as they were

@@ -75,7 +75,7 @@ class Pipeline:
             self._writer_task.cancel()
             try:
                 await self._writer_task
-            except asyncio.RunCancelledError:
+            except asyncio.CancelledError:
                 log.debug("store writer stopped")
             self._writer_task = None
         self._executor.shutdown(wait=True)

@@ -208,7 +208,7 @@ class Receiver:
             await conn.run(reader)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             log.info("connection %s lost: %s", peer, exc)
-        except asyncio.RunCancelledError:
+        except asyncio.CancelledError:
             log.debug("connection %s cancelled (receiver stopping)", peer)
         finally:
             self._tasks.discard(task)
@@ -217,7 +217,7 @@ class Receiver:
             if not self._per_host[host]:
                 del self._per_host[host]
             writer.close()
-            with contextlib.suppress(ConnectionError, OSError, asyncio.RunCancelledError):
+            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()
             self._emit(kind="disconnected", source="sl651", peer=peer, station=conn.stcd)
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hydrotwin.basin.ifc import IfcLoadRunCancelledError, IfcModel, Placement, SpatialNode, load_ifc
+from hydrotwin.basin.ifc import IfcLoadCancelledError, IfcModel, Placement, SpatialNode, load_ifc
 from hydrotwin.errors import HydroTwinError
 from hydrotwin.scenes.bim import BimLayer
 
@@ -64,7 +64,7 @@ class _LoadWorker(QObject):
                 cancel=self.cancel_event,
                 use_cache=self.use_cache,
             )
-        except IfcLoadRunCancelledError:
+        except IfcLoadCancelledError:
             self.cancelled.emit()
         except HydroTwinError as exc:
             self.failed.emit(str(exc))

@@ -156,7 +156,7 @@ class LiveBridge(QObject):
             try:
                 self._main_task = loop.create_task(main())
                 loop.run_until_complete(self._main_task)
-            except asyncio.RunCancelledError:
+            except asyncio.CancelledError:
                 log.info("SL 651 receiver stopped")
             except Exception as exc:
                 log.exception("SL 651 receiver failed")

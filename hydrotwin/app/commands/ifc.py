@@ -89,7 +89,7 @@ def info_dict(
 ) -> dict[str, Any]:
     """What ``ifc info`` reports, as a JSON-ready dictionary."""
     from hydrotwin.basin.ifc import (
-        IfcLoadRunCancelledError,
+        IfcLoadCancelledError,
         load_ifc,
         open_ifc,
         read_map_conversion,
@@ -101,7 +101,7 @@ def info_dict(
     try:
         with _stdout_to_stderr():
             model = load_ifc(path, use_cache=use_cache, product_budget=product_budget)
-    except IfcLoadRunCancelledError:
+    except IfcLoadCancelledError:
         raise
     except IfcLoadError as exc:
         # A readable file without drawable bodies (e.g. alignments only) still has a schema
