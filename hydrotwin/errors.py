@@ -53,3 +53,7 @@ class ParameterError(SolverError):
 
 class InputDataError(HydroTwinError):
     """Forcing or observation data is invalid (NaN, negative rain, gaps, unknown station)."""
+
+
+class RunCancelledError(HydroTwinError):
+    """A long run (rehearsals of several plans) was cancelled; its unfinished work is discarded."""

@@ -846,6 +846,78 @@
         <source>Times are local to the basin; levels in the basin datum.</source>
         <translation>时间为流域当地时间；水位为流域高程基准。</translation>
     </message>
+    <message>
+        <source>Gates the plans operate</source>
+        <translation>各方案调度的闸门</translation>
+    </message>
+    <message>
+        <source>Flood in the 2D rehearsal (first %1 h)</source>
+        <translation>二维预演淹没情况（前 %1 小时）</translation>
+    </message>
+    <message>
+        <source>Maximum depth per plan</source>
+        <translation>各方案最大淹没水深</translation>
+    </message>
+    <message>
+        <source>Flooded area, depth ≥ 0.15 m (km²)</source>
+        <translation>淹没面积（水深 ≥ 0.15 m，km²）</translation>
+    </message>
+    <message>
+        <source>Buildings in water deeper than 0.5 m</source>
+        <translation>水深超过 0.5 m 的房屋数</translation>
+    </message>
+    <message>
+        <source>People in water deeper than 0.5 m</source>
+        <translation>水深超过 0.5 m 的受影响人口</translation>
+    </message>
+    <message>
+        <source>Max depth (m)</source>
+        <translation>最大水深（m）</translation>
+    </message>
+    <message>
+        <source>Arrival, depth ≥ 0.15 m (h after start)</source>
+        <translation>淹没到达时间（水深 ≥ 0.15 m，起报后小时）</translation>
+    </message>
+    <message>
+        <source>Duration of flooding (h)</source>
+        <translation>淹没历时（h）</translation>
+    </message>
+    <message>
+        <source>★ marks the best value of a row: the lowest, the latest for arrival times (never flooded is best); a row where every plan is equal has no mark.</source>
+        <translation>★ 标出每行的最优值：取最小值，到达时间取最晚（未淹没为最优）；各方案相同的行不标。</translation>
+    </message>
+    <message>
+        <source>a sluice without storage passes its inflow: flows downstream are the same under any opening</source>
+        <translation>无调蓄能力的水闸来多少泄多少：任何开度下游流量都相同</translation>
+    </message>
+    <message>
+        <source>never flooded</source>
+        <translation>未淹没</translation>
+    </message>
+    <message>
+        <source>from %1 h to %2 h</source>
+        <translation>第 %1 至 %2 小时</translation>
+    </message>
+    <message>
+        <source>gate above water</source>
+        <translation>闸门脱离水面</translation>
+    </message>
+    <message>
+        <source>gate in the water throughout</source>
+        <translation>闸门全程入水控泄</translation>
+    </message>
+    <message>
+        <source>its opening changes nothing</source>
+        <translation>其开度对结果无影响</translation>
+    </message>
+    <message>
+        <source>dry (&lt; 0.15 m)</source>
+        <translation>无淹没（&lt; 0.15 m）</translation>
+    </message>
+    <message>
+        <source>building</source>
+        <translation>房屋</translation>
+    </message>
 </context>
 <context>
     <name>Timeline</name>
