@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QInputDialog, Q
 from hydrotwin.errors import HydroTwinError
 from hydrotwin.fourpre.session import ForecastRequest, TwinSession
 from hydrotwin.viewers.bim_inspector import BimInspector
+from hydrotwin.viewers.fourpre_panel import FourPrePanel
 from hydrotwin.viewers.qt_session import Links
 from hydrotwin.viewers.timeline import Timeline
 
@@ -56,6 +57,13 @@ class FourPreController(QObject):
         self.timeline_dock.setWidget(self.timeline)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline_dock)
 
+        self.panel = FourPrePanel(session)
+        self.panel_dock = QDockWidget(self.tr("Four-pre"), window)
+        self.panel_dock.setObjectName("FourPreDock")
+        self.panel_dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+        self.panel.station_activated.connect(self._focus_station)
+
         ev = session.events
         self._links.on(ev.forecast, self._on_forecast)
         self._links.on(ev.forecast_failed, self._on_failed)
@@ -83,6 +91,7 @@ class FourPreController(QObject):
             act.triggered.connect(slot)
             menu.addAction(act)
         menu.addSeparator()
+        menu.addAction(self.panel_dock.toggleViewAction())
         menu.addAction(self.timeline_dock.toggleViewAction())
         for dock in self.bim_docks:
             menu.addAction(dock.toggleViewAction())
@@ -147,6 +156,11 @@ class FourPreController(QObject):
         )
         if path:
             self.play_rehearsal(path)
+
+    def _focus_station(self, station: str) -> None:
+        live = getattr(self.window, "live", None)
+        if live is not None:
+            live.focus_station(station)
 
     # -- forecast ------------------------------------------------------------------------------
     def run_forecast(self, rain: str, hours: float = 72.0, start: datetime | None = None) -> None:
@@ -264,6 +278,7 @@ class FourPreController(QObject):
 
     def close(self) -> None:
         self._close_plans()
+        self.panel.close_panel()
         self._links.close()
         self._water_links.close()
         for stop in self._bim_followers.values():
@@ -272,6 +287,6 @@ class FourPreController(QObject):
         self.timeline.detach()
         for insp in self.inspectors.values():
             insp.close()  # cancels a load and waits for its thread
-        for dock in [self.timeline_dock, *self.bim_docks]:
+        for dock in [self.panel_dock, self.timeline_dock, *self.bim_docks]:
             self.window.removeDockWidget(dock)
             dock.deleteLater()

@@ -56,9 +56,15 @@ class RehearsalJob:
     threads: int
 
 
+WORKER_NICE = 10  # well below the app's GUI thread: a 2D run must not make the 3D view stutter
+
+
 def _worker(job: RehearsalJob, q: Any) -> None:
     """Worker process body: rehearse, report progress, send the result or the error."""
     import xarray as xr
+
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICE)
 
     from hydrotwin.fourpre.rehearsal import rehearse
 

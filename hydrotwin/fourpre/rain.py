@@ -259,7 +259,10 @@ def gauge_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
 
 
 def get_rain(basin: Basin, rain: str, start: datetime, steps: int, dt_h: float) -> Rain:
-    """``design:<…>`` or the path of a CSV file."""
+    """``design:<…>``, ``none`` (no rain: the recession from the initial state) or the path of
+    a CSV file."""
+    if rain == "none":
+        return Rain(np.zeros((steps, len(basin.subbasins))), "none", "no rain (recession)")
     if rain.startswith("design:"):
         return design_storm(basin, rain, steps, dt_h)
     return rain_from_csv(basin, rain, start, steps, dt_h)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from hydrotwin.errors import HydroTwinError
+from hydrotwin.errors import HydroTwinError, InputDataError
 from hydrotwin.fourpre.clock import Clock
 from hydrotwin.fourpre.schedules import OpeningSchedule, forecast_gate_schedules
 from hydrotwin.fourpre.warning import (
@@ -37,9 +37,84 @@ from hydrotwin.timeutil import datetimes_from_datetime64, now_hour, seconds_from
 
 log = logging.getLogger(__name__)
 
-Dispatch = Callable[[Callable[[], None]], None]
+Dispatch = Callable[[Callable[[], object]], None]
 
 __all__ = ["ForecastRequest", "SessionEvents", "TwinSession"]
+
+
+def _forecast_task(basin: Any, req: ForecastRequest) -> Any:
+    """Worker-process body of a forecast (module level: pickled by reference)."""
+    from hydrotwin.fourpre.forecast import run_forecast
+
+    start = req.start or now_hour()
+    return run_forecast(basin, rain=req.rain, hours=req.hours, start=start, dt_h=req.dt_h)
+
+
+def _plans_task(basin: Any, plans: Sequence[Any], req: ForecastRequest, start: datetime) -> Any:
+    """Worker-process body of the plans' forecasts (their 2D runs are separate workers)."""
+    from hydrotwin.fourpre.plan import compare_plans
+
+    return compare_plans(basin, plans, rain=req.rain, hours=req.hours, start=start, dt_h=req.dt_h)
+
+
+class ForecastProcess:
+    """One long-lived worker process for the forecasts the app starts.
+
+    numba's first use in a process holds the interpreter for seconds, and a forecast built in
+    a thread of the GUI's process competes with it for the interpreter lock; in a process of
+    its own neither reaches the event loop. Started on first use (or by ``warm_up``), closed
+    with the session.
+    """
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
+            pool = self._pool
+        return pool.submit(fn, *args).result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _rehearse_in_worker(
+    basin: Any,
+    forecast: Any,
+    hours: float,
+    breach: str | None,
+    breach_time_h: float | None,
+    every_s: float,
+    out_dir: str | None,
+    progress: Callable[[float, float], None],
+    cancel: Callable[[], bool],
+    writer: Callable[..., Any],
+) -> Any:
+    """One rehearsal in a worker process (the plan rehearsals' runner); its NetCDF path.
+    ``writer(write_netcdf, ds, path)`` writes the forecast file (in the forecast process)."""
+    import tempfile
+    from pathlib import Path
+
+    from hydrotwin.fourpre.forecast import write_netcdf
+    from hydrotwin.fourpre.plan_rehearsal import RehearsalJob, run_jobs, threads_per_worker
+
+    root = Path(out_dir or tempfile.mkdtemp(prefix="hydrotwin-rehearsal-"))
+    nc = writer(write_netcdf, forecast, root / "forecast.nc")
+    job = RehearsalJob(
+        "rehearsal", basin, nc, root, hours, every_s, breach, breach_time_h, threads_per_worker(1)
+    )
+    done = run_jobs([job], workers=1, progress=lambda _p, t, total: progress(t, total),
+                    cancel=cancel)  # fmt: skip
+    return done["rehearsal"][0]
 
 
 class SessionEvents(SignalGroup):
@@ -58,6 +133,9 @@ class SessionEvents(SignalGroup):
     source_error = Signal(str)
     store = Signal(object)  # ObservationStore opened (or None)
     job = Signal(str, str)  # job name, "started" | "finished" | "failed" | "cancelled"
+    job_failed = Signal(str, str)  # job name, what went wrong (shown, never fatal)
+    progress = Signal(str, float, str)  # job name, fraction 0..1, what is being done
+    comparison = Signal(object)  # plan Comparison (with floods when rehearsed), or None
 
 
 @dataclass(frozen=True)
@@ -83,7 +161,15 @@ class Playback:
         self.dataset.close()
 
 
-def _direct(fn: Callable[[], None]) -> None:
+def load_playback(path: str, variable: str = "depth") -> Playback:
+    """Open a rehearsal NetCDF (lazily) with its times: a file that is not one is refused."""
+    from hydrotwin.fourpre.rehearsal import open_result
+
+    ds = open_result(path, variable)
+    return Playback(str(path), ds, datetimes_from_datetime64(ds["time"].values), variable)
+
+
+def _direct(fn: Callable[[], object]) -> None:
     fn()
 
 
@@ -105,6 +191,7 @@ class TwinSession:
         self.forecast: Any = None
         self.forecast_warnings: list[AlarmEvent] = []
         self.rehearsal: Playback | None = None
+        self.comparison: Any = None
         self.schedules: dict[str, OpeningSchedule] = {}
         self.observed_levels: dict[str, Level] = {}
         self.store: Any = None
@@ -113,6 +200,7 @@ class TwinSession:
         self.engine: WarningEngine | None = None
         self.sources: list[Any] = []
         self._jobs: dict[str, threading.Thread] = {}
+        self.worker = ForecastProcess()
         self._cancel: dict[str, threading.Event] = {}
         self._t_s: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -149,6 +237,7 @@ class TwinSession:
     def close(self) -> None:
         """Stop everything (the app's window closes, a test ends)."""
         self.reset()
+        self.worker.close()
         self.clock.remove_listener(self._on_clock)
         self.basin = None
 
@@ -167,6 +256,15 @@ class TwinSession:
         start = req.start or now_hour()
         return run_forecast(self.basin, rain=req.rain, hours=req.hours, start=start, dt_h=req.dt_h)
 
+    def warm_up(self) -> None:
+        """Start the forecast worker process and load its compiled kernels now (numba's first
+        use takes seconds): the app calls it after a basin's first frame, so the officer's
+        first forecast does not wait for it."""
+        if self.basin is None:
+            return
+        basin, req = self.basin, ForecastRequest("none", 1.0)
+        self.start_job("warm-up", lambda _c: self.worker.run(_forecast_task, basin, req))
+
     def run_forecast(self, req: ForecastRequest) -> Any:
         """Compute and make current (blocking; the CLI and tests)."""
         ds = self.compute_forecast(req)
@@ -176,8 +274,12 @@ class TwinSession:
     def start_forecast(self, req: ForecastRequest) -> None:
         """Compute on a thread; the result becomes current through the dispatcher."""
 
+        if self.basin is None:
+            raise HydroTwinError("no basin is open: open one before forecasting")
+        basin = self.basin
+
         def work(cancelled: threading.Event) -> None:
-            ds = self.compute_forecast(req)
+            ds = self.worker.run(_forecast_task, basin, req)
             if not cancelled.is_set():
                 self._dispatch(lambda: self.set_forecast(ds))
 
@@ -278,23 +380,121 @@ class TwinSession:
     # -- rehearsal playback ------------------------------------------------------------------
     def open_rehearsal(self, path: str, variable: str = "depth") -> Playback:
         """Open a rehearsal result for playback; the clock's range becomes its span."""
-        from hydrotwin.fourpre.rehearsal import open_result
+        return self.set_rehearsal(load_playback(path, variable))
 
-        ds = open_result(path, variable)
+    def set_rehearsal(self, playback: Playback) -> Playback:
+        """Make an opened result the one played (the previous one is closed)."""
         self.close_rehearsal()
-        times = datetimes_from_datetime64(ds["time"].values)
-        self.rehearsal = Playback(str(path), ds, times, variable)
+        self.rehearsal = playback
+        times = playback.times
         self.clock.set_range(times[0], times[-1], notify=False)
-        self.events.rehearsal.emit(self.rehearsal)
+        self.events.rehearsal.emit(playback)
         if not self.clock.set_time(times[0]):
             self.clock.refresh()
-        return self.rehearsal
+        return playback
 
     def close_rehearsal(self) -> None:
         if self.rehearsal is not None:
             old, self.rehearsal = self.rehearsal, None
             self.events.rehearsal.emit(None)
             old.close()
+
+    # -- rehearsal and plans (worker processes) ------------------------------------------
+    def start_rehearsal(
+        self,
+        hours: float,
+        breach: str | None = None,
+        breach_time_h: float | None = None,
+        every_s: float = 600.0,
+        out_dir: str | None = None,
+    ) -> None:
+        """Rehearse the current forecast in 2D in a worker process (numba and the GUI share
+        the cores); progress events while it runs, then its result opens for playback."""
+        if self.forecast is None:
+            raise HydroTwinError("no forecast to rehearse: run a forecast first")
+        self._check_rehearsal(hours, breach, breach_time_h)
+        forecast = self.forecast
+
+        def work(cancelled: threading.Event) -> None:
+            path = _rehearse_in_worker(
+                self.basin, forecast, hours, breach, breach_time_h, every_s, out_dir,
+                progress=lambda t, total: self._progress("rehearsal", t, total),
+                cancel=cancelled.is_set, writer=self.worker.run,
+            )  # fmt: skip
+            playback = load_playback(str(path))  # opened here, not on the GUI thread
+            if cancelled.is_set():
+                playback.close()
+                return
+            self._dispatch(lambda: self.set_rehearsal(playback))
+
+        self.start_job("rehearsal", work)
+
+    def start_plans(
+        self,
+        plans: Sequence[Any],
+        req: ForecastRequest,
+        rehearsal_hours: float | None = None,
+        out_dir: str | None = None,
+        every_s: float = 600.0,
+    ) -> None:
+        """Forecast (and, with ``rehearsal_hours``, rehearse) each plan; the comparison
+        becomes current when all are done."""
+        from hydrotwin.fourpre.plan_rehearsal import rehearse_plans
+
+        if self.basin is None:
+            raise HydroTwinError("no basin is open: open one before comparing plans")
+        start = req.start or self.forecast_issue_time() or now_hour()
+        basin = self.basin
+
+        def work(cancelled: threading.Event) -> None:
+            n = max(len(plans), 1)
+            done: dict[str, float] = {}
+
+            def progress(pid: str, t: float, total: float) -> None:
+                done[pid] = t / total if total else 1.0
+                self._progress("plans", sum(done.values()) * total / n, total)
+
+            comp = self.worker.run(_plans_task, basin, list(plans), req, start)
+            if rehearsal_hours is not None and not cancelled.is_set():
+                rehearse_plans(comp, rehearsal_hours, out_dir, every_s=every_s,
+                               progress=progress, cancel=cancelled.is_set)  # fmt: skip
+            if not cancelled.is_set():
+                self._dispatch(lambda: self.set_comparison(comp))
+
+        self.start_job("plans", work)
+
+    def _check_rehearsal(self, hours: float, breach: str | None, at_h: float | None) -> None:
+        """Refuse what the worker would fail on, before it starts, naming what is wrong."""
+        span_h = (self._t_s[-1] - self._t_s[0]) / 3600.0 if self._t_s is not None else 0.0
+        if not 0 < hours <= span_h + 1e-9:
+            raise InputDataError(
+                f"rehearsal hours = {hours:g}; expected > 0 and ≤ the forecast's {span_h:g} h"
+            )
+        known = [b.id for b in self.basin.rehearsal.breaches]
+        if breach is not None and breach not in known:
+            raise InputDataError(
+                f"rehearsal breach {breach!r}: basin {self.basin.id!r} has no such breach; "
+                f"known: {known}"
+            )
+        if at_h is not None and not 0 <= at_h <= hours:
+            raise InputDataError(
+                f"breach time {at_h:g} h; expected within the rehearsal, 0–{hours:g} h"
+            )
+
+    def set_comparison(self, comp: Any) -> None:
+        self.comparison = comp
+        self.events.comparison.emit(comp)
+
+    def cancel(self, name: str) -> None:
+        """Ask job ``name`` to stop (a worker process is terminated); returns at once."""
+        ev = self._cancel.get(name)
+        if ev is not None:
+            ev.set()
+
+    def _progress(self, name: str, t_s: float, total_s: float) -> None:
+        frac = min(max(t_s / total_s, 0.0), 1.0) if total_s else 1.0
+        msg = f"{t_s / 3600.0:.2f} h / {total_s / 3600.0:.2f} h"
+        self._dispatch(lambda: self.events.progress.emit(name, frac, msg))
 
     # -- live --------------------------------------------------------------------------------
     def open_store(self, store: Any, guard: Any = None, *, writer: bool = True) -> Any:

@@ -266,6 +266,10 @@
         <translation>时间轴</translation>
     </message>
     <message>
+        <source>Four-pre</source>
+        <translation>四预</translation>
+    </message>
+    <message>
         <source>Forecast design storm…</source>
         <translation>设计暴雨预报…</translation>
     </message>
@@ -324,6 +328,189 @@
     <message>
         <source>BIM model</source>
         <translation>BIM 模型</translation>
+    </message>
+</context>
+<context>
+    <name>FourPrePanel</name>
+    <message>
+        <source>Forecast</source>
+        <translation>预报</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Rehearsal</source>
+        <translation>预演</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>预案</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Rain CSV file…</source>
+        <translation>雨量 CSV 文件…</translation>
+    </message>
+    <message>
+        <source>No rain</source>
+        <translation>无降雨</translation>
+    </message>
+    <message>
+        <source>{h:g} h</source>
+        <translation>{h:g} 小时</translation>
+    </message>
+    <message>
+        <source>Run forecast</source>
+        <translation>开始预报</translation>
+    </message>
+    <message>
+        <source>Rain</source>
+        <translation>降雨</translation>
+    </message>
+    <message>
+        <source>Start (basin time)</source>
+        <translation>起报时间（流域时间）</translation>
+    </message>
+    <message>
+        <source>Horizon</source>
+        <translation>预见期</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <source>Rain CSV</source>
+        <translation>雨量 CSV</translation>
+    </message>
+    <message>
+        <source>No rain file was chosen.</source>
+        <translation>未选择雨量文件。</translation>
+    </message>
+    <message>
+        <source>No breach</source>
+        <translation>不溃决</translation>
+    </message>
+    <message>
+        <source>Rehearse the forecast in 2D</source>
+        <translation>按预报进行二维预演</translation>
+    </message>
+    <message>
+        <source>Hours</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>Breach</source>
+        <translation>溃口</translation>
+    </message>
+    <message>
+        <source>Breach at (h after start)</source>
+        <translation>溃决时刻（起报后小时）</translation>
+    </message>
+    <message>
+        <source>Scheme: Godunov for a breach, local inertial otherwise.</source>
+        <translation>格式：溃决用 Godunov 格式，否则用局部惯性格式。</translation>
+    </message>
+    <message>
+        <source>Add plans from a TOML file…</source>
+        <translation>从 TOML 文件添加预案…</translation>
+    </message>
+    <message>
+        <source>With a 2D rehearsal of each plan (flooded area, people)</source>
+        <translation>每个预案做二维预演（淹没面积、受影响人口）</translation>
+    </message>
+    <message>
+        <source>Compare the checked plans</source>
+        <translation>比选勾选的预案</translation>
+    </message>
+    <message>
+        <source>Plan file</source>
+        <translation>预案文件</translation>
+    </message>
+    <message>
+        <source>Check two to four plans to compare.</source>
+        <translation>请勾选两到四个预案进行比选。</translation>
+    </message>
+    <message>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>peak level</source>
+        <translation>最高水位</translation>
+    </message>
+    <message>
+        <source>peak release</source>
+        <translation>最大下泄流量</translation>
+    </message>
+    <message>
+        <source>highest warning grade</source>
+        <translation>最高预警等级</translation>
+    </message>
+    <message>
+        <source>hours at or above warning</source>
+        <translation>超警时长</translation>
+    </message>
+    <message>
+        <source>flooded area (depth ≥ 0.15 m)</source>
+        <translation>淹没面积（水深 ≥ 0.15 m）</translation>
+    </message>
+    <message>
+        <source>buildings in water &gt; 0.5 m</source>
+        <translation>水深 &gt; 0.5 m 的建筑</translation>
+    </message>
+    <message>
+        <source>people in water &gt; 0.5 m</source>
+        <translation>水深 &gt; 0.5 m 的人口</translation>
+    </message>
+    <message>
+        <source>max depth</source>
+        <translation>最大水深</translation>
+    </message>
+    <message>
+        <source>arrival (h)</source>
+        <translation>到达时间（小时）</translation>
+    </message>
+    <message>
+        <source>duration of flooding</source>
+        <translation>淹没历时</translation>
+    </message>
+    <message>
+        <source>forecast</source>
+        <translation>预报</translation>
+    </message>
+    <message>
+        <source>rehearsal</source>
+        <translation>预演</translation>
+    </message>
+    <message>
+        <source>plan comparison</source>
+        <translation>预案比选</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>{job}: {state}</source>
+        <translation>{job}：{state}</translation>
     </message>
 </context>
 <context>
@@ -617,7 +804,7 @@
     </message>
     <message>
         <source>hours at or above warning</source>
-        <translation>超警历时（h）</translation>
+        <translation>超警时长</translation>
     </message>
     <message>
         <source>rank by the rule</source>
