@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -175,6 +174,14 @@
     <message>
         <source>Not loaded: the geometry kernel took longer than {0} s on it (GlobalId {1})</source>
         <translation>未加载：几何内核处理该构件超过 {0} 秒（GlobalId {1}）</translation>
+    </message>
+    <message>
+        <source>Not loaded: its body holds curves or points only (GlobalId {0})</source>
+        <translation>未加载：其实体表示只有曲线或点（GlobalId {0}）</translation>
+    </message>
+    <message>
+        <source>Not loaded: the geometry kernel failed on it: {0} (GlobalId {1})</source>
+        <translation>未加载：几何内核处理失败：{0}（GlobalId {1}）</translation>
     </message>
     <message>
         <source>Not loaded: the geometry kernel failed on it (GlobalId {0})</source>
