@@ -529,6 +529,7 @@ def test_zipped_ifc_opens_directly(shared_data, tmp_path, name):
     model = load_ifc(z, cache_dir=tmp_path / "c")
     assert [e.global_id for e in model.elements] == [e.global_id for e in plain.elements]
     assert model.sha256 == plain.sha256 and model.from_cache  # the same content, one entry
+    assert model.product_count == 47 and model.body_count == plain.body_count  # from the cache
     f, schema, _ = open_ifc(z)
     assert schema == "IFC4" and len(f.by_type("IfcProduct")) == plain.product_count == 47
 
