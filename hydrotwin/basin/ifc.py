@@ -30,6 +30,7 @@ import math
 import os
 import pickle
 import re
+import shutil
 import sys
 import threading
 import time
@@ -51,11 +52,12 @@ from hydrotwin.basin.ifc_worker import (  # noqa: F401 - re-exported: colours, k
 )
 from hydrotwin.basin.ifc_worker import Record as _Record
 from hydrotwin.errors import IfcLoadError
+from hydrotwin.files import atomic_path
 
 log = logging.getLogger(__name__)
 
 #: Bump when the arrays or metadata the loader produces change: old cache entries then miss.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"
 
 SUPPORTED_SCHEMAS = ("IFC2X3", "IFC4", "IFC4X3_ADD2")
 #: Early IFC4x3 headers that IfcOpenShell 0.9 refuses but that read fine as IFC4X3_ADD2.
@@ -214,6 +216,8 @@ class IfcModel:
         ifc_file: Any = None,
         skipped: list[SkippedProduct] | None = None,
         kernel: str = DEFAULT_KERNEL,
+        product_count: int = 0,
+        dangling: tuple[list[int], int] = ([], 0),
     ) -> None:
         self.path = Path(path)
         self.sha256 = sha256
@@ -232,9 +236,14 @@ class IfcModel:
         self.from_cache = from_cache
         self._ifc = ifc_file
         #: Products with a body that are not in the arrays (over the time budget, kernel
-        #: crash), in file order; the elements plus these are all the body products.
+        #: crash or error, nothing drawable), in file order; the elements plus these are all
+        #: the body products: none is dropped unlisted.
         self.skipped: list[SkippedProduct] = list(skipped or [])
         self.kernel = kernel
+        #: IfcProduct instances in the file, with a body or not (spatial elements, alignments).
+        self.product_count = product_count
+        #: (first few, count) of the entity numbers the file uses but does not define.
+        self.dangling_refs, self.dangling_count = dangling
         self._by_gid = {e.global_id: e for e in elements}
 
     def __repr__(self) -> str:
@@ -243,6 +252,11 @@ class IfcModel:
             f"triangles={len(self.triangles)}, skipped={len(self.skipped)}, "
             f"georeferenced={self.map_conversion is not None})"
         )
+
+    @property
+    def body_count(self) -> int:
+        """Products with a Body representation: every one is loaded or listed as skipped."""
+        return len(self.elements) + len(self.skipped)
 
     @property
     def is_legacy_schema(self) -> bool:
@@ -359,6 +373,58 @@ def _plain(psets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 # -- opening ---------------------------------------------------------------------------------
+#: Archives recognised by their first bytes, to say what a file is when it is not STEP text.
+_ARCHIVE_MAGIC = {
+    b"PK\x03\x04": "zip",
+    b"\x1f\x8b": "gzip",
+    b"7z\xbc\xaf\x27\x1c": "7-Zip",
+    b"Rar!": "RAR",
+}
+#: Largest .ifc unpacked from a zip (a bound against zip bombs).
+MAX_UNZIPPED_BYTES = 4 << 30
+
+
+def _archive_kind(head: bytes) -> str | None:
+    return next((k for magic, k in _ARCHIVE_MAGIC.items() if head.startswith(magic)), None)
+
+
+def unpack_ifc(path: str | Path, cache_dir: str | Path | None = None) -> Path:
+    """The path itself for a STEP file; for a zip archive (``.ifczip``, or a ``.zip`` holding
+    one ``.ifc``), that ``.ifc`` unpacked once into the cache (``<cache>/ifc-unzipped/``,
+    keyed by the archive's content), so that it opens like any other file."""
+    import zipfile
+
+    p = Path(path)
+    with open(p, "rb") as fh:
+        if _archive_kind(fh.read(8)) != "zip":
+            return p
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = [i for i in z.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
+            ifcs = [i for i in names if i.filename.lower().endswith(".ifc")]
+            if len(ifcs) != 1:
+                listed = ", ".join(i.filename for i in (ifcs or names)[:5]) or "nothing"
+                raise IfcLoadError(
+                    f"{p}: a zip archive holding {len(ifcs)} .ifc files ({listed}); expected "
+                    f"exactly one"
+                )
+            member = ifcs[0]
+            if member.file_size > MAX_UNZIPPED_BYTES:
+                raise IfcLoadError(
+                    f"{p}: {member.filename} unpacks to {member.file_size} bytes; expected at "
+                    f"most {MAX_UNZIPPED_BYTES} (4 GiB)"
+                )
+            base = Path(cache_dir) if cache_dir is not None else ifc_cache.cache_dir().parent
+            out = base / "ifc-unzipped" / ifc_cache.file_sha256(p)[:32] / Path(member.filename).name
+            if not (out.is_file() and out.stat().st_size == member.file_size):
+                with atomic_path(out) as tmp, z.open(member) as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise IfcLoadError(f"{p}: a damaged or unsupported zip archive ({exc})") from None
+    log.info("%s: reading %s from the zip archive", p.name, member.filename)
+    return out
+
+
 def read_header_schema(path: Path) -> str:
     """The schema named in the STEP header, after checking the file is ISO 10303-21 at all."""
     try:
@@ -367,6 +433,12 @@ def read_header_schema(path: Path) -> str:
     except OSError as exc:
         raise IfcLoadError(f"{path}: cannot read the file ({exc.strerror})") from None
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"ISO-10303-21"):
+        kind = _archive_kind(head)
+        if kind:
+            raise IfcLoadError(
+                f"{path}: a {kind} archive, not an IFC file (an .ifczip or a .zip holding one "
+                f".ifc opens directly; unpack other archives first)"
+            )
         raise IfcLoadError(
             f"{path}: not an IFC file (expected a STEP file starting with 'ISO-10303-21;', "
             f"got {head[:20]!r})"
@@ -390,20 +462,90 @@ def _check_complete(path: Path) -> None:
         )
 
 
+#: Text in quotes (a quote inside is doubled), where '#12' is not a reference.
+_STEP_STRING_RE = re.compile(rb"'[^']*(?:''[^']*)*'")
+_STEP_REF_RE = re.compile(rb"#(\d+)(\s*=)?")
+_STEP_ANY_REF_RE = re.compile(rb"#(\d+)")
+_STEP_DEF_RE = re.compile(rb"#(\d+)\s*=")
+#: Dangling references named in a message.
+REFS_SHOWN = 5
+#: A file is damaged when more entities than this (and than 1 % of all) refer to entities it
+#: does not define. Real exports have a few such references (example.ifc: one window style
+#: names 4 property sets never written) and load; a file cut short and given its end back
+#: loses entities that thousands refer to (duplex cut at 40 %: its owner history).
+DAMAGED_MIN_REFS = 20
+DAMAGED_FRACTION = 0.01
+
+
+def check_references(path: Path) -> list[int]:
+    """The entity numbers the file refers to but does not define, sorted; raises
+    :class:`IfcLoadError` (a damaged file) when many entities use them: the sign of a file cut
+    short and given its end back, which ifcopenshell reads, silently losing every product
+    that depends on the lost part."""
+    data = path.read_bytes()
+    start = data.find(b"DATA;")
+    body = data[start if start >= 0 else 0 :]
+    lost = set(_STEP_ANY_REF_RE.findall(body)) - set(_STEP_DEF_RE.findall(body))
+    if lost:  # again without the quoted text, where '#12' is no reference
+        body = _STEP_STRING_RE.sub(b"''", body)
+        defined = set(_STEP_DEF_RE.findall(body))
+        lost = set(_STEP_ANY_REF_RE.findall(body)) - defined
+    if not lost:
+        return []
+    missing = sorted(int(x) for x in lost)
+    users: set[bytes] = set()
+    owner = b""
+    for m in _STEP_REF_RE.finditer(body):  # again, only for a file with lost references
+        if m.group(2):
+            owner = m.group(1)
+        elif m.group(1) in lost:
+            users.add(owner)
+    if len(users) > max(DAMAGED_MIN_REFS, DAMAGED_FRACTION * len(defined)):
+        raise IfcLoadError(
+            f"{path}: the file is damaged: {len(users)} of its {len(defined)} entities refer to "
+            f"{len(missing)} entities that do not exist ({refs_text(missing)}); expected every "
+            f"#number used to be defined (was the file cut short?)"
+        )
+    log.warning(
+        "%s: %d references to entities that do not exist (%s), from %d entities; what "
+        "uses them is not drawn",
+        path.name,
+        len(missing),
+        refs_text(missing),
+        len(users),
+    )
+    return missing
+
+
+def refs_text(ids: list[int], total: int | None = None) -> str:
+    """``#1, #2, #3, #4, #5, ...``: the first few of ``total`` (default: all of) entity numbers."""
+    more = (len(ids) if total is None else total) > REFS_SHOWN
+    return ", ".join(f"#{k}" for k in ids[:REFS_SHOWN]) + (", ..." if more else "")
+
+
 def open_ifc(path: str | Path) -> tuple[Any, str, str]:
     """Open with ifcopenshell; returns (file, schema opened as, schema in the header).
 
-    Early IFC4x3 headers are rewritten to IFC4X3_ADD2 in a temporary copy (with a warning).
+    A zip archive holding one .ifc is unpacked first (:func:`unpack_ifc`); early IFC4x3 headers
+    are rewritten to IFC4X3_ADD2 in a temporary copy (with a warning).
     """
+    f, schema, header, _ = _open(path)
+    return f, schema, header
+
+
+def _open(path: str | Path) -> tuple[Any, str, str, list[int]]:
+    """:func:`open_ifc`, plus the dangling references :func:`check_references` found."""
     import ifcopenshell
 
     p = Path(path)
     if not p.is_file():
         raise IfcLoadError(f"{p}: file not found")
+    p = unpack_ifc(p)
     header = read_header_schema(p)
     _check_complete(p)
+    dangling = check_references(p)
     if header in SUPPORTED_SCHEMAS:
-        return _open_checked(ifcopenshell, p, header), header, header
+        return _open_checked(ifcopenshell, p, header), header, header, dangling
     if LEGACY_SCHEMA_RE.match(header):
         log.warning(
             "%s: header schema %s is an early IFC4x3 draft; reading it as IFC4X3_ADD2",
@@ -412,7 +554,7 @@ def open_ifc(path: str | Path) -> tuple[Any, str, str]:
         )
         with ifc_worker.as_ifc4x3_add2(p) as q:
             f = _open_checked(ifcopenshell, q, header, shown=p)
-        return f, "IFC4X3_ADD2", header
+        return f, "IFC4X3_ADD2", header, dangling
     raise IfcLoadError(
         f"{p}: unknown IFC schema {header!r} in FILE_SCHEMA (expected one of "
         f"{', '.join(SUPPORTED_SCHEMAS)} or an early IFC4X3 draft header)"
@@ -448,8 +590,10 @@ WORKER_IDLE_S = 300.0
 class SkippedProduct:
     """A product with a body that is not in the model, and why.
 
-    ``kind`` is "timeout" (the kernel took longer than ``budget_s`` seconds on it) or
-    "crash" (the kernel's process died on it); ``reason`` says it in a sentence for logs.
+    ``kind`` is "timeout" (the kernel took longer than ``budget_s`` seconds on it), "crash"
+    (the kernel's process died on it), "kernel" (the kernel failed on it: ``reason`` carries
+    its message), "no-surface" (a body of curves or points only) or "empty" (no triangles and
+    no error); ``reason`` says it in a sentence for logs.
     """
 
     global_id: str
@@ -694,6 +838,7 @@ class _ParallelTessellation:
         self.records: list[_Record] = []
         self.s_per_product = 0.25  # running estimate of the kernel's pace (sets chunk sizes)
         self.skipped: dict[int, tuple[str, str]] = {}  # step id → (reason, kind)
+        self.kernel_errors: dict[int, str] = {}  # step id of a failed entity → message
         self.finished = 0
         self.errors: list[str] = []
         self.stop = False
@@ -763,6 +908,7 @@ class _ParallelTessellation:
                         if msg[2]:
                             log.warning("%s: kernel error in a chunk: %s", self.path.name, msg[2])
                         with self.lock:
+                            self.kernel_errors.update(msg[3] if len(msg) > 3 else {})
                             self.finished += len(left)  # not drawable; the fallback may read it
                             self.busy[k] = None
                             pace = (time.monotonic() - started) / len(chunk)
@@ -900,12 +1046,18 @@ def _tessellate_products(
     kernel: str,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> tuple[list[_Record], dict[int, tuple[str, str]]]:
+) -> tuple[list[_Record], dict[int, tuple[str, str]], dict[int, str]]:
+    """Records, skipped products (step id → (reason, kind)) and the kernel's errors (step id
+    of the entity it failed on → message)."""
+    import ifcopenshell
+
     if pending is not None:
         try:
-            return pending.run(products, progress, cancel)
+            records, skipped = pending.run(products, progress, cancel)
+            return records, skipped, pending.kernel_errors
         except OSError as exc:
             log.warning("%s: worker processes failed (%s); tessellating in-process", path, exc)
+    ifcopenshell.get_log()  # reading the log empties it: what follows is this run's
     try:
         records = _iterate(
             f,
@@ -916,7 +1068,7 @@ def _tessellate_products(
         )
     except IfcLoadCancelledError:
         raise IfcLoadCancelledError(f"{path}: loading cancelled") from None
-    return records, {}
+    return records, {}, ifc_worker.kernel_errors(ifcopenshell.get_log() or "")
 
 
 def _tessellate(
@@ -939,16 +1091,9 @@ def _tessellate(
         )
     if progress:
         progress(0.0, "tessellating")
-    records, skipped_ids = _tessellate_products(
+    records, skipped_ids, errors = _tessellate_products(
         f, path, products, pending, kernel, progress, cancel
     )
-    skipped = [
-        SkippedProduct(
-            p.GlobalId, p.is_a(), p.Name or "", p.id(), *skipped_ids[p.id()], budget_s=budget_s
-        )
-        for p in products
-        if p.id() in skipped_ids
-    ]
     done = {r[3] for r in records} | set(skipped_ids)
     for p in products:
         if p.id() not in done:
@@ -957,6 +1102,15 @@ def _tessellate(
                 v, t = fb
                 colours = np.tile(np.array(DEFAULT_RGBA, dtype=np.uint8), (len(t), 1))
                 records.append((p.GlobalId, p.is_a(), p.Name or "", p.id(), v, t, colours))
+            else:
+                skipped_ids[p.id()] = not_drawn_reason(p, errors)
+    skipped = [
+        SkippedProduct(
+            p.GlobalId, p.is_a(), p.Name or "", p.id(), *skipped_ids[p.id()], budget_s=budget_s
+        )
+        for p in products
+        if p.id() in skipped_ids
+    ]
     if not records:
         why = f"; {len(skipped)} skipped ({skipped[0].reason})" if skipped else ""
         raise IfcLoadError(
@@ -987,6 +1141,42 @@ def _tessellate(
         "elem_tri_offsets": np.asarray(tofs, dtype=np.int64),
     }
     return arrays, elements, skipped
+
+
+def _body_entities(product: Any) -> list[Any]:
+    """The items of the product's Body representations, innermost first (mapped items
+    opened), then the representations themselves: where the kernel's log names a failure."""
+    items: list[Any] = []
+    reps = [
+        r for r in product.Representation.Representations if r.RepresentationIdentifier == "Body"
+    ]
+    todo = [i for r in reps for i in r.Items]
+    while todo:
+        item = todo.pop()
+        if item.is_a("IfcMappedItem"):
+            inner = item.MappingSource.MappedRepresentation
+            reps.append(inner)
+            todo.extend(inner.Items)
+        elif item.is_a("IfcGeometricSet"):
+            todo.extend(item.Elements)
+        items.append(item)
+    return items[::-1] + reps
+
+
+def not_drawn_reason(product: Any, errors: dict[int, str]) -> tuple[str, str]:
+    """(reason, kind) for a body product that came out without triangles: the kernel's own
+    message when its log names an entity of the body ("kernel"), "no-surface" for a body of
+    curves or points only, else "empty"."""
+    ents = _body_entities(product)
+    for e in ents:
+        if e.id() in errors:
+            return f"the geometry kernel failed on #{e.id()} {errors[e.id()]}", "kernel"
+    curves = ("IfcCurve", "IfcPoint", "IfcCartesianPointList")
+    containers = ("IfcRepresentation", "IfcMappedItem", "IfcGeometricSet")
+    leaves = [e for e in ents if not any(e.is_a(c) for c in containers)]
+    if all(any(i.is_a(c) for c in curves) for i in leaves):
+        return "its Body holds curves or points only: nothing to draw", "no-surface"
+    return "the geometry kernel returned no triangles for it (it logged no error)", "empty"
 
 
 def _face_set_fallback(f: Any, product: Any, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -1307,6 +1497,8 @@ def _from_meta(
         from_cache=True,
         skipped=[SkippedProduct(**d) for d in meta.get("skipped", [])],
         kernel=meta.get("kernel", DEFAULT_KERNEL),
+        product_count=int(meta.get("product_count", 0)),
+        dangling=(list(meta.get("dangling_refs", [])), int(meta.get("dangling_count", 0))),
     )
 
 
@@ -1337,13 +1529,19 @@ def load_ifc(
     :attr:`IfcModel.skipped`. ``processes=False`` (or a frozen app) tessellates in this
     process, without a budget. ``kernel`` is the ifcopenshell geometry library.
 
-    Raises :class:`IfcLoadError` naming the file when it is missing, not IFC, truncated, of an
-    unknown schema or without any geometry; :class:`IfcLoadCancelledError` when ``cancel`` is set.
+    Every product with a body is either loaded or listed in :attr:`IfcModel.skipped` with
+    the reason (the kernel's own message when it failed). A zip archive holding one .ifc is
+    read as that file.
+
+    Raises :class:`IfcLoadError` naming the file when it is missing, not IFC, truncated,
+    damaged (references to entities it does not define), of an unknown schema or without any
+    geometry; :class:`IfcLoadCancelledError` when ``cancel`` is set.
     ``progress(fraction, stage)`` is called from the calling thread.
     """
     p = Path(path)
     if not p.is_file():
         raise IfcLoadError(f"{p}: file not found")
+    p = unpack_ifc(p, cache_dir)
     if kernel not in KERNELS:
         raise IfcLoadError(f"{p}: unknown geometry kernel {kernel!r} (expected one of {KERNELS})")
     budget = product_budget_s() if product_budget is None else float(product_budget)
@@ -1377,7 +1575,7 @@ def load_ifc(
             for w in workers:
                 w.kill()
     try:
-        f, schema, header = open_ifc(p)
+        f, schema, header, dangling = _open(p)
         if cancel is not None and cancel.is_set():
             raise IfcLoadCancelledError(f"{p}: loading cancelled")
         arrays, elements, skipped = _tessellate(
@@ -1390,6 +1588,9 @@ def load_ifc(
     mc = read_map_conversion(f, p)
     latlon = read_site_latlon(f)
     meta = _meta(schema, header, elements, tree, mc, latlon, skipped, kernel)
+    meta["product_count"] = n_products = len(f.by_type("IfcProduct"))
+    meta["dangling_refs"] = dangling[:REFS_SHOWN]
+    meta["dangling_count"] = len(dangling)
     if use_cache:
         try:
             ifc_cache.save_entry(cdir, key, arrays, meta)
@@ -1410,6 +1611,8 @@ def load_ifc(
         ifc_file=f,
         skipped=skipped,
         kernel=kernel,
+        product_count=n_products,
+        dangling=(dangling[:REFS_SHOWN], len(dangling)),
     )
 
 

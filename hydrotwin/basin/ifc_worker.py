@@ -9,8 +9,9 @@ costs more than the kernel needs), then serves pickled commands on stdin:
   or ``("error", message)``;
 - ``("tess", chunk_id, step_ids, kernel)``: tessellate those products with one single-threaded
   iterator, sending ``("shape", step_id, record or None)`` as each product is done (so the
-  loader knows which products are left when it is stuck), then ``("done", chunk_id, error)``
-  (error None, or the message of an exception that ended the chunk early);
+  loader knows which products are left when it is stuck), then
+  ``("done", chunk_id, error, kernel_errors)`` (error None, or the message of an exception that
+  ended the chunk early; kernel_errors: :func:`kernel_errors` of the chunk's log);
 - ``("close",)``: drop the parsed file; end of stdin: exit.
 
 Messages go on a duplicate of the original stdout; fd 1 is sent to /dev/null because the
@@ -47,6 +48,35 @@ GLAZING_ALPHA = 0.4
 DEFAULT_RGBA = (190, 190, 190, 255)
 
 FILE_SCHEMA_RE = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
+
+#: One entry of ifcopenshell's log: "[error] [GEO327] [time] text", the text running on to
+#: the next entry (it names the entity: "Failed to convert:\n#6315=IfcSectionedSolid…(…)").
+_LOG_ENTRY_RE = re.compile(
+    r"^\[(?P<level>\w+)\][ \t]*\[[^\]\n]*\][ \t]*\[[^\]\n]*\][ \t]*"
+    r"(?P<text>.*?)(?=^\[\w+\][ \t]*\[|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+_STEP_ENTITY_RE = re.compile(r"#(\d+)=(Ifc\w+)\(")
+#: Most kernel errors kept per chunk (a message each): a bound on what a worker sends.
+MAX_KERNEL_ERRORS = 1000
+
+
+def kernel_errors(log: str) -> dict[int, str]:
+    """Step id → ``"IfcClass: the kernel's message"`` for each entity the geometry kernel
+    logged an error on, so that a product it could not draw is listed with the reason."""
+    out: dict[int, str] = {}
+    for m in _LOG_ENTRY_RE.finditer(log):
+        if m["level"].lower() != "error":
+            continue
+        ent = _STEP_ENTITY_RE.search(m["text"])
+        if ent is None:
+            continue
+        msg = " ".join(m["text"][: ent.start()].replace("Failed to convert:", "").split())
+        out.setdefault(int(ent[1]), f"{ent[2]}: {msg[:200] or 'failed to convert'}")
+        if len(out) >= MAX_KERNEL_ERRORS:
+            break
+    return out
+
 
 # One tessellated element on its way to the model arrays:
 # (guid, class, name, step id, vertices (n, 3) m, triangles (m, 3), rgba (m, 4)).
@@ -215,7 +245,7 @@ def _serve() -> None:
 
     try:
         import ifcopenshell  # imported now, before the first command
-        import ifcopenshell.geom  # noqa: F401
+        import ifcopenshell.geom  # the kernel, loaded before the first command
     except ImportError as exc:
         send(("error", f"the worker cannot import ifcopenshell: {exc}"))
         return
@@ -235,6 +265,7 @@ def _serve() -> None:
             elif cmd[0] == "tess":
                 _, chunk_id, ids, kernel = cmd
                 error = None
+                ifcopenshell.get_log()  # reading the log empties it: this chunk's log only
                 try:
                     if f is None:
                         raise RuntimeError("no file opened")
@@ -242,7 +273,7 @@ def _serve() -> None:
                     iterate(f, products, kernel, lambda i, r, _p: send(("shape", i, r)))
                 except Exception as exc:  # the loader falls back for the products left
                     error = f"{type(exc).__name__}: {exc}"
-                send(("done", chunk_id, error))
+                send(("done", chunk_id, error, kernel_errors(ifcopenshell.get_log() or "")))
             elif cmd[0] == "close":
                 f = None
             else:

@@ -130,16 +130,17 @@ def find_events(
     obs: np.ndarray, dt_h: float, *, threshold: float | None = None, min_gap_h: float = 72.0,
     before_h: float = 48.0, after_h: float = 120.0,
 ) -> list[tuple[int, int]]:  # fmt: skip
-    """Flood events as index ranges: runs where ``obs`` exceeds ``threshold`` (default: the 99th
-    percentile of the positive flows), merged when closer than ``min_gap_h``, padded."""
+    """Flood events as disjoint index ranges ``[start, end)``: runs where ``obs`` exceeds
+    ``threshold`` (default: the 99th percentile of the positive flows), merged when closer than
+    ``min_gap_h``, padded. Where the padding of two floods would overlap they are split at the
+    lowest flow between them, so that each flood is scored, and counted in QR, once."""
     o = np.asarray(obs, float)
     if threshold is None:
         pos = o[np.isfinite(o) & (o > 0)]
         if pos.size == 0:
             return []
         threshold = float(np.percentile(pos, 99.0))
-    above = np.isfinite(o) & (o > threshold)
-    idx = np.flatnonzero(above)
+    idx = np.flatnonzero(np.isfinite(o) & (o > threshold))
     if idx.size == 0:
         return []
     gap = max(1, round(min_gap_h / dt_h))
@@ -149,9 +150,15 @@ def find_events(
             runs[-1][1] = int(k)
         else:
             runs.append([int(k), int(k)])
-    b = round(before_h / dt_h)
-    a = round(after_h / dt_h)
-    return [(max(0, s - b), min(o.size, e + a + 1)) for s, e in runs]
+    b, a = round(before_h / dt_h), round(after_h / dt_h)
+    spans = [[max(0, s - b), min(o.size, e + a + 1)] for s, e in runs]
+    for k in range(1, len(spans)):
+        if spans[k - 1][1] > spans[k][0]:
+            lo = runs[k - 1][1] + 1
+            between = o[lo : runs[k][0]]
+            trough = lo + int(np.argmin(np.where(np.isfinite(between), between, np.inf)))
+            spans[k - 1][1] = spans[k][0] = trough
+    return [(s, e) for s, e in spans]
 
 
 def score_event(
@@ -179,12 +186,14 @@ def score_event(
 
 @dataclass
 class Report:
-    """Series scores, event scores and the scheme grade."""
+    """Series scores, event scores and the scheme grade.
+
+    Peak and peak-time errors are scored per flood event only: over a whole record the argmax
+    of each series picks two unrelated floods years apart, and their lag means nothing.
+    """
 
     nse: float
     kge: float
-    peak_error: float
-    peak_time_error_h: float
     volume_error: float
     grade_dc: str
     events: list[EventScore]
@@ -195,7 +204,40 @@ class Report:
         d = {k: v for k, v in asdict(self).items() if k != "events"}
         d["events"] = [e.as_dict() for e in self.events]
         d["grade_zh"] = GRADE_ZH[self.grade]
+        d["grade_reason"] = grade_reason(self)
         return d
+
+
+#: Lowest DC and QR (%) of each grade (standards.md §3).
+_GRADE_FLOOR = {"A": (0.90, 85.0), "B": (0.70, 70.0), "C": (0.50, 60.0)}
+
+
+def grade_label(g: str) -> str:
+    """'乙 (B)' for a grade, '不合格 (below 丙)' for none."""
+    return "不合格 (below 丙)" if g == "-" else f"{GRADE_ZH[g]} ({g})"
+
+
+def grade_reason(rep: Report) -> str:
+    """Which of DC and QR set the grade, with their values and the floor missed, e.g.
+    ``DC 0.29 < 0.50 (丙 floor); QR 40 % → 不合格 (below 丙): QR 40 % < 60 %``."""
+    dc_c, qr_c = _GRADE_FLOOR["C"]
+    parts = [
+        f"DC {rep.nse:.2f} → {GRADE_ZH[rep.grade_dc]}"
+        if rep.grade_dc != "-"
+        else f"DC {rep.nse:.2f} < {dc_c:.2f} needed for 丙"
+    ]
+    if not rep.events:
+        parts.append("no flood event to score, grade from DC alone")
+    else:
+        qr = rep.qualification_rate
+        gq = grade_qr(qr)
+        n_ok = sum(e.qualified for e in rep.events)
+        parts.append(
+            f"QR {qr:.0f} % ({n_ok} of {len(rep.events)} events) → {GRADE_ZH[gq]}"
+            if gq != "-"
+            else f"QR {qr:.0f} % ({n_ok} of {len(rep.events)} events) < {qr_c:.0f} % needed for 丙"
+        )
+    return "; ".join(parts)
 
 
 def report(
@@ -215,7 +257,6 @@ def report(
     qr = 100.0 * sum(e.qualified for e in events) / len(events) if events else float("nan")
     g = grade_dc(dc) if not events else worse(grade_dc(dc), grade_qr(qr))
     return Report(
-        nse=dc, kge=kge(sim, obs), peak_error=peak_error(sim, obs),
-        peak_time_error_h=peak_time_error_h(sim, obs, dt_h), volume_error=volume_error(sim, obs),
-        grade_dc=grade_dc(dc), events=events, qualification_rate=qr, grade=g,
+        nse=dc, kge=kge(sim, obs), volume_error=volume_error(sim, obs), grade_dc=grade_dc(dc),
+        events=events, qualification_rate=qr, grade=g,
     )  # fmt: skip

@@ -237,7 +237,7 @@ def build_setup(
     """The 2D domain of a rehearsal (module docstring)."""
     reh = basin.rehearsal
     dem_path = basin.path(basin.basin.dem)
-    dem = read_dem(dem_path, bbox=reh.bbox)
+    dem = read_dem(dem_path, bbox=reh.bbox, crs=basin.basin.crs)
     if reh.cell_m is not None and reh.cell_m > dem.dx * 1.5:
         k = round(reh.cell_m / dem.dx)
         from hydrotwin.basin.dem import _block_mean

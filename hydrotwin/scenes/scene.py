@@ -111,7 +111,7 @@ class BasinScene:
         self.font_file = font_file or find_cjk_font()
         # Without a CJK font Chinese labels would be empty boxes: fall back to English names.
         self.label_lang = lang if self.font_file else "en"
-        dem = read_dem_lod(basin.path(basin.basin.dem), max_terrain_cells)
+        dem = read_dem_lod(basin.path(basin.basin.dem), max_terrain_cells, crs=basin.basin.crs)
         xmin, ymin, xmax, ymax = dem.bounds
         z = dem.z[np.isfinite(dem.z)]
         # Round the origin so local coordinates stay readable; z0 at the lowest ground.

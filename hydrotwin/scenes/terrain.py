@@ -70,8 +70,11 @@ class DemGrid:
         return xs, ys
 
 
-def read_dem_lod(path: str | Path, max_cells: int = DEFAULT_MAX_CELLS) -> DemGrid:
-    """Read a DEM averaged down to at most ``max_cells`` cells (nodata → NaN).
+def read_dem_lod(
+    path: str | Path, max_cells: int = DEFAULT_MAX_CELLS, crs: str | None = None
+) -> DemGrid:
+    """Read a DEM averaged down to at most ``max_cells`` cells (nodata → NaN), in the basin's
+    ``crs`` when given (reprojected, or refused, by :func:`hydrotwin.basin.dem.read_dem`).
 
     Uses :func:`hydrotwin.basin.dem.read_dem`, whose nodata-aware block mean keeps valley
     floors and ridges in place, where decimating by striding would alias them.
@@ -82,11 +85,11 @@ def read_dem_lod(path: str | Path, max_cells: int = DEFAULT_MAX_CELLS) -> DemGri
 
     if max_cells < 4:
         raise ValueError(f"max_cells must be at least 4; got {max_cells}")
-    dem = read_dem(path, max_cells=max_cells)
+    dem = read_dem(path, max_cells=max_cells, crs=crs)
     t = dem.transform
     if t.b != 0 or t.d != 0:
         raise BasinDataError(f"DEM {path}: rotated rasters are not supported (transform {t})")
-    with rasterio.open(path) as src:  # header only: the size before averaging
+    with rasterio.open(dem.path) as src:  # header only: the size before averaging
         source_shape = (src.height, src.width)
     if dem.shape != source_shape:
         log.info(

@@ -341,6 +341,15 @@ class BimInspector(QWidget):
                 tip = self.tr(
                     "Not loaded: the geometry kernel took longer than {0} s on it (GlobalId {1})"
                 ).format(f"{sp.budget_s:g}", sp.global_id)
+            elif sp.kind == "no-surface":
+                tip = self.tr(
+                    "Not loaded: its body holds curves or points only (GlobalId {0})"
+                ).format(sp.global_id)
+            elif sp.kind == "kernel":
+                tip = self.tr("Not loaded: the geometry kernel failed on it: {0} (GlobalId {1})")
+                tip = tip.format(
+                    sp.reason.removeprefix("the geometry kernel failed on "), sp.global_id
+                )
             else:
                 tip = self.tr("Not loaded: the geometry kernel failed on it (GlobalId {0})").format(
                     sp.global_id

@@ -66,3 +66,35 @@ def test_info_usage_exit_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["ifc"])
     assert exc.value.code == 2
+
+
+def test_info_counts_products_bodies_loaded_and_skipped(shared_data, tmp_path, capsys):
+    from tests.basin.test_ifc import _with_cables
+
+    path = tmp_path / "cables.ifc"
+    _with_cables(shared_data / "ifc/ifc4x3_add2/linear-placement-of-signal.ifc", path)
+    assert main(["ifc", "info", str(path), "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "products:     65 in the file, 33 with a body: 25 loaded, 8 skipped" in out
+    assert "skipped:      8 products not loaded" in out
+    assert out.count("IfcSectionedSolidHorizontal: std::get: wrong index for variant") == 8
+    assert main(["ifc", "info", str(shared_data / UTM), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["products"], d["body_products"], d["elements"]) == (4, 1, 1)
+
+
+def test_info_damaged_and_zipped(shared_data, tmp_path, capsys):
+    import zipfile
+
+    z = tmp_path / "utm.ifczip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(shared_data / UTM, "utm.ifc")
+    assert main(["ifc", "info", str(z), "--json", "--no-cache"]) == 0
+    assert json.loads(capsys.readouterr().out)["georeference"]["crs"] == "EPSG:25832"
+    text = (shared_data / UTM).read_text(encoding="utf-8")
+    bad = tmp_path / "bad.ifc"
+    bad.write_text(text.replace("#1=", "#100001=", 1), encoding="utf-8")
+    # one dangling reference (as real exports have): loaded, and said
+    assert main(["ifc", "info", str(bad), "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "warning:      1 references to entities that do not exist (#1)" in out

@@ -22,6 +22,7 @@ from hydrotwin.basin.ifc import (
     IfcLoadCancelledError,
     Placement,
     body_products,
+    check_references,
     load_ifc,
     open_ifc,
 )
@@ -112,8 +113,13 @@ def test_sample_loads_with_ifcopenshell_element_count(shared_data, rel):
     finally:
         timer.cancel()
     f, schema, header = open_ifc(path)
-    expected = [p for p in body_products(f) if _drawable(p)]
-    assert model.skipped == []
+    bodies = body_products(f)
+    expected = [p for p in bodies if _drawable(p)]
+    # a body of curves only (Bentley's three breakline proxies) is listed, not dropped
+    assert [(sp.global_id, sp.kind) for sp in model.skipped] == [
+        (p.GlobalId, "no-surface") for p in bodies if not _drawable(p)
+    ]
+    assert model.body_count == len(bodies) and model.product_count == len(f.by_type("IfcProduct"))
     assert len(model.elements) == len(expected), model.counts_by_class()
     assert {e.global_id for e in model.elements} == {p.GlobalId for p in expected}
     assert model.schema == schema and model.header_schema == header
@@ -441,3 +447,138 @@ def test_map_conversion_into_us_survey_feet(shared_data):
     placed = model.map_coordinates()
     np.testing.assert_allclose(placed[:, :2], model.vertices[:, :2] / 0.3048006, rtol=1e-6)
     np.testing.assert_allclose(placed[:, 2], model.vertices[:, 2], atol=1e-3)
+
+
+# -- products never dropped, archives, damaged files (issue 21, item 7) ----------------------
+def _with_cables(src: Path, dst: Path, n: int = 8) -> None:
+    """``src`` plus ``n`` cable proxies along its alignment whose body is an
+    IfcSectionedSolidHorizontal, which ifcopenshell 0.9's kernel fails on ("std::get: wrong
+    index for variant"), as on the railway model of issue 21."""
+    import ifcopenshell
+    import ifcopenshell.guid
+
+    f = ifcopenshell.open(str(src))
+    ctx = next(
+        c
+        for c in f.by_type("IfcGeometricRepresentationSubContext")
+        if c.ContextIdentifier == "Body"
+    )
+    align = f.by_type("IfcAlignment")[0]
+    axis = next(
+        r for r in align.Representation.Representations if r.RepresentationIdentifier == "Axis"
+    )
+    curve = axis.Items[0]
+    prof = f.createIfcCircleProfileDef("AREA", "cable", None, 0.05)
+    railway = f.by_type("IfcRailway")[0]
+    for k in range(n):
+        pos = [
+            f.createIfcAxis2PlacementLinear(
+                f.createIfcPointByDistanceExpression(
+                    f.createIfcLengthMeasure(d), 0.5 + 0.2 * k, 0.3, None, curve
+                )
+            )
+            for d in (10.0, 60.0)
+        ]
+        solid = f.createIfcSectionedSolidHorizontal(curve, [prof, prof], pos)
+        rep = f.createIfcShapeRepresentation(ctx, "Body", "AdvancedSweptSolid", [solid])
+        place = f.createIfcLocalPlacement(
+            None, f.createIfcAxis2Placement3D(f.createIfcCartesianPoint((0.0, 0.0, 0.0)))
+        )
+        proxy = f.createIfcBuildingElementProxy(
+            ifcopenshell.guid.new(), None, f"cable {k + 1}", None, None, place,
+            f.createIfcProductDefinitionShape(None, None, [rep]),
+        )  # fmt: skip
+        f.createIfcRelContainedInSpatialStructure(
+            ifcopenshell.guid.new(), None, None, None, [proxy], railway
+        )
+    f.write(str(dst))
+
+
+@pytest.mark.parametrize("processes", [True, False], ids=["workers", "in-process"])
+def test_products_the_kernel_fails_on_are_listed_with_its_reason(shared_data, tmp_path, processes):
+    """Before, the 8 cables were in neither ``elements`` nor ``skipped``."""
+    path = tmp_path / "cables.ifc"
+    _with_cables(shared_data / "ifc/ifc4x3_add2/linear-placement-of-signal.ifc", path)
+    model = load_ifc(path, use_cache=False, processes=processes)
+    f, _, _ = open_ifc(path)
+    assert len(body_products(f)) == 33 and model.body_count == 33
+    assert len(model.elements) == 25
+    assert [sp.name for sp in model.skipped] == [f"cable {k}" for k in range(1, 9)]
+    for sp in model.skipped:
+        assert sp.kind == "kernel" and sp.ifc_class == "IfcBuildingElementProxy"
+        assert "IfcSectionedSolidHorizontal: std::get: wrong index for variant" in sp.reason
+    loaded = {e.step_id for e in model.elements} | {sp.step_id for sp in model.skipped}
+    assert loaded == {p.id() for p in body_products(f)}
+    assert model.product_count == len(f.by_type("IfcProduct")) == 65
+
+
+def _zip(dst: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return dst
+
+
+@pytest.mark.parametrize("name", ["house.ifczip", "house.zip"])
+def test_zipped_ifc_opens_directly(shared_data, tmp_path, name):
+    src = shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc"
+    plain = load_ifc(src, cache_dir=tmp_path / "c")
+    z = _zip(tmp_path / name, {"model/IfcOpenHouse_IFC4.ifc": src.read_bytes(), "readme.txt": b"x"})
+    model = load_ifc(z, cache_dir=tmp_path / "c")
+    assert [e.global_id for e in model.elements] == [e.global_id for e in plain.elements]
+    assert model.sha256 == plain.sha256 and model.from_cache  # the same content, one entry
+    assert model.product_count == 47 and model.body_count == plain.body_count  # from the cache
+    f, schema, _ = open_ifc(z)
+    assert schema == "IFC4" and len(f.by_type("IfcProduct")) == plain.product_count == 47
+
+
+def test_archives_that_are_not_one_ifc_say_so(shared_data, tmp_path):
+    import gzip
+
+    src = (shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc").read_bytes()
+    two = _zip(tmp_path / "two.zip", {"a.ifc": src, "b.ifc": src})
+    with pytest.raises(IfcLoadError, match=r"two\.zip: a zip archive holding 2 \.ifc files"):
+        load_ifc(two, cache_dir=tmp_path)
+    none = _zip(tmp_path / "none.zip", {"a.txt": b"hello"})
+    with pytest.raises(IfcLoadError, match=r"holding 0 \.ifc files \(a\.txt\)"):
+        load_ifc(none, cache_dir=tmp_path)
+    gz = tmp_path / "house.ifc.gz"
+    gz.write_bytes(gzip.compress(src))
+    with pytest.raises(IfcLoadError, match=r"house\.ifc\.gz: a gzip archive, not an IFC file"):
+        load_ifc(gz, cache_dir=tmp_path)
+
+
+def test_file_cut_short_with_a_false_end_is_damaged(shared_data, tmp_path):
+    """Cut at 40 % and given ``END-ISO-10303-21;`` back: it used to load a fraction of its
+    elements without a word; the references into the lost part are now reported."""
+    src = (shared_data / "ifc/ifc2x3/duplex.ifc").read_bytes()
+    cut = src[: src.rindex(b"\n", 0, len(src) * 4 // 10) + 1]
+    p = tmp_path / "cut.ifc"
+    p.write_bytes(cut + b"ENDSEC;\nEND-ISO-10303-21;\n")
+    damaged = (
+        r"cut\.ifc: the file is damaged: \d{4} of its \d+ entities refer to \d+ entities that "
+        r"do not exist \(#3, #\d+, #\d+, #\d+, #\d+, \.\.\.\)"
+    )
+    with pytest.raises(IfcLoadError, match=damaged):
+        load_ifc(p, use_cache=False)
+    with pytest.raises(IfcLoadError, match="damaged"):
+        open_ifc(p)
+    # a '#' inside a quoted name is not a reference
+    ok = tmp_path / "hash.ifc"
+    house = (shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc").read_bytes()
+    ok.write_bytes(house.replace(b"'IfcOpenHouse'", b"'Room #99999 isn''t #88888'", 1))
+    assert b"#99999" in ok.read_bytes()
+    assert check_references(ok) == []
+
+
+def test_a_few_dangling_references_load_and_are_reported(shared_data, caplog):
+    """example.ifc's window style #14315 names four entities the exporter never wrote: a real
+    file that loads, with the four listed (counted from the file with grep)."""
+    with caplog.at_level(logging.WARNING, logger="hydrotwin.basin.ifc"):
+        model = load_ifc(shared_data / "ifc/ifc2x3/example.ifc", use_cache=False)
+    assert (model.dangling_refs, model.dangling_count) == ([14687, 14688, 14744, 14747], 4)
+    assert any(
+        "4 references to entities that do not exist" in r.getMessage() for r in caplog.records
+    )

@@ -64,3 +64,38 @@ def test_events_found_and_scored():
     rep = m.report(sim, obs, 1.0, 500.0, threshold=100.0)
     assert rep.qualification_rate == 100.0 and rep.grade == m.grade_dc(rep.nse)
     assert rep.as_dict()["grade_zh"] in m.GRADE_ZH.values()
+
+
+def test_floods_closer_than_the_padding_are_disjoint_events():
+    """Two floods 100 h apart (gap > 72 h, but 48 h + 120 h of padding overlap), the second
+    larger: each is one event with its own peak, split at the trough between them; before,
+    the first event's padding took in the second peak and the 1,000 m³/s flood was scored twice."""
+    obs = _hydrograph(600, 100, 600) + _hydrograph(600, 200, 1000) - 10
+    ev = m.find_events(obs, 1.0, threshold=100.0)
+    assert len(ev) == 2
+    (a0, a1), (b0, b1) = ev
+    assert a0 < 100 < a1 and b0 < 200 < b1
+    assert a1 <= b0, "events overlap"
+    trough = 100 + int(np.argmin(obs[100:200]))
+    assert a1 == b0 == trough
+    rep = m.report(obs, obs, 1.0, 500.0, threshold=100.0)
+    assert [round(e.obs_peak_m3s) for e in rep.events] == [610, 1010]
+    # a third flood far away is untouched: padded 48 h before, 120 h after its run
+    obs3 = obs + _hydrograph(600, 450, 500) - 10
+    ev3 = m.find_events(obs3, 1.0, threshold=100.0)
+    run = np.flatnonzero(obs3[300:] > 100.0) + 300
+    assert ev3[2] == (run[0] - 48, run[-1] + 121)
+
+
+def test_grade_below_c_says_why():
+    obs = _hydrograph(600, 100, 500) + _hydrograph(600, 400, 800) - 10
+    poor = m.report(0.3 * obs + 60, obs, 1.0, 500.0, threshold=100.0)
+    assert poor.grade == "-" and m.grade_label(poor.grade) == "不合格 (below 丙)"
+    why = m.grade_reason(poor)
+    assert f"DC {poor.nse:.2f} < 0.50 needed for 丙" in why
+    assert "QR 0 % (0 of 2 events) < 60 % needed for 丙" in why
+    good = m.report(obs, obs, 1.0, 500.0, threshold=100.0)
+    assert m.grade_label(good.grade) == "甲 (A)"
+    assert m.grade_reason(good) == "DC 1.00 → 甲; QR 100 % (2 of 2 events) → 甲"
+    d = poor.as_dict()
+    assert d["grade_reason"] == why and "peak_time_error_h" not in d  # events only

@@ -163,3 +163,23 @@ def test_inflow_csv_and_bad_inputs(basin, tmp_path):
     basin.reservoirs[0].outflow_x = 1.0
     with pytest.raises(BasinDataError, match="outside the rehearsal grid"):
         rehearse(basin, inflows=series, hours=0.1)
+
+
+def test_a_dem_in_degrees_is_rehearsed_in_the_basin_crs(tmp_path, monkeypatch):
+    """The tiny basin's DEM handed over in EPSG:4326: the 2D grid is in the basin's UTM 50N
+    again, square cells of about 30 m, and the inflow points land in it (before, the grid
+    had cells of 0.0003 "m")."""
+    from hydrotwin.basin.dem import reprojected
+
+    monkeypatch.setenv("HYDROTWIN_CACHE_DIR", str(tmp_path / "cache"))
+    manifest = make_basin(tmp_path / "tiny")
+    geo = reprojected(manifest.parent / "dem.tif", "EPSG:4326", tmp_path / "geo")
+    text = manifest.read_text(encoding="utf-8").replace('dem = "dem.tif"', f'dem = "{geo}"')
+    manifest.write_text(text, encoding="utf-8")
+    basin = load_manifest(manifest)
+    start, series = forecast_inflows(basin, fake_forecast(hours=2))
+    setup = build_setup(basin, series, start_utc=start, hours=2.0)
+    assert setup.dem.epsg == "EPSG:32650"
+    assert setup.dem.dx == pytest.approx(setup.dem.dy) and 25.0 < setup.dem.dx < 35.0
+    names = {li.name: li for li in setup.domain.line_inflows}
+    assert len(names["reservoir:RES"].cells) >= 1 and len(names["inflow:side"].cells) >= 2

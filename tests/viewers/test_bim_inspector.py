@@ -179,16 +179,36 @@ def test_skipped_products_listed_in_tree_and_status(inspector, shared_data):
             budget_s=30.0,
         ),
         SkippedProduct("0SkipMe000000000000002", "IfcRail", "", 43, "died", kind="crash"),
+        SkippedProduct(
+            "0SkipMe000000000000003",
+            "IfcBuildingElementProxy",
+            "cable 1",
+            44,
+            "the geometry kernel failed on #40 IfcSectionedSolidHorizontal: std::get",
+            "kernel",
+        ),
+        SkippedProduct(
+            "0SkipMe000000000000004",
+            "IfcGeographicElement",
+            "breakline",
+            45,
+            "curves only",
+            "no-surface",
+        ),
     ]
     inspector.set_model(model)
-    assert "2 products skipped" in inspector.status.text()
+    assert "4 products skipped" in inspector.status.text()
     top = [inspector.tree.topLevelItem(i) for i in range(inspector.tree.topLevelItemCount())]
     (group,) = [t for t in top if t.text(0) == "Skipped (not loaded)"]
     kids = [group.child(i) for i in range(group.childCount())]
     assert [(k.text(0), k.text(1)) for k in kids] == [
         ("sleeper 7", "IfcTrackElement"),
         ("IfcRail", "IfcRail"),
+        ("cable 1", "IfcBuildingElementProxy"),
+        ("breakline", "IfcGeographicElement"),
     ]
+    assert "failed on it: #40 IfcSectionedSolidHorizontal: std::get" in kids[2].toolTip(0)
+    assert "curves or points only" in kids[3].toolTip(0)
     assert "30 s" in kids[0].toolTip(0) and "0SkipMe000000000000001" in kids[0].toolTip(0)
     assert "failed" in kids[1].toolTip(0)
     # no geometry: choosing it selects nothing, and search still works on the others

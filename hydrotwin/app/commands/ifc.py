@@ -114,6 +114,8 @@ def info_dict(
         out.update(
             schema=schema,
             header_schema=header,
+            products=len(f.by_type("IfcProduct")),
+            body_products=0,
             elements=0,
             triangles=0,
             counts_by_class={},
@@ -133,6 +135,9 @@ def info_dict(
     out.update(
         schema=model.schema,
         header_schema=model.header_schema,
+        products=model.product_count,
+        body_products=model.body_count,
+        dangling_refs={"count": model.dangling_count, "first": model.dangling_refs},
         elements=len(model.elements),
         triangles=len(model.triangles),
         counts_by_class=model.counts_by_class(),
@@ -200,7 +205,17 @@ def run_info(args: argparse.Namespace) -> int:
     if d["header_schema"] != schema:
         schema += f" (header says {d['header_schema']}; read as {d['schema']})"
     print(f"schema:       {schema}")
+    print(
+        f"products:     {d['products']} in the file, {d['body_products']} with a body: "
+        f"{d['elements']} loaded, {len(d['skipped'])} skipped"
+    )
     print(f"elements:     {d['elements']} with geometry, {d['triangles']} triangles")
+    if d.get("dangling_refs", {}).get("count"):
+        from hydrotwin.basin.ifc import refs_text
+
+        r = d["dangling_refs"]
+        print(f"warning:      {r['count']} references to entities that do not exist "
+              f"({refs_text(r['first'], r['count'])})")  # fmt: skip
     for cls, n in d["counts_by_class"].items():
         print(f"  {cls:<32} {n:>6}")
     if d["skipped"]:

@@ -165,6 +165,14 @@
         <translation>未加载：几何内核处理该构件超过 {0} 秒（GlobalId {1}）</translation>
     </message>
     <message>
+        <source>Not loaded: its body holds curves or points only (GlobalId {0})</source>
+        <translation>未加载：其实体表示只有曲线或点（GlobalId {0}）</translation>
+    </message>
+    <message>
+        <source>Not loaded: the geometry kernel failed on it: {0} (GlobalId {1})</source>
+        <translation>未加载：几何内核处理失败：{0}（GlobalId {1}）</translation>
+    </message>
+    <message>
         <source>Not loaded: the geometry kernel failed on it (GlobalId {0})</source>
         <translation>未加载：几何内核处理该构件时失败（GlobalId {0}）</translation>
     </message>
