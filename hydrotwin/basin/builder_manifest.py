@@ -1,0 +1,180 @@
+"""The ``basin.toml`` of a built basin, as a plain dictionary in the manifest's schema."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hydrotwin.basin import builder_sites as S  # noqa: N812
+from hydrotwin.basin.builder_network import DEFAULT_X, muskingum_k_h
+from hydrotwin.basin.builder_terrain import _name
+from hydrotwin.errors import BasinDataError
+
+if TYPE_CHECKING:
+    from hydrotwin.basin.builder import BuildResult, BuildSpec
+    from hydrotwin.basin.builder_terrain import Terrain
+
+STCD = re.compile(r"^[0-9A-Za-z]{8}$")
+
+
+def _names(zh: str | None, en: str | None, fallback: str) -> dict:
+    return {"zh": str(zh or en or fallback), "en": str(en or zh or fallback)}
+
+
+def manifest_dict(spec: BuildSpec, res: BuildResult, dem: Terrain, window: dict, extras: dict):
+    from hydrotwin.basin.builder import DEFAULT_STORM, XAJ_DEFAULTS, design_storm
+
+    to_dem = _to_dem(res.terrain, dem)
+    reach_at = {r.outlet: r.id for r in res.network.reaches}
+    reservoirs = [_reservoir(s, res, to_dem, reach_at) for s in res.reservoirs]
+    for i, (res_d, p) in enumerate(zip(reservoirs, extras["ifc"], strict=False)):
+        res_d["bim"] = {"file": p, "x": res_d["dam_x"], "y": res_d["dam_y"]}
+        extras["ifc"][i] = None
+    by_reach = {d["reach"]: d["id"] for d in reservoirs}
+    reaches = [
+        {
+            "id": r.id,
+            "names": _names(f"河段 {r.id}", f"Reach {r.id}", r.id),
+            "downstream": r.downstream,
+            "k_h": round(muskingum_k_h(r.length_m, r.slope, r.upa_km2), 3),
+            "x": DEFAULT_X,
+            "reservoir": by_reach.get(r.id),
+        }
+        for r in res.network.reaches
+    ]
+    subbasins = [
+        {
+            "id": f"sb_{r.id}",
+            "names": _names(f"子流域 {r.id}", f"Sub-basin {r.id}", r.id),
+            "area_km2": round(max(r.area_km2, 1e-4), 4),
+            "outlet_reach": r.id,
+            "xaj": dict(XAJ_DEFAULTS),
+        }
+        for r in res.network.reaches
+    ]
+    storm = DEFAULT_STORM
+    return {
+        "schema_version": 1,
+        "basin": {
+            "id": spec.basin_id,
+            "names": _names(spec.name_zh, spec.name_en, spec.basin_id),
+            "crs": _name(dem.crs),
+            "dem": "data/dem.tif",
+            "subbasins_file": "data/subbasins.geojson",
+        },
+        "rivers": {
+            "file": "data/rivers.geojson",
+            "id_field": "reach_id",
+            "name_field": "name",
+            "reaches": reaches,
+        },
+        "subbasins": subbasins,
+        "stations": [_station(s, to_dem, reach_at, by_reach) for s in res.stations],
+        "reservoirs": reservoirs,
+        "design_storms": [
+            {
+                "id": storm["id"],
+                "names": _names(
+                    "100年一遇设计暴雨（占位）", "100-year design storm (placeholder)", ""
+                ),
+                "return_period_a": storm["T"],
+                "rain_mm_per_h": design_storm(storm["p1_mm"], storm["p72_mm"]),
+            }
+        ],
+        "exposure": {"file": extras["exposure"]} if extras.get("exposure") else None,
+        "rehearsal": {
+            "bbox": window["bbox"],
+            "cell_m": window["cell_m"],
+            "manning_n": 0.035,
+            "scheme": "inertial",
+            "inflows": window["inflows"],
+        },
+    }
+
+
+def _to_dem(grid: Terrain, dem: Terrain):
+    ncol = grid.shape[1]
+    if grid is dem:
+        tr = None
+    else:
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(grid.crs, dem.crs, always_xy=True)
+
+    def f(cell: int) -> tuple[float, float]:
+        x, y = grid.xy(np.array([cell // ncol]), np.array([cell % ncol]))
+        if tr is not None:
+            x, y = tr.transform(x, y)
+        return round(float(x[0]), 2), round(float(y[0]), 2)
+
+    return f
+
+
+def _thresholds(s: S.Site) -> dict:
+    out = {}
+    for k in S.THRESHOLD_FIELDS:
+        v = s.attrs.get(k)
+        if v not in (None, ""):
+            if isinstance(v, float) and np.isnan(v):
+                continue
+            out[k] = S._float(s.attrs, k, s.source, s.row)
+    return out
+
+
+def _station(s: S.Site, to_dem, reach_at: dict, by_reach: dict) -> dict:
+    sid = str(s.attrs.get("id", ""))
+    if not STCD.match(sid):
+        raise BasinDataError(
+            f"stations {s.source}: row {s.row}, id {sid!r}; expected an 8-character station "
+            "code (STCD, SL 323), letters and digits"
+        )
+    if s.cell >= 0:
+        x, y = to_dem(s.cell)
+    else:  # rain gauge: kept where it is (grid CRS = DEM CRS unless a D8 drives the grid)
+        x, y = round(s.x, 2), round(s.y, 2)
+    reach = reach_at.get(s.cell)
+    d = {
+        "id": sid,
+        "names": _names(s.attrs.get("name_zh"), s.attrs.get("name_en"), sid),
+        "kind": s.attrs["kind"],
+        "x": x,
+        "y": y,
+        "reach": reach,
+        "reservoir": by_reach.get(reach) if s.attrs["kind"] == "reservoir" else None,
+        "thresholds": _thresholds(s) or None,
+    }
+    return d
+
+
+def _reservoir(s: S.Site, res: BuildResult, to_dem, reach_at: dict) -> dict:
+    lv = s.extra
+    rid = str(s.attrs.get("id", ""))
+    if "curve" in lv:
+        levels, storage = lv["curve"]
+    else:
+        t = res.terrain
+        up = t.flw.basins(idxs=np.array([s.cell])).ravel() > 0
+        bed = float(t.z.ravel()[s.cell]) if t.z is not None else lv["dead_m"]
+        levels, storage, _ = S.dem_curve(t, up, lv["dam_crest_m"], min(bed, lv["dead_m"] - 1.0))
+    x, y = to_dem(s.cell)
+    ds = int(np.asarray(res.terrain.flw.idxs_ds)[s.cell])
+    ox, oy = to_dem(ds)
+    return {
+        "id": rid,
+        "names": _names(s.attrs.get("name_zh"), s.attrs.get("name_en"), rid),
+        "reach": reach_at[s.cell],
+        "curve": {"level_m": levels, "storage_m3": storage},
+        "levels": {k: lv[k] for k in S.LEVEL_FIELDS},
+        "initial_level_m": lv["flood_limit_m"],
+        "spillway": {
+            "crest_m": S._float(s.attrs, "spillway_crest_m", s.source, s.row),
+            "width_m": S._float(s.attrs, "spillway_width_m", s.source, s.row),
+        },
+        "rule": {"kind": "flood_limit"},
+        "dam_x": x,
+        "dam_y": y,
+        "outflow_x": ox,
+        "outflow_y": oy,
+    }
