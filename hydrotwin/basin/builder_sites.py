@@ -1,6 +1,7 @@
 """Stations and reservoirs for the basin builder: read from the user's tables, snapped to rivers.
 
-Stations come from a CSV (columns ``id, name_zh, name_en, kind, x, y`` and optional threshold
+Stations come from a CSV (columns ``id, name_zh, name_en, kind, x, y``, optional ``area_km2``
+(the published catchment area, used to pick the right river cell) and optional threshold
 columns named as in the manifest: ``warning_m``, ``guaranteed_m``, ``historical_max_m``,
 ``warning_q_m3s``, ``flood_limit_m``, ``design_flood_m``, ``check_flood_m``) or any vector file
 GDAL reads (GeoPackage, shapefile) with the same attribute names. Reservoirs come from a CSV
@@ -111,7 +112,7 @@ def snap_to_stream(t: Terrain, stream: np.ndarray, site: Site, max_m: float, wha
         rr, cc = rr + r0, cc + c0
         xs, ys = t.xy(rr, cc)
         d = distance_m(t, site.x, site.y, xs, ys)
-        j = int(np.argmin(d))
+        j = _pick(d, t.upa_km2[rr, cc], max_m, site.attrs.get("area_km2"))
         if d[j] <= max_m:
             site.cell = int(rr[j] * nx + cc[j])
             site.snap_m = float(d[j])
@@ -122,6 +123,21 @@ def snap_to_stream(t: Terrain, stream: np.ndarray, site: Site, max_m: float, wha
         f"{max_m:.0f} m from any river of the network; expected a station on a river "
         "(move it, lower --stream-km2, or give kind 'rain')"
     )
+
+
+def _pick(d: np.ndarray, upa: np.ndarray, max_m: float, area: Any) -> int:
+    """The nearest river cell, or, when the table gives the station's published catchment area,
+    the cell within ``max_m`` whose upstream area is closest to it (the rule GRDC gauge
+    allocation and HydroMT's ``snap_uparea`` use: a gauge a few cells off the D8 river would
+    otherwise land on a tributary or the wrong side of a confluence)."""
+    try:
+        a = float(area)
+    except (TypeError, ValueError):
+        a = float("nan")
+    if not (a > 0):
+        return int(np.argmin(d))
+    err = np.where(d <= max_m, np.abs(upa - a) / a, np.inf)
+    return int(np.argmin(err))
 
 
 def read_curve(path: Path, row: int, base: Path) -> tuple[list[float], list[float]]:

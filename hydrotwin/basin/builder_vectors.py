@@ -148,7 +148,8 @@ def _inflows(reaches, bbox, cell: float) -> list[dict]:
 def _sample(dem: Terrain, xy: np.ndarray) -> np.ndarray:
     assert dem.z is not None
     ny, nx = dem.z.shape
-    col, row = ~dem.transform * (xy[:, 0], xy[:, 1])
+    t = dem.transform
+    col, row = (xy[:, 0] - t.c) / t.a, (xy[:, 1] - t.f) / t.e
     r, c = np.floor(row).astype(int), np.floor(col).astype(int)
     ok = (r >= 0) & (r < ny) & (c >= 0) & (c < nx)
     out = np.full(len(xy), np.nan)
