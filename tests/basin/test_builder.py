@@ -1,0 +1,205 @@
+"""The basin builder writes a plugin the app accepts, and refuses bad input cleanly."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hydrotwin.basin import builder_terrain as T  # noqa: N812
+from hydrotwin.basin.builder import BuildSpec, build_basin, preview
+from hydrotwin.basin.builder_network import MANNING_N, bankfull_depth_m, celerity_ms
+from hydrotwin.basin.manifest import load_manifest
+from hydrotwin.errors import BasinDataError
+
+OUTLET = (434808.149, 4621604.865)  # Outlet.shp, first feature (EPSG:26912)
+
+
+@pytest.fixture(scope="module")
+def logan_dem(shared_data) -> Path:
+    return shared_data / "dem/logan_utah_100m/output.vrt"
+
+
+@pytest.fixture(scope="module")
+def terrain(logan_dem):
+    t = T.load_terrain(logan_dem)
+    return t, t
+
+
+def _no_leftovers(folder: Path) -> None:
+    assert not folder.exists(), f"{folder} was left behind"
+    assert not list(folder.parent.glob(f".{folder.name}.*")), "a staging folder was left behind"
+
+
+def _raster(path: Path, z: np.ndarray, crs: str | None, nodata=-9999.0) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    prof = dict(driver="GTiff", height=z.shape[0], width=z.shape[1], count=1, dtype="float32")
+    prof.update(transform=from_origin(500000.0, 3500000.0, 30.0, 30.0), nodata=nodata)
+    if crs:
+        prof["crs"] = crs
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(z.astype(np.float32), 1)
+    return path
+
+
+def test_celerity_is_the_manning_kinematic_wave_speed():
+    """c = dQ/dA of Manning's law for a wide channel, by finite difference (independent)."""
+    s, area = 0.002, 300.0
+    h = bankfull_depth_m(area)
+
+    def q_per_width(d: float) -> float:
+        return d ** (5.0 / 3.0) * math.sqrt(s) / MANNING_N
+
+    eps = 1e-6
+    want = (q_per_width(h + eps) - q_per_width(h - eps)) / (2 * eps)
+    assert celerity_ms(s, area) == pytest.approx(want, rel=1e-6)
+    assert bankfull_depth_m(1000.0) == pytest.approx(0.30 * 1000.0**0.213)
+
+
+def test_metric_crs_of_an_outlet():
+    assert T.metric_crs_for(114.1, 28.2) == "EPSG:4547"  # Changsha: CGCS2000 GK CM 114E
+    assert T.metric_crs_for(-111.8, 41.7) == "EPSG:32612"  # Logan: UTM 12N
+
+
+def test_built_logan_is_a_valid_plugin(tmp_path, logan_dem, terrain):
+    out = tmp_path / "logan"
+    res = build_basin(BuildSpec("logan", logan_dem, OUTLET, out=out), terrains=terrain)
+    basin = load_manifest(out)
+    assert basin.basin.crs == "EPSG:26912"
+    assert len(basin.rivers.reaches) == len(res.network.reaches) == len(basin.subbasins)
+    assert sum(sb.area_km2 for sb in basin.subbasins) == pytest.approx(res.area_km2, rel=1e-3)
+    assert basin.rehearsal.inflows and basin.rehearsal.bbox is not None
+    assert basin.design_storms[0].return_period_a == 100.0
+    text = (out / "basin.toml").read_text(encoding="utf-8")
+    assert "NOT CALIBRATED" in text and "Wang & Liu 2006" in text
+    assert all(r.x == 0.2 and r.k_h > 0 for r in basin.rivers.reaches)
+
+
+def test_geographic_dem_is_reprojected(tmp_path, logan_dem):
+    """Logan warped to WGS 84 comes back in UTM 12N with the resampling said; area within 3 %."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    geo = tmp_path / "logan_wgs84.tif"
+    with rasterio.open(logan_dem) as src:
+        tr, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height,
+                                               *src.bounds)  # fmt: skip
+        z = np.full((h, w), -9999.0, np.float32)
+        reproject(src.read(1), z, src_transform=src.transform, src_crs=src.crs,
+                  dst_transform=tr, dst_crs="EPSG:4326", resampling=Resampling.bilinear,
+                  dst_nodata=-9999.0)  # fmt: skip
+        prof = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32")
+    with rasterio.open(geo, "w", crs="EPSG:4326", transform=tr, nodata=-9999.0, **prof) as dst:
+        dst.write(z, 1)
+    spec = BuildSpec("geo", geo, OUTLET, outlet_crs="EPSG:26912")
+    res = preview(spec)
+    assert T._name(res.terrain.crs) == "EPSG:32612"
+    assert any("bilinear" in n and "EPSG:32612" in n for n in res.report["notes"])
+    assert res.area_km2 == pytest.approx(558.29, rel=0.03)
+
+
+def test_stations_and_reservoir_on_the_network(tmp_path, logan_dem, terrain):
+    t = terrain[0]
+    first = preview(BuildSpec("p", logan_dem, OUTLET), terrains=terrain)
+    stem = [r for r in first.network.reaches if 300.0 < r.upa_km2 < 450.0 and r.order >= 3]
+    dam = stem[0].outlet
+    x, y = (float(v[0]) for v in t.xy(np.array([dam // t.shape[1]]), np.array([dam % t.shape[1]])))
+    bed = float(t.z.ravel()[dam])
+    (tmp_path / "res.csv").write_text(
+        "id,name_zh,name_en,x,y,dead_m,flood_limit_m,normal_m,design_flood_m,check_flood_m,"
+        "dam_crest_m,spillway_crest_m,spillway_width_m\n"
+        f"logan_res,洛根水库,Logan reservoir,{x + 30},{y - 20},{bed + 5},{bed + 15},{bed + 20},"
+        f"{bed + 25},{bed + 27},{bed + 30},{bed + 20},40\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "st.csv").write_text(
+        "id,name_zh,name_en,kind,x,y,warning_m,guaranteed_m\n"
+        f"10000001,下游站,Lower gauge,river,{OUTLET[0] + 400},{OUTLET[1] + 300},1400,1402\n"
+        f"10000002,雨量站,Rain gauge,rain,{x + 2000},{y + 2000},,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "b"
+    spec = BuildSpec("b", logan_dem, OUTLET, out=out, stations=tmp_path / "st.csv",
+                     reservoirs=tmp_path / "res.csv")  # fmt: skip
+    res = build_basin(spec, terrains=terrain)
+    basin = load_manifest(out)
+    r = basin.reservoirs[0]
+    assert basin.reach(r.reach).reservoir == "logan_res"
+    assert r.curve.storage_m3[-1] > r.curve.storage_m3[0] >= 0
+    gauge = basin.station("10000001")
+    assert gauge.reach is not None and gauge.thresholds.warning_m == 1400.0
+    rep = {s["id"]: s for s in res.report["stations"]}
+    assert 0 < rep["10000001"]["snap_m"] <= 1000.0
+    assert rep["10000001"]["upstream_km2"] > 100.0
+
+
+def test_all_nodata_dem(tmp_path):
+    dem = _raster(tmp_path / "empty.tif", np.full((50, 50), -9999.0), "EPSG:32650")
+    with pytest.raises(BasinDataError, match=r"empty\.tif.*every cell is nodata"):
+        build_basin(BuildSpec("x", dem, (500500.0, 3499500.0), out=tmp_path / "x"))
+    _no_leftovers(tmp_path / "x")
+
+
+def test_dem_without_crs(tmp_path):
+    dem = _raster(tmp_path / "nocrs.tif", np.random.default_rng(1).random((50, 50)), None)
+    with pytest.raises(BasinDataError, match=r"nocrs\.tif.*no CRS.*expected a georeferenced"):
+        build_basin(BuildSpec("x", dem, (500500.0, 3499500.0), out=tmp_path / "x"))
+    _no_leftovers(tmp_path / "x")
+
+
+def test_outlet_outside_the_dem(tmp_path, logan_dem, terrain):
+    with pytest.raises(BasinDataError, match=r"outlet \(400000\.0, 4621604\.9\).*outside"):
+        build_basin(BuildSpec("x", logan_dem, (400000.0, OUTLET[1]), out=tmp_path / "x"),
+                    terrains=terrain)  # fmt: skip
+    _no_leftovers(tmp_path / "x")
+
+
+def test_outlet_on_a_ridge(tmp_path, logan_dem, terrain):
+    t = terrain[0]
+    r, c = np.unravel_index(np.nanargmax(t.z), t.z.shape)
+    x, y = (float(v[0]) for v in t.xy(np.array([r]), np.array([c])))
+    spec = BuildSpec("x", logan_dem, (x, y), out=tmp_path / "x", snap_m=150.0)
+    with pytest.raises(BasinDataError, match=r"within 150 m is .* km²; expected ≥ 1.0 km².*ridge"):
+        build_basin(spec, terrains=terrain)
+    _no_leftovers(tmp_path / "x")
+
+
+def test_station_far_from_any_river(tmp_path, logan_dem, terrain):
+    t = terrain[0]
+    r, c = np.unravel_index(np.nanargmax(t.z), t.z.shape)
+    x, y = (float(v[0]) for v in t.xy(np.array([r]), np.array([c])))
+    st = tmp_path / "far.csv"
+    st.write_text(f"id,name_zh,kind,x,y\n10000009,远站,river,{x},{y}\n", encoding="utf-8")
+    spec = BuildSpec("x", logan_dem, OUTLET, out=tmp_path / "x", stations=st, stream_km2=100.0)
+    with pytest.raises(BasinDataError, match=r"far\.csv: row 2 \(10000009\) is more than 1000 m"):
+        build_basin(spec, terrains=terrain)
+    _no_leftovers(tmp_path / "x")
+
+
+def test_falling_storage_curve(tmp_path, logan_dem, terrain):
+    (tmp_path / "curve.csv").write_text(
+        "level_m,storage_m3\n1500,0\n1510,2e6\n1520,1.5e6\n", encoding="utf-8"
+    )
+    (tmp_path / "res.csv").write_text(
+        "id,x,y,dead_m,flood_limit_m,normal_m,design_flood_m,check_flood_m,dam_crest_m,"
+        f"spillway_crest_m,spillway_width_m,curve_file\nr1,{OUTLET[0]},{OUTLET[1]},1501,1505,"
+        "1508,1512,1515,1518,1508,30,curve.csv\n",
+        encoding="utf-8",
+    )
+    spec = BuildSpec("x", logan_dem, OUTLET, out=tmp_path / "x", reservoirs=tmp_path / "res.csv")
+    with pytest.raises(BasinDataError, match=r"curve\.csv: row 4 .* does not rise above row 3"):
+        build_basin(spec, terrains=terrain)
+    _no_leftovers(tmp_path / "x")
+
+
+def test_existing_folder_is_not_overwritten(tmp_path, logan_dem, terrain):
+    out = tmp_path / "full"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(BasinDataError, match="exists and is not empty"):
+        build_basin(BuildSpec("x", logan_dem, OUTLET, out=out), terrains=terrain)
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
