@@ -107,7 +107,7 @@ def _transformer(src, dst):
 
 
 def _outlet_lonlat(spec: BuildSpec) -> tuple[float, float]:
-    src = spec.outlet_crs or T.read_raster(spec.dem)[2]
+    src = spec.outlet_crs or T.file_crs(spec.dem)
     lon, lat = _transformer(src, "EPSG:4326").transform(*spec.outlet)
     return float(lon), float(lat)
 
@@ -148,7 +148,7 @@ def preview(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -> Bu
 
 def _to_grid(spec: BuildSpec, grid: T.Terrain):
     """A function (xs, ys, crs_or_None) → grid coordinates; None means the outlet's CRS."""
-    default = spec.outlet_crs or T.read_raster(spec.dem)[2]
+    default = spec.outlet_crs or T.file_crs(spec.dem)
 
     def f(xs, ys, crs):
         tr = _transformer(crs or default, grid.crs)

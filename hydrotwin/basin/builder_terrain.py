@@ -85,6 +85,19 @@ def _open(path: Path):
         raise BasinDataError(f"DEM {path}: cannot be read as a raster ({exc})") from None
 
 
+def file_crs(path: Path, what: str = "DEM"):
+    """The pyproj CRS a raster declares (read from its header only); raises when it has none."""
+    from pyproj import CRS
+
+    with _open(path) as src:
+        if src.crs is None:
+            raise BasinDataError(
+                f"{what} {path}: the raster has no CRS; expected a georeferenced file "
+                "(assign one with gdal_edit.py -a_srs EPSG:xxxx)"
+            )
+        return CRS.from_user_input(src.crs.to_wkt())
+
+
 def read_raster(path: Path, what: str = "DEM") -> tuple[np.ndarray, Any, Any]:
     """Band 1 as float64 with NaN for nodata, its transform and pyproj CRS (any GDAL raster)."""
     from pyproj import CRS
