@@ -25,6 +25,7 @@ from hydrotwin.basin import builder_terrain as T  # noqa: N812
 from hydrotwin.basin import builder_write as W  # noqa: N812
 from hydrotwin.basin.builder_vectors import network_frames, rehearsal_window
 from hydrotwin.errors import BasinDataError, HydroTwinError
+from hydrotwin.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -257,8 +258,8 @@ def build_basin(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -
         doc = manifest_dict(spec, res, dem, window, extras)
         text = W.manifest_text(doc, res.report["notes"])
         parse_manifest(__import__("tomllib").loads(text), tmp / "basin.toml")
-        W.atomic_write_text(tmp / "basin.toml", text)
-        W.atomic_write_text(
+        atomic_write_text(tmp / "basin.toml", text)
+        atomic_write_text(
             data / "build_report.json", json.dumps(res.report, ensure_ascii=False, indent=1)
         )
         _step(progress, cancelled, "done", 1.0)

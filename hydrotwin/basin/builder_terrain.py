@@ -99,7 +99,7 @@ def file_crs(path: Path, what: str = "DEM"):
 
 
 def read_raster(path: Path, what: str = "DEM") -> tuple[np.ndarray, Any, Any]:
-    """Band 1 as float64 with NaN for nodata, its transform and pyproj CRS (any GDAL raster)."""
+    """Band 1 as float32 with NaN for nodata, its transform and pyproj CRS (any GDAL raster)."""
     from pyproj import CRS
 
     with _open(path) as src:
@@ -108,7 +108,7 @@ def read_raster(path: Path, what: str = "DEM") -> tuple[np.ndarray, Any, Any]:
                 f"{what} {path}: the raster has no CRS; expected a georeferenced file "
                 "(assign one with gdal_edit.py -a_srs EPSG:xxxx)"
             )
-        data = src.read(1, masked=True).astype(np.float64)
+        data = src.read(1, masked=True).astype(np.float32)
         crs = CRS.from_user_input(src.crs.to_wkt())
         transform = src.transform
     z = np.ma.filled(data, np.nan)
@@ -137,7 +137,7 @@ def reproject_dem(z: np.ndarray, transform: Any, crs: Any, target: str):
     dst_t, w, h = calculate_default_transform(
         crs.to_wkt(), target, nx, ny, left, bottom, right, top, resolution=cell
     )
-    out = np.full((h, w), np.nan, np.float64)
+    out = np.full((h, w), np.nan, np.float32)
     reproject(
         z,
         out,
@@ -178,7 +178,7 @@ def condition(z: np.ndarray, transform: Any, latlon: bool):
     """Depression-filled D8 flow directions (pyflwdir, Wang & Liu 2006) and upstream area."""
     import pyflwdir  # type: ignore[import-untyped]
 
-    data = np.where(np.isnan(z), NODATA, z)
+    data = np.where(np.isnan(z), np.float32(NODATA), z)
     filled, d8 = pyflwdir.dem.fill_depressions(data, nodata=NODATA, outlets="edge")
     flw = pyflwdir.from_array(
         d8, ftype="d8", check_ftype=False, transform=transform, latlon=latlon, cache=True

@@ -6,7 +6,6 @@ its manifest validates, so a failed or cancelled build never leaves a half-writt
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from hydrotwin.errors import BasinDataError
-from hydrotwin.files import atomic_write_text, normal_mode
+from hydrotwin.files import normal_mode
 
 TOML_HEADER = """\
 # Basin plugin written by `hydrotwin basin new` (HydroTwin basin builder).
@@ -73,12 +72,14 @@ def write_geotiff(path: Path, z: np.ndarray, transform: Any, crs: str) -> None:
 
 
 def write_geojson(path: Path, gdf) -> None:
-    """A GeoDataFrame as GeoJSON (with its CRS named, so readers need not guess)."""
-    text = gdf.to_json(drop_id=True, to_wgs84=False)
-    doc = json.loads(text)
-    epsg = gdf.crs.to_epsg()
-    doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{epsg}"}}
-    atomic_write_text(path, json.dumps(doc, ensure_ascii=False))
+    """A GeoDataFrame as GeoJSON through GDAL, which names a non-WGS 84 CRS in the file."""
+    from hydrotwin.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.unlink()  # GDAL's GeoJSON driver will not overwrite
+        gdf.to_file(
+            tmp, driver="GeoJSON", engine="pyogrio", layer=path.stem, COORDINATE_PRECISION=2
+        )
 
 
 def _clean(v: Any) -> Any:
