@@ -269,10 +269,17 @@ def build_basin(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -
 
 def _copy_extras(spec: BuildSpec, data: Path) -> dict:
     """IFC models and the exposure layer copied into the plugin (a plugin is self-contained)."""
-    out: dict = {"ifc": []}
+    out: dict = {"ifc": [], "ifc_georef": []}
+    n_res = _count_rows(spec.reservoirs) if spec.reservoirs else 0
+    if len(spec.ifc) > n_res:
+        raise BasinDataError(
+            f"--ifc {spec.ifc[n_res]}: no reservoir left to attach it to ({n_res} in "
+            f"{spec.reservoirs}); a basin places BIM models on its reservoirs, one each"
+        )
     for p in spec.ifc:
         if not p.is_file():
             raise BasinDataError(f"--ifc {p}: file not found")
+        out["ifc_georef"].append(_ifc_georef(p))
         shutil.copy2(p, data / p.name)
         out["ifc"].append(f"data/{p.name}")
     if spec.exposure is not None:
@@ -289,6 +296,24 @@ def _copy_extras(spec: BuildSpec, data: Path) -> dict:
         out["exposure"] = "data/exposure.geojson"
         W.write_geojson(data / "exposure.geojson", gdf)
     return out
+
+
+def _count_rows(path: Path) -> int:
+    import geopandas as gpd
+
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig") as f:
+            return max(sum(1 for line in f if line.strip()) - 1, 0)
+    return len(gpd.read_file(path))
+
+
+def _ifc_georef(path: Path) -> str | None:
+    """The target CRS of the model's IfcMapConversion, or None (placed at its dam instead)."""
+    from hydrotwin.basin.ifc import open_ifc, read_map_conversion
+
+    f, _, _ = open_ifc(path)
+    mc = read_map_conversion(f, path)
+    return None if mc is None else (mc.crs or "unnamed CRS")
 
 
 def design_storm(p1_mm: float, p72_mm: float) -> list[float]:

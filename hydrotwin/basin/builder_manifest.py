@@ -29,9 +29,13 @@ def manifest_dict(spec: BuildSpec, res: BuildResult, dem: Terrain, window: dict,
     to_dem = _to_dem(res.terrain, dem)
     reach_at = {r.outlet: r.id for r in res.network.reaches}
     reservoirs = [_reservoir(s, res, to_dem, reach_at) for s in res.reservoirs]
-    for i, (res_d, p) in enumerate(zip(reservoirs, extras["ifc"], strict=False)):
-        res_d["bim"] = {"file": p, "x": res_d["dam_x"], "y": res_d["dam_y"]}
-        extras["ifc"][i] = None
+    for res_d, p, georef in zip(reservoirs, extras["ifc"], extras["ifc_georef"], strict=False):
+        # a georeferenced model places itself (IfcMapConversion); otherwise at its dam
+        here = {} if georef else {"x": res_d["dam_x"], "y": res_d["dam_y"]}
+        res_d["bim"] = {"file": p, **here}
+        res.report.setdefault("ifc", []).append(
+            {"file": p, "reservoir": res_d["id"], "georeference": georef or "placed at the dam"}
+        )
     by_reach = {d["reach"]: d["id"] for d in reservoirs}
     reaches = [
         {

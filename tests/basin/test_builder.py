@@ -203,3 +203,77 @@ def test_existing_folder_is_not_overwritten(tmp_path, logan_dem, terrain):
     with pytest.raises(BasinDataError, match="exists and is not empty"):
         build_basin(BuildSpec("x", logan_dem, OUTLET, out=out), terrains=terrain)
     assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_int16_dem_with_holes(tmp_path, logan_dem):
+    """Any dtype and nodata: an int16 DEM with a nodata hole inside is filled, and says so."""
+    import rasterio
+
+    with rasterio.open(logan_dem) as src:
+        z = src.read(1).astype(np.int16)
+        prof = dict(driver="GTiff", height=src.height, width=src.width, count=1, dtype="int16",
+                    crs=src.crs, transform=src.transform, nodata=-32768)  # fmt: skip
+    z[200:205, 150:160] = -32768
+    dem = tmp_path / "int16.tif"
+    with rasterio.open(dem, "w", **prof) as dst:
+        dst.write(z, 1)
+    res = preview(BuildSpec("i16", dem, OUTLET))
+    assert any(n.startswith("50 nodata cell(s) inside the DEM filled") for n in res.report["notes"])
+    assert res.area_km2 == pytest.approx(558.29, rel=0.03)
+
+
+def test_d8_raster_drives_the_analysis(tmp_path, logan_dem, terrain):
+    """A D8 raster (ESRI codes) given with the DEM gives the same basin as the DEM's own D8."""
+    import rasterio
+
+    t = terrain[0]
+    d8 = tmp_path / "d8.tif"
+    with rasterio.open(d8, "w", driver="GTiff", height=t.shape[0], width=t.shape[1], count=1,
+                       dtype="uint8", crs="EPSG:26912", transform=t.transform,
+                       nodata=247) as dst:  # fmt: skip
+        dst.write(t.flw.to_array("d8"), 1)
+    out = tmp_path / "d8basin"
+    res = build_basin(BuildSpec("d8b", logan_dem, OUTLET, out=out, d8=d8))
+    own = preview(BuildSpec("own", logan_dem, OUTLET), terrains=terrain)
+    assert res.area_km2 == pytest.approx(own.area_km2, rel=1e-9)
+    assert any("D8 raster d8.tif" in n for n in res.report["notes"])
+    assert load_manifest(out).basin.dem == "data/dem.tif"
+
+
+def test_ifc_and_exposure_are_attached(tmp_path, logan_dem, terrain, shared_data):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    first = preview(BuildSpec("p", logan_dem, OUTLET), terrains=terrain)
+    r = first.network.reaches[5]
+    t = terrain[0]
+    x, y = (float(v[0]) for v in t.xy(np.array([r.outlet // t.shape[1]]),
+                                      np.array([r.outlet % t.shape[1]])))  # fmt: skip
+    bed = float(t.z.ravel()[r.outlet])
+    lv = ",".join(str(bed + d) for d in (2, 6, 8, 10, 11, 12, 8)) + ",30"
+    res_csv = tmp_path / "res.csv"
+    res_csv.write_text(
+        "id,x,y,dead_m,flood_limit_m,normal_m,design_flood_m,check_flood_m,dam_crest_m,"
+        f"spillway_crest_m,spillway_width_m\nr1,{x},{y},{lv}\n",
+        encoding="utf-8",
+    )
+    towns = gpd.GeoDataFrame({"name": ["Logan"], "population": [52000]},
+                             geometry=[Point(OUTLET[0] + 3000, OUTLET[1] + 2000)],
+                             crs="EPSG:26912")  # fmt: skip
+    towns.to_file(tmp_path / "towns.gpkg")
+    house = shared_data / "ifc/ifc4/IfcOpenHouse_IFC4.ifc"
+    out = tmp_path / "withbim"
+    spec = BuildSpec("bim", logan_dem, OUTLET, out=out, reservoirs=res_csv, ifc=[house],
+                     exposure=tmp_path / "towns.gpkg")  # fmt: skip
+    res = build_basin(spec, terrains=terrain)
+    basin = load_manifest(out)
+    bim = basin.reservoirs[0].bim
+    assert bim is not None and basin.path(bim.file).is_file()
+    assert (bim.x, bim.y) == (basin.reservoirs[0].dam_x, basin.reservoirs[0].dam_y)
+    assert res.report["ifc"][0]["georeference"] == "placed at the dam"
+    assert basin.exposure is not None and basin.path(basin.exposure.file).is_file()
+    two = BuildSpec("bim2", logan_dem, OUTLET, out=tmp_path / "two", reservoirs=res_csv,
+                    ifc=[house, house])  # fmt: skip
+    with pytest.raises(BasinDataError, match="no reservoir left to attach it to"):
+        build_basin(two, terrains=terrain)
+    _no_leftovers(tmp_path / "two")
