@@ -328,17 +328,20 @@ class BasinBuilderDialog(QDialog):
         self.labels_img.setRect(pg.QtCore.QRectF(x0, y1 + h, w, -h))
         self.labels_img.setLookupTable(pg.colormap.get("CET-C6").getLookupTable(nPts=97))
 
-    def closeEvent(self, event) -> None:
-        """Stop and join the worker: a QThread destroyed while running aborts the process."""
+    def stop_worker(self) -> None:
+        """Cancel and join the worker: a QThread destroyed while running aborts the process."""
         self.cancel_job()
         self._pending = None
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait()
+
+    def closeEvent(self, event) -> None:
+        self.stop_worker()
         super().closeEvent(event)
 
     def done(self, r: int) -> None:
-        self.closeEvent(pg.QtGui.QCloseEvent())
+        self.stop_worker()
         super().done(r)
 
 
