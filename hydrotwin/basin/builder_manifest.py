@@ -37,6 +37,7 @@ def manifest_dict(spec: BuildSpec, res: BuildResult, dem: Terrain, window: dict,
             {"file": p, "reservoir": res_d["id"], "georeference": georef or "placed at the dam"}
         )
     by_reach = {d["reach"]: d["id"] for d in reservoirs}
+    inflows = _rehearsal_inflows(res, reservoirs, window)
     reaches = [
         {
             "id": r.id,
@@ -93,9 +94,34 @@ def manifest_dict(spec: BuildSpec, res: BuildResult, dem: Terrain, window: dict,
             "cell_m": window["cell_m"],
             "manning_n": 0.035,
             "scheme": "inertial",
-            "inflows": window["inflows"],
+            "inflows": inflows,
         },
     }
+
+
+def _rehearsal_inflows(res: BuildResult, reservoirs: list[dict], window: dict) -> list[dict]:
+    """The window's inflows, with each reservoir's water entering the 2D grid once.
+
+    A reservoir outside the window loses its outflow point: its release reaches the grid with
+    the reach that enters it. A reservoir inside keeps it, and the inflows of reaches upstream
+    of it are dropped (their water is what the reservoir releases).
+    """
+    x0, y0, x1, y1 = window["bbox"]
+    ups: dict[str, list[str]] = {}
+    for r in res.network.reaches:
+        if r.downstream is not None:
+            ups.setdefault(r.downstream, []).append(r.id)
+    behind: set[str] = set()
+    for d in reservoirs:
+        if not (x0 < d["outflow_x"] < x1 and y0 < d["outflow_y"] < y1):
+            d["outflow_x"] = d["outflow_y"] = None
+            continue
+        stack = list(ups.get(d["reach"], []))
+        while stack:
+            rid = stack.pop()
+            behind.add(rid)
+            stack.extend(ups.get(rid, []))
+    return [f for f in window["inflows"] if f["reach"] not in behind]
 
 
 def _to_dem(grid: Terrain, dem: Terrain):

@@ -277,3 +277,64 @@ def test_ifc_and_exposure_are_attached(tmp_path, logan_dem, terrain, shared_data
     with pytest.raises(BasinDataError, match="no reservoir left to attach it to"):
         build_basin(two, terrains=terrain)
     _no_leftovers(tmp_path / "two")
+
+
+def _cell_xy(t, cell: int) -> tuple[float, float]:
+    x, y = t.xy(np.array([cell // t.shape[1]]), np.array([cell % t.shape[1]]))
+    return float(x[0]), float(y[0])
+
+
+def test_reservoirs_inside_and_outside_the_rehearsal_window(tmp_path, logan_dem, terrain):
+    """Each reservoir's water enters the 2D grid once; the built basin forecasts and sets up
+    its rehearsal with no hand edits."""
+    from datetime import UTC, datetime
+
+    from hydrotwin.fourpre.forecast import run_forecast
+    from hydrotwin.fourpre.rehearsal import build_setup, forecast_inflows
+
+    t = terrain[0]
+    plain = tmp_path / "plain"
+    first = build_basin(BuildSpec("p", logan_dem, OUTLET, out=plain), terrains=terrain)
+    x0, y0, x1, y1 = load_manifest(plain).rehearsal.bbox
+
+    def inside(cell: int) -> bool:
+        x, y = _cell_xy(t, cell)
+        return x0 < x < x1 and y0 < y < y1
+
+    reaches = first.network.reaches
+    a = next(r for r in reaches if 300 < r.upa_km2 < 450 and r.order >= 3 and inside(r.outlet))
+    b = next(r for r in reaches if 20 < r.upa_km2 < 150 and not inside(r.outlet))
+    rows = []
+    for rid, r in (("res_in", a), ("res_out", b)):
+        x, y = _cell_xy(t, r.outlet)
+        bed = float(t.z.ravel()[r.outlet])
+        lv = ",".join(str(bed + d) for d in (5, 15, 20, 25, 27, 30, 20))
+        rows.append(f"{rid},{x},{y},{lv},40")
+    csv = tmp_path / "res.csv"
+    csv.write_text(
+        "id,x,y,dead_m,flood_limit_m,normal_m,design_flood_m,check_flood_m,dam_crest_m,"
+        "spillway_crest_m,spillway_width_m\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "two"
+    build_basin(BuildSpec("two", logan_dem, OUTLET, out=out, reservoirs=csv), terrains=terrain)
+    basin = load_manifest(out)
+    assert basin.reservoir("res_in").outflow_x is not None
+    assert basin.reservoir("res_out").outflow_x is None
+    start = datetime(2026, 7, 1, tzinfo=UTC)
+    ds = run_forecast(basin, hours=24, start=start)
+    assert np.isfinite(ds["reservoir_level"].values).all()
+    t0, series = forecast_inflows(basin, ds)
+    assert "reservoir:res_in" in series and "reservoir:res_out" not in series
+    setup = build_setup(basin, series, start_utc=t0, hours=1.0, forecast=ds)
+    assert "reservoir:res_in" in setup.inflows
+    down = {r.id: r.downstream for r in basin.rivers.reaches}
+
+    def drains_through(rid: str | None, target: str) -> bool:
+        while rid is not None and rid != target:
+            rid = down[rid]
+        return rid == target
+
+    res_reach = basin.reservoir("res_in").reach
+    for f in basin.rehearsal.inflows:  # nothing above res_in enters: it is res_in's release
+        assert f.reach == res_reach or not drains_through(f.reach, res_reach)
