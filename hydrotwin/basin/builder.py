@@ -65,6 +65,8 @@ class BuildSpec:
     exposure: Path | None = None
     name_zh: str | None = None
     name_en: str | None = None
+    timezone: str = "Asia/Shanghai"
+    vertical_datum: str = "1985国家高程基准"
     station_points: list[dict] = field(default_factory=list)
     """Stations given as dicts (the dialog's clicks), same keys as the CSV columns."""
 

@@ -18,6 +18,7 @@ def test_logan_from_dem_to_forecast_and_rehearsal(tmp_path, shared_data, monkeyp
     monkeypatch.setenv("HYDROTWIN_BASIN_DIR", str(basins))
     dem = shared_data / "dem/logan_utah_100m/output.vrt"
     argv = ["basin", "new", "logan", "--dem", str(dem), "--outlet", OUTLET,
+            "--timezone", "America/Denver", "--vertical-datum", "NAVD88",
             "--out", str(basins / "logan")]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -32,6 +33,7 @@ def test_logan_from_dem_to_forecast_and_rehearsal(tmp_path, shared_data, monkeyp
     assert main(["forecast", "--basin", "logan", "--hours", "72", "--start", start,
                  "--out", str(fc)]) == 0  # fmt: skip
     basin = load_manifest(basins / "logan")
+    assert (basin.basin.timezone, basin.basin.vertical_datum) == ("America/Denver", "NAVD88")
     with xr.open_dataset(fc) as ds:
         q, inflow = ds["reach_discharge"], ds["reach_lateral_inflow"]
         assert np.isfinite(q.values).all() and float(q.max()) > 10.0

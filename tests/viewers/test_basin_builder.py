@@ -69,3 +69,21 @@ def test_worker_error_reaches_the_dialog(qtbot, tmp_path, shared_data):
     assert "outside" in blocker.args[0]
     qtbot.waitUntil(lambda: dlg._thread is None, timeout=10_000)
     assert not dlg.save_btn.isEnabled()
+
+
+def test_cancel_leaves_nothing(qtbot, tmp_path, shared_data):
+    """Cancel during a save: the worker stops at the next step and no folder is written."""
+    from hydrotwin.viewers.basin_builder import BasinBuilderDialog
+
+    dlg = BasinBuilderDialog(out_dir=tmp_path)
+    qtbot.addWidget(dlg)
+    dlg.set_dem(shared_data / "dem/logan_utah_100m/output.vrt")
+    dlg.id_edit.setText("cancelled")
+    dlg._outlet = OUTLET
+    with qtbot.waitSignal(dlg.failed, timeout=120_000) as blocker:
+        dlg.save()
+        dlg.cancel_btn.click()
+    assert "cancelled" in blocker.args[0]
+    qtbot.waitUntil(lambda: dlg._thread is None, timeout=10_000)
+    assert not (tmp_path / "cancelled").exists()
+    assert not list(tmp_path.glob(".cancelled.*"))

@@ -58,6 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--exposure", type=Path, help="buildings/towns vector file (name, population)")
     n.add_argument("--name-zh", help="Chinese name")
     n.add_argument("--name-en", help="English name")
+    n.add_argument("--timezone", default="Asia/Shanghai", help="IANA time zone (Asia/Shanghai)")
+    n.add_argument("--vertical-datum", default="1985国家高程基准", help="the DEM's height datum")
     n.add_argument("--out", required=True, type=Path, help="new folder to write")
     n.set_defaults(func=run)
 
@@ -76,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         outlet_crs=args.outlet_crs, crs=args.crs, stream_km2=args.stream_km2,
         snap_m=args.snap_m, d8=args.d8, stations=args.stations, reservoirs=args.reservoirs,
         ifc=list(args.ifc), exposure=args.exposure, name_zh=args.name_zh, name_en=args.name_en,
+        timezone=args.timezone, vertical_datum=args.vertical_datum,
     )  # fmt: skip
     res = build_basin(spec)
     rep = res.report
