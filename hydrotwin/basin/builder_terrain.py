@@ -187,10 +187,13 @@ def condition(z: np.ndarray, transform: Any, latlon: bool):
 
 
 def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Terrain:
-    """Read a DEM, reproject it when geographic, fill its holes and condition it (module doc)."""
+    """Read a DEM, reproject it when geographic (or in feet, or not in ``crs``), fill its holes
+    and condition it (module docstring)."""
     z, transform, src_crs = read_raster(dem)
     notes: list[str] = []
-    if src_crs.is_geographic or (crs is not None and src_crs.to_epsg() != int(crs.split(":")[1])):
+    feet = src_crs.is_projected and src_crs.axis_info[0].unit_conversion_factor != 1.0
+    other = crs is not None and src_crs.to_epsg() != int(crs.split(":")[1])
+    if src_crs.is_geographic or feet or other:
         target = crs or metric_crs_for(*outlet_lonlat)
         z, transform, cell = reproject_dem(z, transform, src_crs, target)
         notes.append(f"reprojected from {_name(src_crs)} to {target} at {cell} m ({RESAMPLING})")

@@ -79,21 +79,23 @@ def test_built_logan_is_a_valid_plugin(tmp_path, logan_dem, terrain):
     assert all(r.x == 0.2 and r.k_h > 0 for r in basin.rivers.reaches)
 
 
-def test_geographic_dem_is_reprojected(tmp_path, logan_dem):
-    """Logan warped to WGS 84 comes back in UTM 12N with the resampling said; area within 3 %."""
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:2280"])  # degrees; feet (Utah North)
+def test_geographic_or_feet_dem_is_reprojected(tmp_path, logan_dem, crs):
+    """Logan warped to WGS 84 or to a feet CRS comes back in UTM 12N (metres) with the
+    resampling said; area within 3 % of TauDEM's."""
     import rasterio
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-    geo = tmp_path / "logan_wgs84.tif"
+    geo = tmp_path / "logan_warped.tif"
     with rasterio.open(logan_dem) as src:
-        tr, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height,
+        tr, w, h = calculate_default_transform(src.crs, crs, src.width, src.height,
                                                *src.bounds)  # fmt: skip
         z = np.full((h, w), -9999.0, np.float32)
         reproject(src.read(1), z, src_transform=src.transform, src_crs=src.crs,
-                  dst_transform=tr, dst_crs="EPSG:4326", resampling=Resampling.bilinear,
+                  dst_transform=tr, dst_crs=crs, resampling=Resampling.bilinear,
                   dst_nodata=-9999.0)  # fmt: skip
         prof = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32")
-    with rasterio.open(geo, "w", crs="EPSG:4326", transform=tr, nodata=-9999.0, **prof) as dst:
+    with rasterio.open(geo, "w", crs=crs, transform=tr, nodata=-9999.0, **prof) as dst:
         dst.write(z, 1)
     spec = BuildSpec("geo", geo, OUTLET, outlet_crs="EPSG:26912")
     res = preview(spec)
