@@ -24,42 +24,12 @@ def _names(zh: str | None, en: str | None, fallback: str) -> dict:
 
 
 def manifest_dict(spec: BuildSpec, res: BuildResult, dem: Terrain, window: dict, extras: dict):
-    from hydrotwin.basin.builder import DEFAULT_STORM, XAJ_DEFAULTS, design_storm
-
+    """The whole manifest (keys in the order they are written)."""
     to_dem = _to_dem(res.terrain, dem)
     reach_at = {r.outlet: r.id for r in res.network.reaches}
     reservoirs = [_reservoir(s, res, to_dem, reach_at) for s in res.reservoirs]
-    for res_d, p, georef in zip(reservoirs, extras["ifc"], extras["ifc_georef"], strict=False):
-        # a georeferenced model places itself (IfcMapConversion); otherwise at its dam
-        here = {} if georef else {"x": res_d["dam_x"], "y": res_d["dam_y"]}
-        res_d["bim"] = {"file": p, **here}
-        res.report.setdefault("ifc", []).append(
-            {"file": p, "reservoir": res_d["id"], "georeference": georef or "placed at the dam"}
-        )
+    _attach_bim(res, reservoirs, extras)
     by_reach = {d["reach"]: d["id"] for d in reservoirs}
-    inflows = _rehearsal_inflows(res, reservoirs, window)
-    reaches = [
-        {
-            "id": r.id,
-            "names": _names(f"河段 {r.id}", f"Reach {r.id}", r.id),
-            "downstream": r.downstream,
-            "k_h": round(muskingum_k_h(r.length_m, r.slope, r.upa_km2), 3),
-            "x": DEFAULT_X,
-            "reservoir": by_reach.get(r.id),
-        }
-        for r in res.network.reaches
-    ]
-    subbasins = [
-        {
-            "id": f"sb_{r.id}",
-            "names": _names(f"子流域 {r.id}", f"Sub-basin {r.id}", r.id),
-            "area_km2": round(max(r.area_km2, 1e-4), 4),
-            "outlet_reach": r.id,
-            "xaj": dict(XAJ_DEFAULTS),
-        }
-        for r in res.network.reaches
-    ]
-    storm = DEFAULT_STORM
     return {
         "schema_version": 1,
         "basin": {
@@ -75,30 +45,73 @@ def manifest_dict(spec: BuildSpec, res: BuildResult, dem: Terrain, window: dict,
             "file": "data/rivers.geojson",
             "id_field": "reach_id",
             "name_field": "name",
-            "reaches": reaches,
+            "reaches": _reaches(res, by_reach),
         },
-        "subbasins": subbasins,
+        "subbasins": _subbasins(res),
         "stations": [_station(s, to_dem, reach_at, by_reach) for s in res.stations],
         "reservoirs": reservoirs,
-        "design_storms": [
-            {
-                "id": storm["id"],
-                "names": _names(
-                    "100年一遇设计暴雨（占位）", "100-year design storm (placeholder)", ""
-                ),
-                "return_period_a": storm["T"],
-                "rain_mm_per_h": design_storm(storm["p1_mm"], storm["p72_mm"]),
-            }
-        ],
+        "design_storms": [_storm()],
         "exposure": {"file": extras["exposure"]} if extras.get("exposure") else None,
         "rehearsal": {
             "bbox": window["bbox"],
             "cell_m": window["cell_m"],
             "manning_n": 0.035,
             "scheme": "inertial",
-            "inflows": inflows,
+            "inflows": _rehearsal_inflows(res, reservoirs, window),
         },
     }
+
+
+def _reaches(res: BuildResult, by_reach: dict) -> list[dict]:
+    return [
+        {
+            "id": r.id,
+            "names": _names(f"河段 {r.id}", f"Reach {r.id}", r.id),
+            "downstream": r.downstream,
+            "k_h": round(muskingum_k_h(r.length_m, r.slope, r.upa_km2), 3),
+            "x": DEFAULT_X,
+            "reservoir": by_reach.get(r.id),
+        }
+        for r in res.network.reaches
+    ]
+
+
+def _subbasins(res: BuildResult) -> list[dict]:
+    from hydrotwin.basin.builder import XAJ_DEFAULTS
+
+    return [
+        {
+            "id": f"sb_{r.id}",
+            "names": _names(f"子流域 {r.id}", f"Sub-basin {r.id}", r.id),
+            "area_km2": round(max(r.area_km2, 1e-4), 4),
+            "outlet_reach": r.id,
+            "xaj": dict(XAJ_DEFAULTS),
+        }
+        for r in res.network.reaches
+    ]
+
+
+def _storm() -> dict:
+    from hydrotwin.basin.builder import DEFAULT_STORM, design_storm
+
+    st = DEFAULT_STORM
+    return {
+        "id": st["id"],
+        "names": _names("100年一遇设计暴雨（占位）", "100-year design storm (placeholder)", ""),
+        "return_period_a": st["T"],
+        "rain_mm_per_h": design_storm(st["p1_mm"], st["p72_mm"]),
+    }
+
+
+def _attach_bim(res: BuildResult, reservoirs: list[dict], extras: dict) -> None:
+    """IFC models onto the reservoirs in order: a georeferenced model places itself
+    (IfcMapConversion), one without is placed at its dam."""
+    for res_d, p, georef in zip(reservoirs, extras["ifc"], extras["ifc_georef"], strict=False):
+        here = {} if georef else {"x": res_d["dam_x"], "y": res_d["dam_y"]}
+        res_d["bim"] = {"file": p, **here}
+        res.report.setdefault("ifc", []).append(
+            {"file": p, "reservoir": res_d["id"], "georeference": georef or "placed at the dam"}
+        )
 
 
 def _rehearsal_inflows(res: BuildResult, reservoirs: list[dict], window: dict) -> list[dict]:
