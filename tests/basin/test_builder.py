@@ -340,3 +340,33 @@ def test_reservoirs_inside_and_outside_the_rehearsal_window(tmp_path, logan_dem,
     res_reach = basin.reservoir("res_in").reach
     for f in basin.rehearsal.inflows:  # nothing above res_in enters: it is res_in's release
         assert f.reach == res_reach or not drains_through(f.reach, res_reach)
+
+
+def test_design_storm_follows_its_depth_duration_curve():
+    """Alternating block: every D-hour window centred on the peak holds P(D) = P72·(D/72)^n."""
+    from hydrotwin.basin.builder import STORM_PEAK, design_storm
+
+    p1, p72 = 80.0, 350.0
+    rain = np.array(design_storm(p1, p72))
+    n = math.log(p1 / p72) / math.log(1 / 72)
+    assert rain.size == 72 and rain.sum() == pytest.approx(p72, abs=1.0)  # 0.1 mm rounding
+    assert rain.max() == pytest.approx(p1, abs=0.05) and int(rain.argmax()) == STORM_PEAK
+    for d in (3, 5, 9):
+        window = rain[STORM_PEAK - d // 2 : STORM_PEAK + d // 2 + 1].sum()
+        assert window == pytest.approx(p72 * (d / 72) ** n, abs=0.05 * d)
+
+
+def test_dem_storage_curve_of_a_paraboloid():
+    """Bathtub volume of z = r²/a below h is π·a·h²/2 (analytic); 1 % on a 10 m grid."""
+    from affine import Affine
+
+    from hydrotwin.basin.builder_sites import dem_curve
+
+    a, n, cell = 2000.0, 401, 10.0
+    xy = (np.arange(n) - n // 2) * cell
+    z = (xy[None, :] ** 2 + xy[:, None] ** 2) / a
+    t = T.Terrain(z.astype(np.float32), Affine(cell, 0, -2005.0, 0, -cell, 2005.0), None, None,
+                  np.zeros((n, n)), Path("paraboloid"))  # fmt: skip
+    levels, storage, _ = dem_curve(t, np.ones(n * n, bool), crest_m=400.0, bed_m=0.0)
+    for h, v in zip(levels, storage, strict=True):
+        assert v == pytest.approx(math.pi * a * h * h / 2.0, rel=0.01, abs=5e4)
