@@ -206,7 +206,8 @@ def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Te
     if holes:
         notes.append(f"{holes} nodata cell(s) inside the DEM filled from their nearest neighbour")
     if (np.isnan(z)).any():
-        notes.append(f"{int(np.isnan(z).sum())} nodata cell(s) around the DEM walled (no flow)")
+        n = int(np.isnan(z).sum())
+        notes.append(f"{n} nodata cell(s) around the data are outside: flow leaves the DEM there")
     flw, filled = condition(z, transform, latlon=False)
     notes.append("depressions filled (pyflwdir priority flood, Wang & Liu 2006)")
     upa = flw.upstream_area(unit="km2")
