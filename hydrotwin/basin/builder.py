@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,7 +260,7 @@ def build_basin(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -
         extras = _copy_extras(spec, data)
         doc = manifest_dict(spec, res, dem, window, extras)
         text = W.manifest_text(doc, res.report["notes"])
-        parse_manifest(__import__("tomllib").loads(text), tmp / "basin.toml")
+        parse_manifest(tomllib.loads(text), tmp / "basin.toml")  # what the app will read
         atomic_write_text(tmp / "basin.toml", text)
         atomic_write_text(
             data / "build_report.json", json.dumps(res.report, ensure_ascii=False, indent=1)
