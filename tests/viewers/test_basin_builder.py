@@ -87,3 +87,26 @@ def test_cancel_leaves_nothing(qtbot, tmp_path, shared_data):
     qtbot.waitUntil(lambda: dlg._thread is None, timeout=10_000)
     assert not (tmp_path / "cancelled").exists()
     assert not list(tmp_path.glob(".cancelled.*"))
+
+
+def test_clicking_the_map_sets_the_outlet(qtbot, tmp_path, shared_data):
+    from PySide6.QtCore import QPointF, Qt
+
+    from hydrotwin.viewers.basin_builder import BasinBuilderDialog
+
+    dlg = BasinBuilderDialog(out_dir=tmp_path)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.set_dem(shared_data / "dem/logan_utah_100m/output.vrt")
+    vb = dlg.plot.getViewBox()
+    vb.autoRange(padding=0)
+    qtbot.wait(300)  # let the aspect-locked range settle before mapping
+    target = QPointF(445000.0, 4640000.0)
+    pos = dlg.plot.mapFromScene(vb.mapViewToScene(target))
+    px = vb.viewPixelSize()[0]
+    qtbot.mouseClick(dlg.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: dlg._outlet is not None, timeout=5_000)
+    assert dlg._outlet[0] == pytest.approx(target.x(), abs=2 * px)
+    assert dlg._outlet[1] == pytest.approx(target.y(), abs=2 * px)
+    qtbot.waitUntil(lambda: dlg._thread is None, timeout=120_000)
