@@ -210,7 +210,7 @@ def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Te
         notes.append(f"{n} nodata cell(s) around the data are outside: flow leaves the DEM there")
     flw, filled = condition(z, transform, latlon=False)
     notes.append("depressions filled (pyflwdir priority flood, Wang & Liu 2006)")
-    upa = flw.upstream_area(unit="km2")
+    upa = _upa(flw)
     return Terrain(filled, transform, src_crs, flw, upa, dem, latlon=False, notes=notes)
 
 
@@ -230,8 +230,13 @@ def load_d8(path: Path) -> Terrain:
         )
     arr = np.where(valid & np.isin(d, list(codes)), d, 247).astype(np.uint8)
     flw = pyflwdir.from_array(arr, ftype="d8", transform=transform, latlon=crs.is_geographic)
+    return Terrain(None, transform, crs, flw, _upa(flw), path, latlon=bool(crs.is_geographic))
+
+
+def _upa(flw) -> np.ndarray:
+    """Upstream area in km², NaN outside the data (pyflwdir marks it −9999)."""
     upa = flw.upstream_area(unit="km2")
-    return Terrain(None, transform, crs, flw, upa, path, latlon=bool(crs.is_geographic))
+    return np.where(upa < 0, np.nan, upa)
 
 
 def _name(crs: Any) -> str:

@@ -370,3 +370,19 @@ def test_dem_storage_curve_of_a_paraboloid():
     levels, storage, _ = dem_curve(t, np.ones(n * n, bool), crest_m=400.0, bed_m=0.0)
     for h, v in zip(levels, storage, strict=True):
         assert v == pytest.approx(math.pi * a * h * h / 2.0, rel=0.01, abs=5e4)
+
+
+def test_outlet_on_nodata_inside_the_bounds(tmp_path, logan_dem):
+    """An outlet inside the DEM's bounds but on its nodata margin is outside the data."""
+    import rasterio
+
+    with rasterio.open(logan_dem) as src:
+        z = src.read(1)
+        prof = dict(src.profile, driver="GTiff", dtype="float32", nodata=-9999.0)
+    z[:, :40] = -9999.0  # the outlet's column (21) is in the margin
+    dem = tmp_path / "margin.tif"
+    with rasterio.open(dem, "w", **prof) as dst:
+        dst.write(z, 1)
+    with pytest.raises(BasinDataError, match=r"outlet .* is outside the data of .*margin\.tif"):
+        build_basin(BuildSpec("m", dem, OUTLET, out=tmp_path / "m"))
+    _no_leftovers(tmp_path / "m")
