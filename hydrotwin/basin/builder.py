@@ -10,6 +10,7 @@ manifest is validated before the folder is put in place, so what it writes the a
 from __future__ import annotations
 
 import json
+import re
 import logging
 import shutil
 import tomllib
@@ -128,6 +129,10 @@ def load(spec: BuildSpec) -> tuple[T.Terrain, T.Terrain]:
 
 def preview(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -> BuildResult:
     """Terrain, outlet, sites and network: everything but the files (the dialog's preview)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", spec.basin_id):
+        raise BasinDataError(
+            f"basin id {spec.basin_id!r}: expected 1–64 letters, digits, '_', '.' or '-'"
+        )
     _step(progress, cancelled, "reading and conditioning the DEM", 0.05)
     grid, dem = terrains or load(spec)
     to_grid = _to_grid(spec, grid)
@@ -260,7 +265,7 @@ def build_basin(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -
         extras = _copy_extras(spec, data)
         doc = manifest_dict(spec, res, dem, window, extras)
         text = W.manifest_text(doc, res.report["notes"])
-        parse_manifest(tomllib.loads(text), tmp / "basin.toml")  # what the app will read
+        parse_manifest(tomllib.loads(text), spec.out / "basin.toml")  # what the app will read
         atomic_write_text(tmp / "basin.toml", text)
         atomic_write_text(
             data / "build_report.json", json.dumps(res.report, ensure_ascii=False, indent=1)

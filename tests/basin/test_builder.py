@@ -386,3 +386,9 @@ def test_outlet_on_nodata_inside_the_bounds(tmp_path, logan_dem):
     with pytest.raises(BasinDataError, match=r"outlet .* is outside the data of .*margin\.tif"):
         build_basin(BuildSpec("m", dem, OUTLET, out=tmp_path / "m"))
     _no_leftovers(tmp_path / "m")
+
+
+def test_bad_basin_id_is_refused_before_any_work(tmp_path, logan_dem):
+    with pytest.raises(BasinDataError, match=r"basin id '洛根 河': expected 1–64 letters"):
+        build_basin(BuildSpec("洛根 河", logan_dem, OUTLET, out=tmp_path / "x"))
+    _no_leftovers(tmp_path / "x")

@@ -33,7 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     n.add_argument("id", help="basin id (letters, digits, _ . -)")
     n.add_argument("--dem", required=True, type=Path, help="DEM raster (any GDAL format)")
-    n.add_argument("--outlet", required=True, type=_xy, metavar="X,Y", help="outlet point")
+    n.add_argument(
+        "--outlet",
+        required=True,
+        type=_xy,
+        metavar="X,Y",
+        help="outlet point (write --outlet=X,Y when X is negative)",
+    )
     n.add_argument("--outlet-crs", type=_epsg, help="CRS of --outlet and station CSVs (DEM's)")
     n.add_argument(
         "--crs",
