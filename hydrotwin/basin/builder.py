@@ -10,8 +10,8 @@ manifest is validated before the folder is put in place, so what it writes the a
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import shutil
 import tomllib
 from collections.abc import Callable
