@@ -187,7 +187,9 @@ def _station(s: S.Site, to_dem, reach_at: dict, by_reach: dict) -> dict:
         "x": x,
         "y": y,
         "reach": reach,
-        "reservoir": by_reach.get(reach) if s.attrs["kind"] == "reservoir" else None,
+        "reservoir": (s.attrs.get("reservoir") or by_reach.get(reach))
+        if s.attrs["kind"] == "reservoir"
+        else None,
         "thresholds": _thresholds(s) or None,
     }
     return d

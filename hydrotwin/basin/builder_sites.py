@@ -1,7 +1,8 @@
 """Stations and reservoirs for the basin builder: read from the user's tables, snapped to rivers.
 
 Stations come from a CSV (columns ``id, name_zh, name_en, kind, x, y``, optional ``area_km2``
-(the published catchment area, used to pick the right river cell) and optional threshold
+(the published catchment area, used to pick the right river cell), ``reservoir`` (the id of
+the reservoir a ``kind = reservoir`` station gauges) and optional threshold
 columns named as in the manifest: ``warning_m``, ``guaranteed_m``, ``historical_max_m``,
 ``warning_q_m3s``, ``flood_limit_m``, ``design_flood_m``, ``check_flood_m``) or any vector file
 GDAL reads (GeoPackage, shapefile) with the same attribute names. Reservoirs come from a CSV

@@ -119,9 +119,10 @@ def test_stations_and_reservoir_on_the_network(tmp_path, logan_dem, terrain):
         encoding="utf-8",
     )
     (tmp_path / "st.csv").write_text(
-        "id,name_zh,name_en,kind,x,y,warning_m,guaranteed_m\n"
-        f"10000001,下游站,Lower gauge,river,{OUTLET[0] + 400},{OUTLET[1] + 300},1400,1402\n"
-        f"10000002,雨量站,Rain gauge,rain,{x + 2000},{y + 2000},,\n",
+        "id,name_zh,name_en,kind,x,y,warning_m,guaranteed_m,reservoir\n"
+        f"10000001,下游站,Lower gauge,river,{OUTLET[0] + 400},{OUTLET[1] + 300},1400,1402,\n"
+        f"10000002,雨量站,Rain gauge,rain,{x + 2000},{y + 2000},,,\n"
+        f"10000003,坝上站,Dam gauge,reservoir,{x},{y + 100},,,logan_res\n",
         encoding="utf-8",
     )
     out = tmp_path / "b"
@@ -134,6 +135,7 @@ def test_stations_and_reservoir_on_the_network(tmp_path, logan_dem, terrain):
     assert r.curve.storage_m3[-1] > r.curve.storage_m3[0] >= 0
     gauge = basin.station("10000001")
     assert gauge.reach is not None and gauge.thresholds.warning_m == 1400.0
+    assert basin.station("10000003").reservoir == "logan_res"
     rep = {s["id"]: s for s in res.report["stations"]}
     assert 0 < rep["10000001"]["snap_m"] <= 1000.0
     assert rep["10000001"]["upstream_km2"] > 100.0
