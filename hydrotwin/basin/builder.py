@@ -27,7 +27,7 @@ from hydrotwin.basin import builder_terrain as T  # noqa: N812
 from hydrotwin.basin import builder_write as W  # noqa: N812
 from hydrotwin.basin.builder_vectors import network_frames, rehearsal_window
 from hydrotwin.errors import BasinDataError, HydroTwinError
-from hydrotwin.files import atomic_write_text
+from hydrotwin.files import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +288,8 @@ def _copy_extras(spec: BuildSpec, data: Path) -> dict:
         if not p.is_file():
             raise BasinDataError(f"--ifc {p}: file not found")
         out["ifc_georef"].append(_ifc_georef(p))
-        shutil.copy2(p, data / p.name)
+        with atomic_path(data / p.name) as tmp:
+            shutil.copyfile(p, tmp)
         out["ifc"].append(f"data/{p.name}")
     if spec.exposure is not None:
         if not spec.exposure.is_file():
