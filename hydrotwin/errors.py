@@ -34,6 +34,11 @@ class StoreError(HydroTwinError):
     """The observation store cannot be opened or written."""
 
 
+class StoreDamagedError(StoreError):
+    """The store's file is damaged (corrupt page, not a database, I/O error, disk full):
+    writing to it would acknowledge data that may not be readable back."""
+
+
 class SolverError(HydroTwinError):
     """A solver received inputs it cannot work with (shapes, ranges, topology)."""
 
@@ -48,3 +53,7 @@ class ParameterError(SolverError):
 
 class InputDataError(HydroTwinError):
     """Forcing or observation data is invalid (NaN, negative rain, gaps, unknown station)."""
+
+
+class RunCancelledError(HydroTwinError):
+    """A long run (rehearsals of several plans) was cancelled; its unfinished work is discarded."""

@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "normal_mode"]
+__all__ = [
+    "PARTIAL_GLOB",
+    "PendingFile",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "normal_mode",
+]
 
 
 def normal_mode() -> int:
@@ -23,6 +30,41 @@ def normal_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+PARTIAL_GLOB = ".*.part"
+"""The names of temporary files left by a write that was killed (for a cleaner to match)."""
+
+
+class PendingFile:
+    """A file written under a temporary name beside ``path``, for a writer that keeps it
+    open across many calls (a NetCDF streamed frame by frame). ``commit()`` gives it the mode
+    (default :func:`normal_mode`) and renames it over ``path``; ``discard()`` removes it.
+    :func:`atomic_path` is the same for one ``with`` block."""
+
+    def __init__(self, path: str | Path, *, mode: int | None = None) -> None:
+        self.target = Path(path)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{self.target.name}.", suffix=".part", dir=self.target.parent
+        )
+        os.close(fd)
+        self.tmp = Path(name)
+        self.mode = mode
+
+    def commit(self) -> Path:
+        """Give the finished file its mode and its final name; on failure it is removed."""
+        try:
+            os.chmod(self.tmp, normal_mode() if self.mode is None else self.mode)
+            os.replace(self.tmp, self.target)
+        except BaseException:
+            self.discard()
+            raise
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the temporary file (the target is untouched); harmless if already gone."""
+        self.tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -33,18 +75,13 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
     as netCDF4, rasterio or ffmpeg). On an exception the temporary file is removed and the
     target is untouched. ``mode`` defaults to :func:`normal_mode`.
     """
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
+    pending = PendingFile(path, mode=mode)
     try:
-        yield tmp
-        os.chmod(tmp, normal_mode() if mode is None else mode)
-        os.replace(tmp, out)
+        yield pending.tmp
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        pending.discard()
         raise
+    pending.commit()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:

@@ -34,12 +34,25 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+DEMO_BROKEN = (
+    "the demo basin plugin is broken or not installed: {exc}\n"
+    "(make install runs pip install -e plugins/demo_basin; its data is generated on first use)"
+)
+
+
 @pytest.fixture(scope="session")
 def demo_basin():
-    """The demo basin, found through the public plugin path (entry point), data prepared."""
-    from hydrotwin.basin import find_basin
+    """The demo basin, found through the public plugin path (entry point), data prepared.
 
-    return find_basin("demo")
+    The demo basin ships with the repository, so a test that needs it fails (never skips)
+    when it cannot be loaded: a broken plugin must not turn the demo tests green."""
+    from hydrotwin.basin import find_basin
+    from hydrotwin.errors import HydroTwinError
+
+    try:
+        return find_basin("demo")
+    except HydroTwinError as exc:
+        pytest.fail(DEMO_BROKEN.format(exc=exc), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "ifc",
     "sl651",
     "live",
+    "store",
 )
 
 

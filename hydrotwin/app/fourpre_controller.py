@@ -1,82 +1,67 @@
-"""Forecast and BIM in the main window, all on the one clock.
+"""The four-pre menu, the timeline and the BIM docks: Qt adapters over the twin session.
 
-* The BIM models a basin names (``reservoirs[].bim``, ``sluice_gates[].bim``) load into
-  inspector docks (off the GUI thread, cancellable) and take the place of the scene's simple
-  dam and sluice bodies.
-* "Forecast design storm…" runs the forecast off the GUI thread; its time axis becomes the
-  clock's range and the timeline plays it: reservoir surfaces follow the routed levels, gate
-  leaves follow the gate openings, and station hydrographs show the forecast series.
+Nothing here holds a domain rule. Menu actions call the session (``start_forecast``,
+``open_rehearsal``); session events and the one clock move the scene: reservoir surfaces at the
+forecast level of the clock's time, BIM gate leaves along the forecast's schedules, the flood
+layer of a rehearsal. Every subscription is kept in :class:`Links` and removed on ``close``,
+so a basin switch leaves no listener behind.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
-import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
 from hydrotwin.errors import HydroTwinError
+from hydrotwin.fourpre.session import ForecastRequest, TwinSession
 from hydrotwin.viewers.bim_inspector import BimInspector
+from hydrotwin.viewers.qt_session import Links
 from hydrotwin.viewers.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
 
-class _ForecastWorker(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, basin, rain: str, hours: float, start: datetime) -> None:
-        super().__init__()
-        self.basin, self.rain, self.hours, self.start = basin, rain, hours, start
-
-    def run(self) -> None:
-        from hydrotwin.fourpre.forecast import run_forecast
-
-        try:
-            ds = run_forecast(self.basin, rain=self.rain, hours=self.hours, start=self.start)
-        except HydroTwinError as exc:
-            self.failed.emit(str(exc))
-            return
-        except Exception as exc:  # shown to the user, never fatal; logged with its traceback
-            log.exception("forecast failed")
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        self.done.emit(ds)
-
-
-def _utc_times(ds) -> list[datetime]:
-    ns = ds["time"].values.astype("datetime64[ns]").astype(np.int64)
-    return [datetime.fromtimestamp(v / 1e9, tz=UTC) for v in ns]
+def _has_element(layer, global_id: str) -> bool:
+    try:
+        layer.model.element(global_id)
+    except KeyError:
+        return False
+    return True
 
 
 class FourPreController(QObject):
-    """Owns the timeline, the BIM docks and the current forecast of one window's basin."""
+    """Owns the timeline, the BIM docks and the forecast/rehearsal views of one basin."""
 
     forecast_ready = Signal(object)
     forecast_failed = Signal(str)
     bim_loaded = Signal(str)
 
-    def __init__(self, window: QMainWindow, basin, scene) -> None:
+    def __init__(self, window: QMainWindow, session: TwinSession, scene) -> None:
         super().__init__(window)
-        self.window = window
-        self.basin = basin
-        self.scene = scene
-        self.clock = scene.clock
-        self.forecast = None
-        self._thread: QThread | None = None
-        self._worker: _ForecastWorker | None = None
-        self._removers: list = []
+        self.window, self.session, self.scene = window, session, scene
+        self.basin = session.basin
+        self.clock = session.clock
+        self.water = None
+        self._links = Links()
+        self._water_links = Links()
+        self._bim_followers: dict[str, object] = {}
 
         self.timeline = Timeline(self.clock)
         self.timeline_dock = QDockWidget(self.tr("Timeline"), window)
         self.timeline_dock.setObjectName("TimelineDock")
         self.timeline_dock.setWidget(self.timeline)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline_dock)
-        self._removers.append(self.clock.add_listener(self._on_clock))
+
+        ev = session.events
+        self._links.on(ev.forecast, self._on_forecast)
+        self._links.on(ev.forecast_failed, self._on_failed)
+        self._links.on(ev.schedules, self._on_schedules)
+        self._links.on(ev.rehearsal, self._on_rehearsal)
+        self._links.listen(self.clock, self._on_clock)
 
         self.inspectors: dict[str, BimInspector] = {}
         self.bim_docks: list[QDockWidget] = []
@@ -89,15 +74,14 @@ class FourPreController(QObject):
     def _build_menu(self) -> None:
         menu = self.window.fourpre_menu
         menu.clear()
-        act = QAction(self.tr("Forecast design storm…"), self.window)
-        act.triggered.connect(self._ask_forecast)
-        menu.addAction(act)
-        play = QAction(self.tr("Play rehearsal result…"), self.window)
-        play.triggered.connect(self._ask_rehearsal)
-        menu.addAction(play)
-        plans = QAction(self.tr("Compare plans…"), self.window)
-        plans.triggered.connect(self.open_plans)
-        menu.addAction(plans)
+        for text, slot in (
+            (self.tr("Forecast design storm…"), self._ask_forecast),
+            (self.tr("Play rehearsal result…"), self._ask_rehearsal),
+            (self.tr("Compare plans…"), self.open_plans),
+        ):
+            act = QAction(text, self.window)
+            act.triggered.connect(slot)
+            menu.addAction(act)
         menu.addSeparator()
         menu.addAction(self.timeline_dock.toggleViewAction())
         for dock in self.bim_docks:
@@ -139,17 +123,23 @@ class FourPreController(QObject):
                 self.tr("Compare plans"), self.tr("This basin offers no plan templates.")
             )
             return
-        if self._plans_dialog is not None:
-            self._plans_dialog.close()
+        self._close_plans()
         dlg = PlanCompareDialog(
             self.basin,
             plans,
             lambda comp, pid, path: write_html(comp, path, pid),
             zh=self.window.lang.startswith("zh"),
             parent=self.window,
+            start=self.session.forecast_issue_time(),
         )
         self._plans_dialog = dlg
         dlg.show()
+
+    def _close_plans(self) -> None:
+        if self._plans_dialog is not None:
+            self._plans_dialog.close()  # joins its forecast thread
+            self._plans_dialog.deleteLater()
+            self._plans_dialog = None
 
     def _ask_rehearsal(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -158,104 +148,79 @@ class FourPreController(QObject):
         if path:
             self.play_rehearsal(path)
 
-    def play_rehearsal(self, path: str) -> None:
-        """Show a rehearsal result (``hydrotwin rehearse`` NetCDF) on the terrain; the timeline
-        then plays its depth frames on the one clock."""
-        from hydrotwin.errors import BasinDataError
-        from hydrotwin.scenes.water import play_rehearsal
-
-        self._close_rehearsal()
-        try:
-            self.water, stop, self._rehearsal_ds = play_rehearsal(self.scene, path)
-        except BasinDataError as exc:
-            self.window.show_error(self.tr("Rehearsal"), str(exc))
-            return
-        self._removers.append(stop)
-        self.clock.set_time(self.clock.start)
-        self.window.viewport.render()
-
-    def _close_rehearsal(self) -> None:
-        if getattr(self, "_rehearsal_ds", None) is not None:
-            self._rehearsal_ds.close()
-            self._rehearsal_ds = None
-
     # -- forecast ------------------------------------------------------------------------------
     def run_forecast(self, rain: str, hours: float = 72.0, start: datetime | None = None) -> None:
-        """Run off the GUI thread; ``forecast_ready(Dataset)`` or ``forecast_failed(str)``."""
-        if self._thread is not None:
+        """Off the GUI thread; ``forecast_ready(Dataset)`` or ``forecast_failed(str)`` follow."""
+        try:
+            self.session.start_forecast(ForecastRequest(rain, hours, start))
+        except HydroTwinError as exc:
+            self.window.show_error(self.tr("Forecast"), str(exc))
             return
-        start = start or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self.window.statusBar().showMessage(self.tr("Forecasting {rain}…").format(rain=rain))
-        self._thread = QThread(self)
-        self._worker = _ForecastWorker(self.basin, rain, hours, start)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.done.connect(self._on_forecast)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
-
-    def _end_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
-            self._worker = None
 
     def _on_failed(self, message: str) -> None:
-        self._end_thread()
         self.window.show_error(self.tr("Forecast"), message)
         self.forecast_failed.emit(message)
 
     def _on_forecast(self, ds) -> None:
-        self._end_thread()
-        self.forecast = ds
-        times = _utc_times(ds)
-        self._times_s = np.array([t.timestamp() for t in times])
-        self._apply_gate_schedules(ds, times)
-        self.clock.set_range(times[0], times[-1])
-        self.clock.set_time(times[0])
-        self._on_clock(self.clock.now)
+        if ds is None:
+            return
+        n = len(self.session.forecast_warnings)
         self.window.statusBar().showMessage(
-            self.tr("Forecast ready: {n} hours").format(n=len(times) - 1), 5000
+            self.tr("Forecast ready: {h} hours, {n} forecast warnings").format(
+                h=ds.sizes["time"] - 1, n=n
+            ),
+            10_000,
         )
         self.forecast_ready.emit(ds)
 
-    def _level_at(self, series: np.ndarray, now: datetime) -> float:
-        return float(np.interp(now.timestamp(), self._times_s, series))
-
     def _on_clock(self, now: datetime) -> None:
-        """Reservoir surfaces follow the forecast levels; one render per clock change."""
-        ds = self.forecast
-        if ds is not None and "reservoir_level" in ds:
-            for rid in ds["reservoir"].values:
-                series = ds["reservoir_level"].sel(reservoir=rid).values
-                try:
-                    self.scene.set_reservoir_level(str(rid), self._level_at(series, now))
-                except KeyError:
-                    log.debug("reservoir %s has no surface in the scene", rid)
+        """Reservoir surfaces at the forecast level of the clock's time; one render."""
+        for rid, level in self.session.reservoir_levels(now).items():
+            try:
+                self.scene.set_reservoir_level(rid, level)
+            except KeyError:
+                log.debug("reservoir %s has no surface in the scene", rid)
         self.window.viewport.render()
 
     def reservoir_level_now(self, rid: str) -> float:
-        series = self.forecast["reservoir_level"].sel(reservoir=rid).values
-        return self._level_at(series, self.clock.now)
+        return self.session.reservoir_levels()[rid]
+
+    # -- rehearsal -----------------------------------------------------------------------------
+    def play_rehearsal(self, path: str) -> None:
+        """Open a rehearsal result (``hydrotwin rehearse`` NetCDF) in the session; the flood
+        layer then follows the clock."""
+        try:
+            self.session.open_rehearsal(path)
+        except HydroTwinError as exc:
+            self.window.show_error(self.tr("Rehearsal"), str(exc))
+
+    def _on_rehearsal(self, playback) -> None:
+        from hydrotwin.scenes.water import play_rehearsal
+
+        self._water_links.close()  # the follower of the previous result goes with it
+        if playback is None:
+            if self.water is not None:
+                self.scene.set_visible("water", False)
+            self.water = None
+            self.window.viewport.render()
+            return
+        self.water, stop = play_rehearsal(self.scene, playback)
+        self.scene.set_visible("water", True)
+        self._water_links.keep(stop)
+        self.window.viewport.render()
 
     # -- BIM -----------------------------------------------------------------------------------
-    def _bim_refs(self) -> dict[str, tuple[object, list]]:
-        """Unique IFC files → (BimRef, gate groups whose leaves move)."""
-        refs: dict[str, tuple[object, list]] = {}
+    def _bim_files(self) -> dict[str, object]:
+        """Unique IFC files of the basin's reservoirs and sluices → their BimRef."""
+        refs: dict[str, object] = {}
         for owner in [*self.basin.reservoirs, *self.basin.sluice_gates]:
-            if owner.bim is None:
-                continue
-            key = str(self.basin.path(owner.bim.file))
-            groups = [(owner.id, g) for g in owner.gates]
-            if key in refs:
-                refs[key][1].extend(groups)
-            else:
-                refs[key] = (owner.bim, groups)
+            if owner.bim is not None:
+                refs.setdefault(str(self.basin.path(owner.bim.file)), owner.bim)
         return refs
 
     def _load_bim(self) -> None:
-        for path, (bimref, _groups) in self._bim_refs().items():
+        for path, bimref in self._bim_files().items():
             inspector = BimInspector(self.scene.plotter)
             dock = QDockWidget(
                 self.tr("BIM: {name}").format(name=path.rsplit("/", 1)[-1]), self.window
@@ -280,43 +245,31 @@ class FourPreController(QObject):
         if add_layer is not None:
             name = path.rsplit("/", 1)[-1]
             add_layer(f"bim:{name}", self.tr("BIM: {name}").format(name=name), layer.set_visible)
-        if self.forecast is not None:
-            self._apply_gate_schedules(self.forecast, _utc_times(self.forecast))
+        self._follow(path, layer, self.session.schedules)
         self.window.viewport.render()
         self.bim_loaded.emit(path)
 
-    def _apply_gate_schedules(self, ds, times: list[datetime]) -> None:
-        from hydrotwin.scenes.bim import OpeningSchedule
+    def _on_schedules(self, schedules) -> None:
+        for path, layer in self.bim_layers.items():
+            self._follow(path, layer, schedules)
 
-        if "gate_opening" not in ds:
-            return
-        gates = [str(g) for g in ds["gate"].values]
-        for path, (_ref, groups) in self._bim_refs().items():
-            layer = self.bim_layers.get(path)
-            if layer is None:
-                continue
-            schedules = {}
-            for owner_id, group in groups:
-                key = f"{owner_id}/{group.id}"
-                if key not in gates:
-                    continue
-                opening = ds["gate_opening"].sel(gate=key).values.astype(float)
-                for gid in group.leaf_global_ids:
-                    schedules[gid] = OpeningSchedule(times, np.nan_to_num(opening))
-            if schedules:
-                self._removers.append(layer.follow_clock(self.clock, schedules))
+    def _follow(self, path: str, layer, schedules) -> None:
+        """Leaves of ``layer`` follow their schedules (the previous follower removed)."""
+        stop = self._bim_followers.pop(path, None)
+        if stop is not None:
+            stop()
+        mine = {gid: s for gid, s in schedules.items() if _has_element(layer, gid)}
+        if mine:
+            self._bim_followers[path] = layer.follow_clock(self.clock, mine)
 
     def close(self) -> None:
-        if self._plans_dialog is not None:
-            self._plans_dialog.close()  # joins its forecast thread
-            self._plans_dialog.deleteLater()
-            self._plans_dialog = None
-        self._end_thread()
-        self._close_rehearsal()
+        self._close_plans()
+        self._links.close()
+        self._water_links.close()
+        for stop in self._bim_followers.values():
+            stop()
+        self._bim_followers.clear()
         self.timeline.detach()
-        for remove in self._removers:
-            remove()
-        self._removers.clear()
         for insp in self.inspectors.values():
             insp.close()  # cancels a load and waits for its thread
         for dock in [self.timeline_dock, *self.bim_docks]:

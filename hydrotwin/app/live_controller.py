@@ -1,42 +1,45 @@
 """Live monitoring in the main window: the Live menu, the alarm, hydrograph and connection docks,
-and station glyphs coloured by their warning level.
+and station glyphs coloured by their warning grade — Qt adapters over the twin session.
 
-The data path is the live layer's (``LiveBridge`` runs a receiver, subscriber, replay or store
-poll off the GUI thread); this module only connects its signals to the scene and the docks.
+Sources are started through the session (``open_store`` + ``start_source``); the session's
+events fill the docks and colour the glyphs. The station chart shows the forecast against the
+observations on the one clock; its store query runs on Qt's thread pool, never on the GUI
+thread.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
 from hydrotwin.errors import HydroTwinError
+from hydrotwin.fourpre.session import TwinSession
+from hydrotwin.fourpre.warning import grade
 from hydrotwin.viewers.alarms import AlarmDock
 from hydrotwin.viewers.connections import ConnectionDock
-from hydrotwin.viewers.hydrograph import HydrographWidget
-from hydrotwin.viewers.live_bridge import LiveBridge
+from hydrotwin.viewers.hydrograph import HydrographWidget, station_element
+from hydrotwin.viewers.qt_session import Links, QtDispatcher, call_off_thread
 
 log = logging.getLogger(__name__)
 
-LEVEL_NAMES = ("none", "blue", "yellow", "orange", "red")
-
 
 class LiveController(QObject):
-    """Owns the bridge and the live docks of one window for the basin it shows."""
+    """Owns the live docks of one window for the basin the session has open."""
 
-    def __init__(self, window: QMainWindow, basin, scene) -> None:
+    def __init__(
+        self, window: QMainWindow, session: TwinSession, scene, dispatch: QtDispatcher
+    ) -> None:
         super().__init__(window)
-        self.window = window
-        self.basin = basin
-        self.scene = scene
+        self.window, self.session, self.scene, self.dispatch = window, session, scene, dispatch
+        self.basin = basin = session.basin
         tz = basin.basin.timezone
         zh = getattr(window, "lang", "zh_CN").startswith("zh")
         names = {s.id: (s.names.zh if zh else s.names.en) for s in basin.stations}
-        self.bridge = LiveBridge(basin, self)
         self.alarms = AlarmDock(tz, names, window)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.alarms)
         self.connections = ConnectionDock(tz, names, window)
@@ -49,28 +52,46 @@ class LiveController(QObject):
         self.hydrograph_dock.setWidget(self.hydrograph)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.hydrograph_dock)
         self.hydrograph_dock.hide()
-        self.store = None
         self.station_shown: str | None = None
+        self._query_serial = 0
 
-        self.bridge.warning_level.connect(self.on_warning_level)
-        self.bridge.alarm.connect(self.alarms.add_event)
-        self.bridge.status.connect(self.connections.panel.on_status)
-        self.bridge.observation.connect(self.connections.panel.on_observations)
-        self.bridge.observation.connect(self._on_observations)
-        self.bridge.error.connect(lambda msg: window.show_error(self.tr("Live data"), msg))
+        self._links = links = Links()
+        ev = session.events
+        links.on(ev.station_level, self.on_warning_level)
+        links.on(ev.alarm, self.alarms.add_event)
+        links.on(ev.forecast_warnings, self.alarms.set_forecast)
+        links.on(ev.source_status, self.connections.panel.on_status)
+        links.on(ev.observations, self.connections.panel.on_observations)
+        links.on(ev.observations, self._on_observations)
+        links.on(ev.forecast, lambda _ds: self._refresh_chart())
+        links.on(ev.source_error, lambda msg: window.show_error(self.tr("Live data"), msg))
+        links.listen(session.clock, self.hydrograph.set_now)
         self.alarms.station_activated.connect(self.focus_station)
+        self.alarms.time_activated.connect(session.clock.set_time)
         self.menu_actions = self._build_menu()
+        for sid, lv in session.station_levels().items():
+            self.on_warning_level(sid, lv)
+
+    @property
+    def store(self):
+        return self.session.store
 
     # -- menu ----------------------------------------------------------------------------------
     def _build_menu(self) -> list[QAction]:
         menu = self.window.live_menu
         menu.clear()
         acts = []
-        for text, slot in (
+        zh = getattr(self.window, "lang", "zh_CN").startswith("zh")
+        entries = [
             (self.tr("Receive SL 651 over TCP…"), self._ask_receiver),
             (self.tr("Follow an observation store…"), self._ask_store),
-            (self.tr("Stop live data"), self.stop),
-        ):
+        ]
+        for source in self.session.plugin_sources():
+            names = getattr(source, "names", (source.name, source.name))
+            label = self.tr("Start {name}").format(name=names[0] if zh else names[1])
+            entries.append((label, lambda _c=False, s=source: self._ask_plugin_source(s)))
+        entries.append((self.tr("Stop live data"), self.stop))
+        for text, slot in entries:
             act = QAction(text, self.window)
             act.triggered.connect(slot)
             menu.addAction(act)
@@ -118,28 +139,52 @@ class LiveController(QObject):
         if path:
             self.follow_store(path)
 
+    def _ask_plugin_source(self, source) -> None:
+        store = self._store_path()
+        if store is None:
+            return
+        try:
+            self.session.open_store(store)
+            self.session.start_source(source)
+        except HydroTwinError as exc:
+            self.window.show_error(self.tr("Live data"), str(exc))
+
     # -- sources -------------------------------------------------------------------------------
     def start_receiver(self, store: str, host: str = "127.0.0.1", port: int = 5005):
         """Run the SL 651 TCP centre into ``store``; returns the bound address."""
-        addr = self.bridge.start_receiver(store, host, port)
-        self.store = self.bridge._owned_store
+        from hydrotwin.live.receiver import ReceiverConfig, StationRegistry
+        from hydrotwin.live.source import Sl651Source
+
+        cfg = ReceiverConfig(host=host, port=port, tz=ZoneInfo(self.basin.basin.timezone))
+        self.session.open_store(store)
+        source = self.session.start_source(Sl651Source(StationRegistry.from_basin(self.basin), cfg))
+        addr = source.address
         self.window.statusBar().showMessage(
             self.tr("Receiving SL 651 on {host}:{port}").format(host=addr[0], port=addr[1])
         )
         return addr
 
-    def follow_store(self, store: str, interval_ms: int = 500) -> None:
-        self.bridge.poll_store(store, interval_ms)
-        self.store = self.bridge._owned_store
+    def follow_store(self, store: str, interval_s: float = 0.5) -> None:
+        """Follow a store another process (``hydrotwin live …``) writes."""
+        from hydrotwin.live.source import StoreFollowSource
+
+        try:
+            opened = self.session.open_store(store, writer=False)
+            self.session.start_source(StoreFollowSource(opened, interval_s), store_alarms=False)
+        except HydroTwinError as exc:
+            self.window.show_error(self.tr("Live data"), str(exc))
 
     def stop(self) -> None:
-        self.bridge.stop()
+        self.session.stop_sources()
 
     # -- reactions -----------------------------------------------------------------------------
-    def on_warning_level(self, station: str, grade: int, _colour: str) -> None:
+    def on_warning_level(self, station: str, level) -> None:
         """Colour the station glyph; one render (no idle re-rendering elsewhere)."""
+        key = grade(level).key
+        if self.scene.stations is None or self.scene.stations.status.get(station) == key:
+            return
         try:
-            self.scene.set_status(station, LEVEL_NAMES[grade])
+            self.scene.set_status(station, key)
         except KeyError:
             log.warning("warning for station %s, which the scene does not show", station)
             return
@@ -147,18 +192,46 @@ class LiveController(QObject):
 
     def _on_observations(self, batch) -> None:
         shown = self.station_shown
-        if shown and self.store is not None and any(o.station == shown for o in batch):
-            self.hydrograph.show_station(self.store, self.basin, self.station_shown)
+        if shown and any(o.station == shown for o in batch):
+            self._refresh_chart()
 
     def show_hydrograph(self, station: str) -> None:
         self.station_shown = station
         self.hydrograph_dock.show()
-        if self.store is not None:
-            self.hydrograph.show_station(self.store, self.basin, station)
-        else:
-            st = self.basin.station(station)
-            zh = getattr(self.window, "lang", "zh_CN").startswith("zh")
-            self.hydrograph.set_station(station, st.names.zh if zh else st.names.en)
+        self._refresh_chart()
+
+    def _refresh_chart(self) -> None:
+        """Thresholds and forecast now; the observations when the store query returns."""
+        sid = self.station_shown
+        if sid is None:
+            return
+        s = self.session
+        st = self.basin.station(sid)
+        zh = getattr(self.window, "lang", "zh_CN").startswith("zh")
+        element, unit = station_element(st.kind)
+        self.hydrograph.set_station(sid, st.names.zh if zh else st.names.en, s.thresholds(sid),
+                                    element, unit)  # fmt: skip
+        times, values = s.forecast_series(sid)
+        self.hydrograph.set_forecast(times, values, s.forecast_issue_time())
+        start, end = s.chart_window()
+        self.hydrograph.set_window(start, end)
+        self.hydrograph.set_now(s.clock.now)
+        if s.store is None:
+            return
+        self._query_serial += 1
+        serial = self._query_serial
+
+        def query():
+            rows = s.series(sid, element, start, end)
+            if element == "ZU" and not rows:  # some reservoir gauges report Z
+                rows = s.series(sid, "Z", start, end)
+            return rows
+
+        def done(rows) -> None:
+            if serial == self._query_serial and rows:  # a newer query supersedes this one
+                self.hydrograph.set_observed([t for t, _ in rows], [v for _, v in rows])
+
+        call_off_thread(query, done, self.dispatch)
 
     def focus_station(self, station: str) -> None:
         """Fly to a station (alarm list click) and open its hydrograph."""
@@ -169,7 +242,8 @@ class LiveController(QObject):
         self.show_hydrograph(station)
 
     def close(self) -> None:
-        self.bridge.stop()
+        self._links.close()
+        self._query_serial += 1  # answers still on their way are dropped
         for dock in (self.alarms, self.connections, self.hydrograph_dock):
             self.window.removeDockWidget(dock)
             dock.deleteLater()

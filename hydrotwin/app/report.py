@@ -24,33 +24,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTranslator
+from PySide6.QtCore import QCoreApplication, QTranslator
 
 from hydrotwin import __version__
 from hydrotwin.errors import InputDataError
-from hydrotwin.fourpre.plan import Comparison, PlanResult, gate_operations
-from hydrotwin.fourpre.warning import COLOURS, Level
+from hydrotwin.fourpre.plan import Comparison, PlanResult, gate_operations, recommendation_rule
+from hydrotwin.fourpre.warning import COLOURS, Level, grade
 
 log = logging.getLogger(__name__)
 
 CONTEXT = "PlanReport"
 WARNING_LINE = "#c9a800"  # the warning (yellow) threshold, dark enough to read on white
 PLAN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-
-# Every label the report shows (lupdate collects them from these calls).
-GRADE_NAMES = {
-    Level.NONE: QT_TRANSLATE_NOOP("PlanReport", "none"),
-    Level.BLUE: QT_TRANSLATE_NOOP("PlanReport", "blue"),
-    Level.YELLOW: QT_TRANSLATE_NOOP("PlanReport", "yellow"),
-    Level.ORANGE: QT_TRANSLATE_NOOP("PlanReport", "orange"),
-    Level.RED: QT_TRANSLATE_NOOP("PlanReport", "red"),
-}
-RULE_TEXT = QT_TRANSLATE_NOOP(
-    "PlanReport",
-    "Recommendation rule: plans whose peak reservoir level exceeds the check flood level are "
-    "unacceptable; among the rest, the lowest highest warning grade at the control stations "
-    "downstream of the reservoirs, then the lowest peak reservoir level, then the order given.",
-)
 
 
 class Translator:
@@ -88,10 +73,15 @@ class Translator:
         return QCoreApplication.translate(CONTEXT, text)
 
     @property
+    def ui_lang(self) -> str:
+        """ "zh_CN" or "en": the given language, else what the app's translators say."""
+        if self.lang is None:
+            return self.translate("Language", "en")
+        return self.lang
+
+    @property
     def html_lang(self) -> str:
-        if self.lang is None:  # the app's language: Chinese if its translators answer
-            return "zh-CN" if self(GRADE_NAMES[Level.NONE]) != GRADE_NAMES[Level.NONE] else "en"
-        return "zh-CN" if self.lang.startswith("zh") else "en"
+        return "zh-CN" if self.ui_lang.startswith("zh") else "en"
 
 
 def _zh(tr: Translator) -> bool:
@@ -241,7 +231,8 @@ th{background:#f0f0f0}td.l,th.l{text-align:left}
 
 
 def _grade(tr: Translator, g: Level) -> str:
-    return f'<span class="grade" style="background:{COLOURS[g]}"></span>{_e(tr(GRADE_NAMES[g]))}'
+    name = grade(g).name(tr.ui_lang)
+    return f'<span class="grade" style="background:{COLOURS[g]}"></span>{_e(name)}'
 
 
 def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -> list[str]:
@@ -256,9 +247,13 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
         '<tr><th class="l">' + _e(tr.translate("PlanReport", "Indicator")) + f"</th>{head}</tr>",
     ]
 
-    def row(label: str, cells: list[str]) -> None:
+    marks = {row.key: row.best for row in comp.rows()}  # fourpre.plan_table.BEST_RULE
+
+    def row(label: str, cells: list[str], key: str = "") -> None:
+        best = marks.get(key, ())
         tds = "".join(
-            f'<td class="{"chosen" if r.plan.id == chosen else ""}">{c}</td>'
+            f'<td class="{"chosen" if r.plan.id == chosen else ""}">{c}'
+            f"{' ★' if r.plan.id in best else ''}</td>"
             for r, c in zip(res_, cells, strict=True)
         )
         rows.append(f'<tr><td class="l">{_e(label)}</td>{tds}</tr>')
@@ -274,6 +269,7 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_f(m.peak_level_m)}<br><span class='note'>{_local(m.peak_level_time, tz)}</span>"
                 for m in ms
             ],
+            f"reservoir:{m0.reservoir}:peak_level_m",
         )
         row(
             tr.translate("PlanReport", "Margin to design flood level (m)")
@@ -300,6 +296,7 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_f(m.peak_outflow_m3s, 1)}</span>"
                 for m in ms
             ],
+            f"reservoir:{m0.reservoir}:peak_outflow_m3s",
         )
         row(tr.translate("PlanReport", "End level (m)"), [_f(m.end_level_m) for m in ms])
     for k, s0 in enumerate(res_[0].stations):
@@ -323,6 +320,7 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_f(s.peak_level_m)}<br><span class='note'>{_local(s.peak_level_time, tz)}</span>"
                 for s in ss
             ],
+            f"station:{s0.station}:peak_level_m",
         )
         row(
             tr.translate("PlanReport", "Peak discharge (m³/s)"),
@@ -334,10 +332,12 @@ def _table(tr: Translator, comp: Comparison, chosen: str | None, tz: ZoneInfo) -
                 f"{_grade(tr, s.grade)}<br><span class='note'>{_local(s.grade_time, tz)}</span>"
                 for s in ss
             ],
+            f"station:{s0.station}:grade",
         )
         row(
             tr.translate("PlanReport", "Hours at or above warning"),
             [f"{s.hours_above_warning:g}" for s in ss],
+            f"station:{s0.station}:hours_above_warning",
         )
     row(
         tr.translate("PlanReport", "Highest grade downstream"),
@@ -544,7 +544,7 @@ def render_html(
         '<table class="meta">',
         *(f'<tr><th class="l">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in meta),
         "</table>",
-        f'<p class="note">{_e(tr(RULE_TEXT))}</p>',
+        f'<p class="note">{_e(recommendation_rule(tr.ui_lang))}</p>',
     ]
     if rec.unacceptable:
         bad = ", ".join(f"{k} ({v})" for k, v in rec.unacceptable.items())
@@ -552,6 +552,7 @@ def render_html(
         parts.append(f'<p class="bad">{_e(above)} {_e(bad)}</p>')
     parts.append("<h2>" + _e(tr.translate("PlanReport", "Plans side by side")) + "</h2>")
     parts += _table(tr, comp, chosen, tz)
+    parts += _flood_parts(tr, comp, chosen)
     parts.append("<h2>" + _e(tr.translate("PlanReport", "Hydrographs")) + "</h2>")
     parts += _charts(tr, comp, chosen)
     parts.append("<h2>" + _e(tr.translate("PlanReport", "Plans")) + "</h2><table>")
@@ -568,6 +569,25 @@ def render_html(
     parts.append(f'<p class="note">{_e(note)} {_e(str(pick.dataset.attrs.get("scheme", "")))}</p>')
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _flood_parts(tr: Translator, comp: Comparison, chosen: str | None) -> list[str]:
+    """Gate notes, and after a 2D rehearsal the flood rows and a max-depth map per plan."""
+    from hydrotwin.app import report_flood as rf
+
+    out: list[str] = []
+    notes = rf.gate_notes(tr, comp)
+    if notes:
+        out.append("<h2>" + _e(tr.translate("PlanReport", "Gates the plans operate")) + "</h2>")
+        out += notes
+    if comp.rehearsal_hours is None:
+        return out
+    head = tr.translate("PlanReport", "Flood in the 2D rehearsal (first %1 h)")
+    out.append("<h2>" + _e(head.replace("%1", f"{comp.rehearsal_hours:g}")) + "</h2>")
+    out += rf.flood_table(tr, comp, chosen)
+    out.append("<h2>" + _e(tr.translate("PlanReport", "Maximum depth per plan")) + "</h2>")
+    out += rf.depth_maps(tr, comp)
+    return out
 
 
 def _atomic_write(path: str | Path, text: str) -> Path:

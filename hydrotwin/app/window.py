@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from hydrotwin.basin.discovery import BasinEntry, discover, find_basin
 from hydrotwin.errors import HydroTwinError
+from hydrotwin.fourpre.session import TwinSession
 from hydrotwin.viewers.basin_picker import BasinPicker
 from hydrotwin.viewers.layers import LayerTree
+from hydrotwin.viewers.qt_session import QtDispatcher, wait_off_thread
 from hydrotwin.viewers.viewport import Viewport
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,9 @@ class MainWindow(QMainWindow):
         self._loader: _BasinLoader | None = None
         self.live = None  # LiveController of the open basin
         self.fourpre = None  # FourPreController: timeline, forecast, BIM
+        self.panel_docks: list[QDockWidget] = []  # plugin panels of the open basin
+        self.dispatch = QtDispatcher(self)
+        self.session = TwinSession(dispatch=self.dispatch)
         self._extra_layers: dict[str, object] = {}  # key -> set_visible(bool), e.g. BIM models
         self.setWindowTitle(self.tr("HydroTwin — river-basin flood control"))
         self.resize(1600, 1000)
@@ -222,9 +227,11 @@ class MainWindow(QMainWindow):
         self._extra_layers.clear()
         if self.scene is not None:
             plotter.clear()
-        self.scene = BasinScene(basin, plotter, lang=self.lang)
-        self.live = LiveController(self, basin, self.scene)
-        self.fourpre = FourPreController(self, basin, self.scene)
+        self.session.open_basin(basin)
+        self.scene = BasinScene(basin, plotter, lang=self.lang, clock=self.session.clock)
+        self.live = LiveController(self, self.session, self.scene, self.dispatch)
+        self.fourpre = FourPreController(self, self.session, self.scene)
+        self._add_plugin_panels()
         self.viewport.set_map_transform(self._local_to_map)
         self.layer_tree.set_layers(
             [(layer.key, layer.title(self.lang), layer.visible) for layer in self.scene.layers]
@@ -323,9 +330,36 @@ class MainWindow(QMainWindow):
         box.show()
         self._last_error = box
 
+    def _add_plugin_panels(self) -> None:
+        """The one place a panel is added: each ``(title, factory)`` that the basin's plugins
+        return from ``hydrotwin_panels`` becomes a dock; ``factory(parent, session)`` builds a
+        widget that follows the session (see docs/plugins.md)."""
+        from hydrotwin.basin.hooks import plugin_manager
+
+        for answer in plugin_manager().hook.hydrotwin_panels(
+            basin=self.basin or self.session.basin
+        ):
+            for title, factory in answer or []:
+                try:
+                    widget = factory(self, self.session)
+                except Exception as exc:  # a plugin's panel must not take the app down
+                    log.exception("panel %s of a plugin failed", title)
+                    self.show_error(self.tr("Plugin panel"), f"{title}: {exc}")
+                    continue
+                dock = self._dock(title, f"panel_{len(self.panel_docks)}", widget,
+                                  Qt.DockWidgetArea.RightDockWidgetArea)  # fmt: skip
+                self.view_menu.addAction(dock.toggleViewAction())
+                self.panel_docks.append(dock)
+
     def _close_controllers(self) -> None:
         """Stop and remove the live and four-pre controllers of the open basin (their threads
-        are joined)."""
+        are joined) and the plugin panels; the session drops the basin's state."""
+        for dock in self.panel_docks:
+            self.view_menu.removeAction(dock.toggleViewAction())
+            self.removeDockWidget(dock)
+            dock.deleteLater()
+        self.panel_docks.clear()
+        self.session.reset()
         if self.live is not None:
             self.live.close()
             self.live = None
@@ -338,6 +372,9 @@ class MainWindow(QMainWindow):
         a QThread destroyed while running aborts the process."""
         self._finish_thread()
         self._close_controllers()
+        self.session.close()
+        wait_off_thread()
+        self.dispatch.close()
         self.viewport.close_plotter()
         super().closeEvent(event)
 

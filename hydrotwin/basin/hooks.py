@@ -22,13 +22,10 @@ class BasinHookSpec:
     """Hook specifications. Implementations may take any subset of the arguments."""
 
     @hookspec
-    def hydrotwin_reservoir_rule(self, basin: Any, reservoir_id: str) -> Any:
-        """Return a callable ``rule(t_s, level_m, inflow_m3s) -> release_m3s`` for a reservoir
-        whose operation a manifest cannot express, or None."""
-
-    @hookspec
     def hydrotwin_data_sources(self, basin: Any) -> Any:
-        """Return a list of extra observation sources (objects with ``start(sink)``/``stop()``)."""
+        """Return a list of extra live sources (``hydrotwin.live.source.LiveSource``:
+        ``start(sink, status)``, ``stop()``, ``running``, ``name``; optional ``names`` = (zh, en)).
+        The app offers each in its Live menu and the session starts it into the open store."""
 
     @hookspec
     def hydrotwin_plan_templates(self, basin: Any) -> Any:
@@ -36,8 +33,11 @@ class BasinHookSpec:
 
     @hookspec
     def hydrotwin_panels(self, basin: Any) -> Any:
-        """Return a list of ``(title, factory)`` where ``factory(parent) -> QWidget``; the app
-        calls it on the GUI thread. Only the app imports Qt; the plugin's factory does so lazily."""
+        """Return a list of ``(title, factory)`` where ``factory(parent, session) -> QWidget``;
+        the app calls it on the GUI thread when the basin opens and docks the widget, which
+        follows the :class:`~hydrotwin.fourpre.session.TwinSession` (its clock and events) and
+        removes its listeners when destroyed. Only the app imports Qt; the factory does so
+        lazily."""
 
 
 def plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:

@@ -569,10 +569,15 @@ class _WorkerPool:
 
     def acquire(self, n: int) -> list[_Worker]:
         with self._lock:
-            alive = [w for w in self._idle if w.alive()]
+            alive: list[_Worker] = []
+            dead: list[_Worker] = []
+            for w in self._idle:
+                (alive if w.alive() else dead).append(w)
             take, self._idle = alive[:n], alive[n:]
-            for w in take:
+            for w in take + dead:
                 self._since.pop(id(w), None)
+        for w in dead:  # reap it and close its pipes (dropping it leaked two file handles)
+            w.kill()
         return take + [_Worker() for _ in range(n - len(take))]
 
     def release(self, workers: list[_Worker]) -> None:

@@ -2,7 +2,7 @@
 
 An entry is two files named by a key (the IFC file's SHA-256 + the loader version + the
 ifcopenshell version): ``<key>.npz`` (the arrays, no pickles) and ``<key>.json`` (elements,
-spatial tree, georeference). Writes are atomic (temporary file + ``os.replace``). An entry
+spatial tree, georeference). Writes are atomic (:mod:`hydrotwin.files`). An entry
 that cannot be read or does not hang together is logged, deleted and reported as a miss,
 so the caller rebuilds it.
 
@@ -18,13 +18,14 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from hydrotwin.files import PARTIAL_GLOB, atomic_path, atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ ARRAY_NAMES = (
 DEFAULT_MAX_BYTES = 2 * 1024**3
 #: Temporary files of an interrupted write older than this are removed when pruning.
 STALE_TMP_S = 3600.0
+#: Entries stay private to the user (the mode ``mkstemp`` gives): they are full copies of the
+#: geometry of the user's models (dams, sluices: often restricted infrastructure drawings)
+#: sitting in a per-user cache folder that no other account has a reason to read.
+CACHE_FILE_MODE = 0o600
 
 
 def max_bytes() -> int:
@@ -83,18 +88,6 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(target: Path, write) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_entry(
     directory: Path,
     key: str,
@@ -106,9 +99,10 @@ def save_entry(
     then prune the folder to ``cap_bytes`` (default :func:`max_bytes`)."""
     npz = directory / f"{key}.npz"
     payload: dict[str, Any] = {n: arrays[n] for n in ARRAY_NAMES}
-    _atomic_write(npz, lambda fh: np.savez(fh, **payload))
+    with atomic_path(npz, mode=CACHE_FILE_MODE) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **payload)  # a file object: given a name, numpy would append ".npz"
     body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    _atomic_write(directory / f"{key}.json", lambda fh: fh.write(body))
+    atomic_write_bytes(directory / f"{key}.json", body, mode=CACHE_FILE_MODE)
     prune(directory, max_bytes() if cap_bytes is None else cap_bytes, keep=key)
 
 
@@ -149,7 +143,7 @@ def prune(directory: Path, cap_bytes: int, keep: str | None = None) -> list[str]
     """Delete least-recently-used entries until the folder's entries total ``cap_bytes`` or
     less; never the entry ``keep`` (the one just written). Returns the keys deleted."""
     now = time.time()
-    for tmp in directory.glob("*.tmp"):  # left by a write that was killed
+    for tmp in directory.glob(PARTIAL_GLOB):  # left by a write that was killed
         try:
             if now - tmp.stat().st_mtime > STALE_TMP_S:
                 tmp.unlink()

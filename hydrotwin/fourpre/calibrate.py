@@ -18,6 +18,7 @@ import numpy as np
 from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre import metrics
 from hydrotwin.solver.xinanjiang import PARAM_NAMES, XajState, params_for_step, run_xinanjiang
+from hydrotwin.timeutil import seconds_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def read_series(path: str | Path) -> Series:
     prcp = df[pick(("prcp", "rain", "p("), "rain")].to_numpy(float)
     pet = df[pick(("pet", "evap", "e("), "PET")].to_numpy(float)
     flow = df[pick(("flow", "q(", "discharge"), "flow")].to_numpy(float)
-    dt = np.diff(t).astype("timedelta64[s]").astype(float)
+    dt = np.diff(seconds_from_datetime64(t))
     if dt.size == 0 or not (dt == dt[0]).all():
         k = int(np.flatnonzero(dt != dt[0])[0]) + 1 if dt.size else 0
         raise InputDataError(

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ import xarray as xr
 
 from hydrotwin.basin.manifest import Basin, GateGroup, OperatingRule, XinanjiangState
 from hydrotwin.errors import InputDataError, ParameterError
+from hydrotwin.files import atomic_path
 from hydrotwin.solver.network import OutletStructure, ReachState, route_network
 from hydrotwin.solver.reservoir import GateArrays, ReservoirSpec, route_reservoir, sluice_levels
 from hydrotwin.solver.xinanjiang import (
@@ -39,6 +38,7 @@ from hydrotwin.solver.xinanjiang import (
     params_for_step,
     run_xinanjiang,
 )
+from hydrotwin.timeutil import as_utc, now_hour, to_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,8 @@ log = logging.getLogger(__name__)
 DEFAULT_WETNESS = 0.8
 
 
-def default_start(now: datetime | None = None) -> datetime:
-    """Now (UTC) rounded down to the hour: the default forecast start."""
-    n = (now or datetime.now(UTC)).astimezone(UTC)
-    return n.replace(minute=0, second=0, microsecond=0)
+default_start = now_hour
+"""Now (UTC) rounded down to the hour: the default forecast start (:func:`timeutil.now_hour`)."""
 
 
 def _as_utc(start: datetime | None) -> datetime:
@@ -61,7 +59,7 @@ def _as_utc(start: datetime | None) -> datetime:
         raise InputDataError(
             f"forecast start {start.isoformat()} has no time zone; give an aware datetime (UTC)"
         )
-    return start.astimezone(UTC)
+    return as_utc(start)
 
 
 def _params_daily(basin: Basin) -> np.ndarray:
@@ -384,10 +382,7 @@ def _with_initial(first: float | np.ndarray, series: np.ndarray) -> np.ndarray:
 def _dataset(
     basin, t0, dt_h, steps, rain, net, q_init, res_out, sluice_out, xaj, levels
 ) -> xr.Dataset:
-    times = np.array(
-        [(t0 + timedelta(hours=k * dt_h)).replace(tzinfo=None) for k in range(steps + 1)],
-        dtype="datetime64[ns]",
-    )
+    times = np.array([to_datetime64(t0 + timedelta(hours=k * dt_h)) for k in range(steps + 1)])
     reaches = basin.rivers.reaches
     rids = [rc.id for rc in reaches]
     ridx = {r: i for i, r in enumerate(rids)}
@@ -547,17 +542,9 @@ def _crs_attrs(epsg: str) -> dict:
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write ``ds`` to ``path`` atomically: a temporary file in the same folder, then rename,
-    so a failed write leaves no half-written file."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
-    try:
-        enc = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind == "f"}
+    """Write ``ds`` to ``path`` atomically (:func:`hydrotwin.files.atomic_path`): a failed
+    write leaves no half-written file, a finished one has the user's normal file mode."""
+    enc = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind == "f"}
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4", engine="netcdf4", encoding=enc)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return Path(path)

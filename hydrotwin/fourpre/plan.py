@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -33,9 +33,13 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hydrotwin.basin.manifest import Basin, Id, OperatingRule
+from hydrotwin.basin.manifest import Basin, Breach, GateGroup, Id, OperatingRule
 from hydrotwin.errors import InputDataError
+from hydrotwin.fourpre.flood import FloodIndicators
+from hydrotwin.fourpre.gate_effect import GateEffect, gate_effects
+from hydrotwin.fourpre.plan_table import BEST_RULE
 from hydrotwin.fourpre.warning import Level, StationThresholds, classify, classify_flow
+from hydrotwin.timeutil import datetimes_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,16 @@ RECOMMENDATION_RULE = (
     "reservoirs wins, then the lowest peak reservoir level (the largest margin to the design "
     "flood level over all reservoirs), then the order the plans were given in"
 )
+RECOMMENDATION_RULE_ZH = (
+    "最高库水位超过校核洪水位的方案不可接受；其余方案中，水库下游控制站最高预警等级最低者优先，"
+    "其次为最高库水位最低者（各水库距设计洪水位的裕度最大），再次按方案给出的顺序"
+)
+
+
+def recommendation_rule(lang: str = "en") -> str:
+    """The rule :func:`recommend` applies, in words, for reports and the app ("zh…" or en)."""
+    return RECOMMENDATION_RULE_ZH if lang.startswith("zh") else RECOMMENDATION_RULE
+
 
 CONTROL_KINDS = ("river", "gate")
 
@@ -71,6 +85,10 @@ class Plan(_Strict):
     description: str = ""
     reservoirs: dict[str, ReservoirAction] = Field(default_factory=dict)
     sluice_gates: dict[str, OperatingRule] = Field(default_factory=dict)
+    breach: Id | Breach | None = Field(
+        default=None, description="a breach of the manifest (its id) or one given here"
+    )
+    breach_time_h: float | None = Field(default=None, ge=0, description="default: the breach's")
 
     @model_validator(mode="after")
     def _schedules(self) -> Plan:
@@ -169,12 +187,74 @@ def check_plan(plan: Plan, basin: Basin, where: str = "") -> None:
                 "%s: start level %.2f m of %s is above its flood-limit level %.2f m",
                 where, z, rid, res.levels.flood_limit_m,
             )  # fmt: skip
-    for gid in plan.sluice_gates:
+        if act.rule is not None:
+            _check_openings(act.rule, res.gates, f"{where}: reservoirs.{rid}.rule")
+    for gid, rule in plan.sluice_gates.items():
         if gid not in gate_ids:
             raise InputDataError(
                 f"{where}: sluice_gates.{gid}: basin {basin.id!r} has no sluice gate {gid!r}; "
                 f"its sluice gates are {gate_ids}"
             )
+        _check_openings(rule, basin.sluice_gate(gid).gates, f"{where}: sluice_gates.{gid}")
+    if plan.breach is not None:
+        _check_breach(plan, basin, where)
+
+
+def _check_openings(rule: OperatingRule, gates: list[GateGroup], where: str) -> None:
+    if rule.kind != "gate_schedule" or not gates:
+        return
+    top = max(g.max_opening_m for g in gates)
+    for i, (h, e) in enumerate(
+        zip(rule.schedule_h or [], rule.schedule_opening_m or [], strict=True)
+    ):
+        if e > top + 1e-9:
+            raise InputDataError(
+                f"{where}.schedule_opening_m[{i}] = {e} m (from hour {h}); expected ≤ {top} m, "
+                "the largest max_opening_m of its gate groups"
+            )
+
+
+def plan_breach(plan: Plan, basin: Basin) -> Breach | None:
+    """The breach a plan sets: its own, or the manifest's breach it names (None: no breach)."""
+    if plan.breach is None or isinstance(plan.breach, Breach):
+        return plan.breach
+    known = [b.id for b in basin.rehearsal.breaches]
+    if plan.breach not in known:
+        raise InputDataError(
+            f"plan {plan.id!r}: breach = {plan.breach!r}: basin {basin.id!r} has no such breach "
+            f"in rehearsal.breaches; known: {known}"
+        )
+    return next(b for b in basin.rehearsal.breaches if b.id == plan.breach)
+
+
+def rehearsal_bounds(basin: Basin) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of the 2D domain: ``rehearsal.bbox``, else the DEM's extent."""
+    if basin.rehearsal.bbox is not None:
+        return basin.rehearsal.bbox
+    import rasterio  # type: ignore[import-untyped]
+
+    with rasterio.open(basin.path(basin.basin.dem)) as src:
+        b = src.bounds
+    return (b.left, b.bottom, b.right, b.top)
+
+
+def _check_breach(plan: Plan, basin: Basin, where: str) -> None:
+    try:
+        b = plan_breach(plan, basin)
+    except InputDataError as exc:
+        raise InputDataError(f"{where}: {str(exc).partition(': ')[2]}") from None
+    assert b is not None
+    x0, y0, x1, y1 = rehearsal_bounds(basin)
+    if not (x0 <= b.x <= x1 and y0 <= b.y <= y1):
+        raise InputDataError(
+            f"{where}: breach {b.id!r} at ({b.x:.1f}, {b.y:.1f}) is outside the 2D domain "
+            f"x {x0:.1f}–{x1:.1f}, y {y0:.1f}–{y1:.1f}; expected a point inside rehearsal.bbox"
+        )
+    if b.source == "reservoir" and b.reservoir not in [r.id for r in basin.reservoirs]:
+        raise InputDataError(
+            f"{where}: breach {b.id!r}: reservoir = {b.reservoir!r}; expected one of "
+            f"{[r.id for r in basin.reservoirs]}"
+        )
 
 
 def load_plans(path: str | Path, basin: Basin | None = None) -> list[Plan]:
@@ -234,6 +314,9 @@ def apply_plan(basin: Basin, plan: Plan) -> tuple[Basin, dict[str, float]]:
     for sg in b.sluice_gates:
         if sg.id in plan.sluice_gates:
             sg.rule = plan.sluice_gates[sg.id].model_copy(deep=True)
+    if isinstance(plan.breach, Breach):
+        b.rehearsal.breaches = [x for x in b.rehearsal.breaches if x.id != plan.breach.id]
+        b.rehearsal.breaches.append(plan.breach.model_copy(deep=True))
     return b, levels
 
 
@@ -303,6 +386,10 @@ class PlanResult:
     reservoirs: list[ReservoirMetrics]
     stations: list[StationMetrics]
     dataset: xr.Dataset = field(repr=False)
+    gate_effects: list[GateEffect] = field(default_factory=list)
+    forecast_nc: Path | None = None  # written when the plan is rehearsed
+    rehearsal_nc: Path | None = None
+    flood: FloodIndicators | None = None
 
     @property
     def acceptable(self) -> bool:
@@ -341,6 +428,25 @@ class Comparison:
     results: list[PlanResult]
     recommendation: Recommendation
     main_station: str | None
+    rehearsal_hours: float | None = None  # None: forecast only
+
+    def difference(self, a_id: str, b_id: str) -> xr.DataArray:
+        """Plan B's maximum depth − plan A's (m, grid coordinates x/y) for the scene to drape."""
+        from hydrotwin.fourpre.flood import difference_map
+
+        a, b = self.result(a_id), self.result(b_id)
+        for r in (a, b):
+            if r.rehearsal_nc is None:
+                raise InputDataError(
+                    f"plan {r.plan.id!r} was not rehearsed; compare with rehearse=True first"
+                )
+        return difference_map(a.rehearsal_nc, b.rehearsal_nc)  # type: ignore[arg-type]
+
+    def rows(self) -> list:
+        """The indicator rows with the best values marked (:mod:`hydrotwin.fourpre.plan_table`)."""
+        from hydrotwin.fourpre.plan_table import indicator_rows
+
+        return indicator_rows(self)
 
     def result(self, plan_id: str) -> PlanResult:
         for r in self.results:
@@ -377,6 +483,9 @@ class Comparison:
                 "rule": self.recommendation.rule,
             },
             "plans": [_result_dict(r) for r in self.results],
+            "rehearsal_hours": self.rehearsal_hours,
+            "rows": [row.to_dict() for row in self.rows()],
+            "best_rule": BEST_RULE,
         }
 
 
@@ -437,14 +546,15 @@ def _result_dict(r: PlanResult) -> dict[str, Any]:
             for s in r.stations
         ],
         "gate_openings": gate_operations(r.dataset),
+        "gate_effects": [g.to_dict() for g in r.gate_effects],
+        "forecast_nc": None if r.forecast_nc is None else str(r.forecast_nc),
+        "rehearsal_nc": None if r.rehearsal_nc is None else str(r.rehearsal_nc),
+        "flood": None if r.flood is None else r.flood.to_dict(),
     }
 
 
 def _times(ds: xr.Dataset) -> list[datetime]:
-    return [
-        datetime.fromisoformat(str(np.datetime_as_string(t, unit="s"))).replace(tzinfo=UTC)
-        for t in ds.time.values
-    ]
+    return datetimes_from_datetime64(ds.time.values)
 
 
 def _peak(values: np.ndarray, times: list[datetime]) -> tuple[float | None, datetime | None]:
@@ -613,6 +723,12 @@ def recommend(results: Sequence[PlanResult]) -> Recommendation:
     return Recommendation(ranking[0] if ranking else None, ranking, unacceptable)
 
 
+def operated_structures(plan: Plan) -> list[str]:
+    """Reservoirs and sluices whose gates the plan schedules."""
+    out = [rid for rid, a in plan.reservoirs.items() if a.rule and a.rule.kind == "gate_schedule"]
+    return out + list(plan.sluice_gates)
+
+
 def compare_plans(
     basin: Basin,
     plans: Sequence[Plan],
@@ -621,8 +737,21 @@ def compare_plans(
     start: datetime | None = None,
     *,
     dt_h: float = 1.0,
+    rehearse: bool = False,
+    rehearsal_hours: float | None = None,
+    out_dir: str | Path | None = None,
+    every_s: float = 600.0,
+    workers: int | None = None,
+    progress: Callable[[str, float, float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> Comparison:
-    """Forecast every plan under the same storm and compare them (see the module docstring)."""
+    """Forecast every plan under the same storm and compare them (see the module docstring).
+
+    With ``rehearse``, each plan's forecast is also played in 2D (``rehearsal_hours``, default
+    the forecast's length) in worker processes; files go to ``out_dir/<plan id>/``
+    (``forecast.nc``, ``rehearsal.nc``, GeoTIFFs), ``progress(plan_id, simulated_s, total_s)``
+    reports, ``cancel()`` is polled and stops every worker (:class:`RunCancelledError`).
+    """
     from hydrotwin.fourpre.forecast import default_start, run_forecast
 
     if not plans:
@@ -640,8 +769,9 @@ def compare_plans(
         ds.attrs["plan_id"] = plan.id
         description = str(ds.attrs.get("rain_description", ""))
         rm, sm = plan_metrics(b, ds)
-        results.append(PlanResult(plan, rm, sm, ds))
-    return Comparison(
+        effects = gate_effects(b, ds, operated_structures(plan))
+        results.append(PlanResult(plan, rm, sm, ds, effects))
+    comp = Comparison(
         basin=basin,
         rain=rain,
         rain_description=description,
@@ -652,3 +782,11 @@ def compare_plans(
         recommendation=recommend(results),
         main_station=main_station(basin),
     )
+    if rehearse:
+        from hydrotwin.fourpre.plan_rehearsal import rehearse_plans
+
+        rehearse_plans(
+            comp, rehearsal_hours or hours, out_dir, every_s=every_s, workers=workers,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
+    return comp

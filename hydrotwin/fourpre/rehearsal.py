@@ -25,19 +25,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from hydrotwin.basin.dem import Dem, read_dem
 from hydrotwin.basin.manifest import Basin, Reservoir
 from hydrotwin.errors import BasinDataError, InputDataError
+from hydrotwin.files import PendingFile, atomic_path
 from hydrotwin.solver.flood2d import Boundary, Breach, Domain, LineInflow, Simulation
+from hydrotwin.timeutil import datetimes_from_datetime64, now_hour, seconds_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +80,21 @@ class RehearsalResult:
 
 
 # -- inputs -------------------------------------------------------------------------------------
+def _seconds_since_first(times) -> np.ndarray:
+    """Seconds (float64) of each ``datetime64`` time since the first one."""
+    s = seconds_from_datetime64(times)
+    return s - s[0]
+
+
 def forecast_inflows(basin: Basin, forecast) -> tuple[datetime, dict[str, Series]]:
     """The series a forecast Dataset gives for every 2D inflow the manifest names:
     ``reservoir:<id>`` for each reservoir with an outflow point, ``inflow:<id>`` for each
     ``rehearsal.inflows`` entry. Times in s since the forecast's first time."""
-    times = np.asarray(forecast["time"].values).astype("datetime64[ns]")
+    times = np.asarray(forecast["time"].values)
     if times.size < 2:
         raise InputDataError("the forecast has fewer than 2 times; expected a hydrograph")
-    t0 = times[0]
-    t_s = (times - t0).astype("timedelta64[ms]").astype(np.float64) / 1000.0
-    start = datetime.fromtimestamp(t0.astype("datetime64[ms]").astype(np.int64) / 1000.0, UTC)
+    t_s = _seconds_since_first(times)
+    start = datetimes_from_datetime64(times[:1])[0]
     out: dict[str, Series] = {}
     for r in basin.reservoirs:
         if r.outflow_x is None or r.outflow_y is None:
@@ -296,8 +302,7 @@ def build_setup(
             res = basin.reservoir(b.reservoir)
             level0, qin = res.levels.normal_m, None
             if forecast is not None and "reservoir_level" in forecast:
-                times = np.asarray(forecast["time"].values).astype("datetime64[ns]")
-                ts = (times - times[0]).astype("timedelta64[ms]").astype(float) / 1000.0
+                ts = _seconds_since_first(forecast["time"].values)
                 lv = forecast["reservoir_level"].sel(reservoir=res.id).values.astype(float)
                 level0 = float(np.interp(b.time_h * 3600.0, ts, lv))
                 if "reservoir_inflow" in forecast:
@@ -421,12 +426,12 @@ class _NetcdfWriter:
         import netCDF4
 
         self.setup = setup
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
-        nc = netCDF4.Dataset(self.tmp, "w", format="NETCDF4")
+        self.file = PendingFile(path)  # renamed over ``path`` with the normal mode on close
+        try:
+            nc = netCDF4.Dataset(self.file.tmp, "w", format="NETCDF4")
+        except BaseException:
+            self.file.discard()
+            raise
         self.nc = nc
         nc.setncatts({
             "Conventions": "CF-1.8",
@@ -491,13 +496,12 @@ class _NetcdfWriter:
 
     def close(self) -> Path:
         self.nc.close()
-        os.replace(self.tmp, self.path)
-        return self.path
+        return self.file.commit()
 
     def abort(self) -> None:
         with contextlib.suppress(RuntimeError):  # already closed
             self.nc.close()
-        self.tmp.unlink(missing_ok=True)
+        self.file.discard()
 
 
 def _write_tifs(setup: RehearsalSetup, sim: Simulation, out_dir: Path) -> tuple[Path, Path]:
@@ -519,22 +523,14 @@ def _write_tifs(setup: RehearsalSetup, sim: Simulation, out_dir: Path) -> tuple[
 def _write_tif(path: Path, data: np.ndarray, setup: RehearsalSetup, desc: str) -> Path:
     import rasterio  # type: ignore[import-untyped]
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        with rasterio.open(
-            tmp, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
-            dtype="float32", crs=setup.dem.crs.to_wkt() if setup.dem.crs else None,
-            transform=setup.dem.transform, nodata=np.nan, compress="deflate",
-        ) as dst:  # fmt: skip
-            dst.write(data, 1)
-            dst.set_band_description(1, desc)
-            dst.update_tags(scheme=setup.scheme, forecast_start_utc=setup.start_utc.isoformat())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, rasterio.open(
+        tmp, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
+        dtype="float32", crs=setup.dem.crs.to_wkt() if setup.dem.crs else None,
+        transform=setup.dem.transform, nodata=np.nan, compress="deflate",
+    ) as dst:  # fmt: skip
+        dst.write(data, 1)
+        dst.set_band_description(1, desc)
+        dst.update_tags(scheme=setup.scheme, forecast_start_utc=setup.start_utc.isoformat())
     return path
 
 
@@ -559,10 +555,9 @@ def rehearse(
     if forecast is not None:
         start, series = forecast_inflows(basin, forecast)
         if hours is None:
-            times = np.asarray(forecast["time"].values).astype("datetime64[s]")
-            hours = float((times[-1] - times[0]).astype(float) / 3600.0)
+            hours = float(_seconds_since_first(forecast["time"].values)[-1] / 3600.0)
     else:
-        start = start_utc or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        start = start_utc or now_hour()
     if inflows:
         series.update(_resolve_ids(basin, inflows))
     if hours is None:
@@ -571,3 +566,22 @@ def rehearse(
                         scheme=scheme, forecast=forecast, breach_time_h=breach_time_h)  # fmt: skip
     return run_rehearsal(setup, hours, every_s=every_s, out_dir=out_dir, threads=threads,
                          progress=progress, basin_id=basin.id)  # fmt: skip
+
+
+def open_result(path: str | Path, variable: str = "depth") -> Any:
+    """Open a rehearsal result (CF NetCDF ``depth(time, y, x)``, cell centres in the basin
+    CRS) for playback, lazily; a file that is not one gives a :class:`BasinDataError`."""
+    import xarray as xr
+
+    try:
+        ds = xr.open_dataset(path)
+    except (OSError, ValueError) as exc:
+        raise BasinDataError(f"rehearsal result {path}: cannot be opened ({exc})") from exc
+    if variable not in ds or ds[variable].dims != ("time", "y", "x"):
+        dims = ds[variable].dims if variable in ds else None
+        ds.close()
+        raise BasinDataError(
+            f"rehearsal result {path}: variable {variable!r} has dims {dims}; "
+            "expected ('time', 'y', 'x')"
+        )
+    return ds

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from hydrotwin.errors import InputDataError
+from hydrotwin.errors import InputDataError, StoreError
 from hydrotwin.live.observation import Observation
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,50 @@ class Level(IntEnum):
     RED = 4
 
 
-#: Suggested signal colours (standards.md §4.1; SL 758 §6.2 values UNCONFIRMED).
-COLOURS: dict[Level, str] = {
-    Level.NONE: "#808080",
-    Level.BLUE: "#0000FF",
-    Level.YELLOW: "#FFFF00",
-    Level.ORANGE: "#FF7F00",
-    Level.RED: "#FF0000",
+@dataclass(frozen=True)
+class Grade:
+    """How a grade is named and drawn: the one table every view, report and legend reads."""
+
+    level: Level
+    key: str  # "none", "blue", ... (scene status names)
+    colour: str  # "#RRGGBB"
+    zh: str
+    en: str
+    signal_zh: str
+    signal_en: str
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        c = self.colour.lstrip("#")
+        return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+    def name(self, lang: str) -> str:
+        """Short name ("黄色" / "yellow") in ``lang`` ("zh…" or anything else for English)."""
+        return self.zh if lang.startswith("zh") else self.en
+
+    def signal(self, lang: str) -> str:
+        """Signal name ("黄色预警" / "Yellow warning")."""
+        return self.signal_zh if lang.startswith("zh") else self.signal_en
+
+
+#: Signal colours suggested by standards.md §4.1 (SL 758 §6.2 values UNCONFIRMED).
+GRADES: dict[Level, Grade] = {
+    g.level: g
+    for g in (
+        Grade(Level.NONE, "none", "#808080", "无", "none", "无预警", "No warning"),
+        Grade(Level.BLUE, "blue", "#0000FF", "蓝色", "blue", "蓝色预警", "Blue warning"),
+        Grade(Level.YELLOW, "yellow", "#FFFF00", "黄色", "yellow", "黄色预警", "Yellow warning"),
+        Grade(Level.ORANGE, "orange", "#FF7F00", "橙色", "orange", "橙色预警", "Orange warning"),
+        Grade(Level.RED, "red", "#FF0000", "红色", "red", "红色预警", "Red warning"),
+    )
 }
+COLOURS: dict[Level, str] = {lv: g.colour for lv, g in GRADES.items()}
+
+
+def grade(level: Level | int) -> Grade:
+    """The :class:`Grade` of a level (an int 0–4 is accepted)."""
+    return GRADES[Level(level)]
+
 
 LEVEL_ELEMENTS = ("Z", "ZU", "RZ")
 FLOW_ELEMENTS = ("Q", "INQ")
@@ -373,7 +409,10 @@ class WarningEngine:
         if not events:
             return
         if self.store is not None:
-            self.store.add_alarms(events)
+            try:
+                self.store.add_alarms(events)
+            except StoreError as exc:  # a damaged store must not silence the alarms themselves
+                log.error("%d alarms not stored (they are still raised): %s", len(events), exc)
         for ev in events:
             log.info("alarm %s %s %s %s", ev.station, ev.kind, ev.level.name, ev.message)
             for fn in list(self._listeners):

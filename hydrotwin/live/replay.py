@@ -27,6 +27,7 @@ from pathlib import Path
 from hydrotwin.errors import InputDataError
 from hydrotwin.live.observation import ELEMENT_UNITS, Observation
 from hydrotwin.live.pipeline import Pipeline
+from hydrotwin.timeutil import datetimes_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,7 @@ def _load_netcdf(p: Path) -> list[Observation]:
             raise InputDataError(
                 f"{p}: needs a time dimension and a station coordinate; has {list(ds.dims)}"
             )
-        times = [
-            datetime.fromtimestamp(t.astype("datetime64[ns]").astype("int64") / 1e9, UTC)
-            for t in ds["time"].values
-        ]
+        times = datetimes_from_datetime64(ds["time"].values)
         stations = [str(s) for s in ds["station"].values]
         for name, var in ds.data_vars.items():
             if set(var.dims) != {"time", "station"}:

@@ -19,6 +19,14 @@ DATETIME so that one clock serves every basin; the app shows the basin's local t
 in the ``ST_*_R`` tables are gauge readings in the station's own datum, as SL 323 keeps them;
 ``series(..., basin_datum=True)`` applies ``DTPR``. Inserts are upserts keyed on the SL 323
 primary keys, so a repeated observation is stored once and late arrivals simply fill in.
+Stations reporting rain as ``PJ``/``PT`` get ``ST_PPTN_R`` rows derived per report
+(:mod:`hydrotwin.live.rain`).
+
+A SQLite store is the file ``obs.db`` plus, while it is open, ``obs.db-wal`` (committed data
+not yet checkpointed into the main file) and ``obs.db-shm``; ``obs.db.spool`` holds what was
+acknowledged while the store was down. ``open_store`` refuses a 0-byte or damaged file
+(``quick_check``) rather than starting an empty store over it; copy a store with
+``hydrotwin store backup`` (:mod:`hydrotwin.live.maintenance`), never ``cp obs.db``.
 """
 
 from __future__ import annotations
@@ -32,8 +40,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from hydrotwin.errors import StoreError
+from hydrotwin.errors import StoreDamagedError, StoreError
 from hydrotwin.live.observation import LEVEL_ELEMENTS, Observation
+from hydrotwin.live.rain import period_rain
+from hydrotwin.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +110,37 @@ _RAIN_INTV = {
     "P12": 12.00,
 }
 _HOURLY_OR_LONGER = {"P1", "P2", "P3", "P6", "P12"}
+_DERIVED_RAIN = ("PJ", "PT")  # rain reported as current amount / counter (rain.py)
+
+# SQLite result codes that mean the file (not the statement) is bad: IOERR, CORRUPT, FULL,
+# NOTADB, READONLY. Writing on after one of them risks acknowledging unreadable data.
+_DAMAGE_CODES = {10, 11, 13, 26, 8}
+_PG_DAMAGE_STATES = {"XX001", "XX002", "53100", "58030"}
+_DAMAGE_HINT = (
+    "stop the service, then `hydrotwin store check --store {p}`; restore with "
+    "`hydrotwin store restore --from BACKUP --store {p}` (the spool {p}.spool is replayed)"
+)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when a driver error says the store's file is damaged or unwritable (SQLite result
+    codes; PostgreSQL SQLSTATEs data_corrupted, index_corrupted, disk_full, io_error)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _DAMAGE_CODES
+    if getattr(exc, "sqlstate", None) in _PG_DAMAGE_STATES:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        "malformed" in text or "not a database" in text or "disk i/o" in text
+    )
+
+
+def _store_error(where: str, what: str, exc: BaseException) -> StoreError:
+    if is_damage(exc):
+        return StoreDamagedError(f"{where}: {what}: the file is damaged ({exc}); " + (
+            _DAMAGE_HINT.format(p=where)))  # fmt: skip
+    return StoreError(f"{where}: {what} ({exc})")
 
 
 class AlarmLike(Protocol):
@@ -137,7 +178,7 @@ def _ts_us(t: datetime) -> str:
 
 def _parse_ts(v: Any) -> datetime:
     if isinstance(v, datetime):
-        return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+        return as_utc(v)
     s = str(v)
     fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in s else "%Y-%m-%d %H:%M:%S"
     return datetime.strptime(s, fmt).replace(tzinfo=UTC)
@@ -197,10 +238,37 @@ class ObservationStore:
                 return rows
             except Exception as exc:
                 self._conn.rollback()
-                raise StoreError(f"{self.where}: query failed ({exc}): {sql[:80]}") from exc
+                raise _store_error(self.where, f"query failed: {sql[:80]}", exc) from exc
+
+    def check(self, full: bool = False) -> list[str]:
+        """SQLite ``quick_check`` (``integrity_check`` when ``full``): the problems, [] if none."""
+        if self.dialect != "sqlite":
+            return []
+        pragma = "integrity_check" if full else "quick_check"
+        try:
+            rows = self._query(f"PRAGMA {pragma}")
+        except StoreError as exc:
+            return [str(exc)]
+        found = [str(r[0]) for r in rows]
+        return [] if found == ["ok"] else found
+
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int] | None:
+        """Copy the WAL into the main file (SQLite): (busy, WAL frames, frames copied)."""
+        if self.dialect != "sqlite":
+            return None
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise StoreError(f"{self.where}: checkpoint mode {mode!r}; expected PASSIVE … TRUNCATE")
+        row = self._query(f"PRAGMA wal_checkpoint({mode})")[0]
+        return int(row[0]), int(row[1]), int(row[2])
 
     def close(self) -> None:
+        """Close; a SQLite store is checkpointed first so the main file alone is complete."""
         with self._lock:
+            if self.dialect == "sqlite":
+                try:
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:  # damaged or busy: the WAL stays; say so
+                    log.warning("%s: checkpoint on close failed: %s", self.where, exc)
             self._conn.close()
 
     def __enter__(self) -> ObservationStore:
@@ -340,7 +408,7 @@ class ObservationStore:
                 return n
             except Exception as exc:
                 self._conn.rollback()
-                raise StoreError(f"{self.where}: write failed ({exc})") from exc
+                raise _store_error(self.where, "write failed", exc) from exc
 
     # -- observations --------------------------------------------------------------------------
     def add(self, observations: Iterable[Observation], received: datetime | None = None) -> int:
@@ -383,13 +451,50 @@ class ObservationStore:
                 new = cur.rowcount
                 for sql, rows in groups.items():
                     cur.executemany(self._sql(sql), rows)
+                for (stcd, elem), (t0, t1) in _rain_spans(obs).items():
+                    self._derive_rain(cur, stcd, elem, t0, t1)
                 self._conn.commit()
             except Exception as exc:
                 self._conn.rollback()
-                raise StoreError(
-                    f"{self.where}: cannot store {len(obs)} observations: {exc}"
+                raise _store_error(
+                    self.where, f"cannot store {len(obs)} observations", exc
                 ) from exc
         return max(int(new), 0)
+
+    def _derive_rain(self, cur: Any, stcd: str, elem: str, t0: datetime, t1: datetime) -> None:
+        """ST_PPTN_R rows for PJ/PT reports in [t0, t1] and the report after (its period
+        changes when a late report lands before it); explicit P1…P12 (and PJ over PT) win."""
+        base = "SELECT TM, VAL FROM HT_OBS_R WHERE STCD = ? AND ELEM = ? AND "
+
+        def fetch(cond: str, *args: Any) -> list[tuple[datetime, float]]:
+            cur.execute(self._sql(base + cond), (stcd, elem, *args))
+            return [(_parse_ts(t), float(v)) for t, v in cur.fetchall()]
+
+        a, b = self._t(t0), self._t(t1)
+        prev = fetch("TM < ? ORDER BY TM DESC LIMIT 1", a)
+        points = fetch("TM >= ? AND TM <= ? ORDER BY TM", a, b)
+        points += fetch("TM > ? ORDER BY TM LIMIT 1", b)
+        stronger = sorted(_HOURLY_OR_LONGER) + (["PJ"] if elem == "PT" else [])
+        cur.execute(
+            self._sql(
+                "SELECT TM FROM HT_OBS_R WHERE STCD = ? AND TM >= ? AND TM <= ? AND ELEM IN "
+                f"({','.join('?' * len(stronger))})"
+            ),
+            (stcd, a, self._t(points[-1][0]), *stronger),
+        )
+        taken = {_parse_ts(r[0]) for r in cur.fetchall()}
+        rows = [
+            (stcd, self._t(t), drp, intv)
+            for t, drp, intv in period_rain(elem, points, prev[0] if prev else None)
+            if t not in taken
+        ]
+        cur.executemany(
+            self._sql(
+                "INSERT INTO ST_PPTN_R (STCD, TM, DRP, INTV) VALUES (?,?,?,?) ON CONFLICT "
+                "(STCD, TM) DO UPDATE SET DRP=excluded.DRP, INTV=excluded.INTV"
+            ),
+            rows,
+        )
 
     def _sl323_plan(self, e: str, sttp: str) -> tuple[str, tuple[Any, ...]] | None:
         """(upsert SQL, constant trailing parameters) for an element at a station type."""
@@ -556,6 +661,17 @@ class ObservationStore:
         return out
 
 
+def _rain_spans(obs: list[Observation]) -> dict[tuple[str, str], tuple[datetime, datetime]]:
+    """(station, PJ/PT) -> (first, last) report time in a batch, in one pass."""
+    spans: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    for o in obs:
+        if o.element in _DERIVED_RAIN:
+            k = (o.station, o.element)
+            t0, t1 = spans.get(k, (o.time, o.time))
+            spans[k] = (min(t0, o.time), max(t1, o.time))
+    return spans
+
+
 def _upsert(table: str, col: str, gate: bool = False) -> str:
     if gate:
         return (
@@ -568,34 +684,74 @@ def _upsert(table: str, col: str, gate: bool = False) -> str:
     )
 
 
-def open_store(url: str | Path, synchronous: str = "FULL") -> ObservationStore:
+def open_store(
+    url: str | Path,
+    synchronous: str = "FULL",
+    *,
+    new_store: bool = False,
+    check: str | None = "quick",
+) -> ObservationStore:
     """Open a store: a file path / ``sqlite:///path`` (SQLite, WAL) or ``postgresql://…``.
 
     SQLite runs in WAL mode with ``synchronous=FULL`` by default so that a committed (and
     therefore acknowledged) observation survives a crash of the process or the machine.
+    A new store is created only where no file exists (or over a 0-byte file with
+    ``new_store``); an existing file must pass ``quick_check`` (``check="full"``:
+    ``integrity_check``; ``None``: no check) or a :class:`StoreDamagedError` says what to do.
     """
     u = str(url)
     if u.startswith(("postgresql://", "postgres://")):
-        try:
-            import psycopg
-        except ImportError as exc:
-            raise StoreError(
-                f"{u}: PostgreSQL needs psycopg 3 (pip install 'psycopg[binary]')"
-            ) from exc
-        try:
-            conn = psycopg.connect(u, autocommit=False)
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {u}: {exc}") from exc
-        return ObservationStore(conn, "postgres", u)
+        return _open_postgres(u)
     path = Path(u.removeprefix("sqlite:///")) if u.startswith("sqlite:///") else Path(u)
     if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise StoreError(f"synchronous={synchronous!r}; expected OFF, NORMAL, FULL or EXTRA")
+    if check not in ("quick", "full", None):
+        raise StoreError(f"check={check!r}; expected 'quick', 'full' or None")
+    _refuse_empty(path, new_store)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         sconn = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
+        sconn.execute("PRAGMA busy_timeout=30000")
         sconn.execute("PRAGMA journal_mode=WAL")
         sconn.execute(f"PRAGMA synchronous={synchronous}")
-        sconn.execute("PRAGMA busy_timeout=30000")
+        if check is not None:
+            _refuse_damaged(sconn, path, check)
     except (sqlite3.Error, OSError) as exc:
-        raise StoreError(f"cannot open SQLite store {path}: {exc}") from exc
+        raise _store_error(str(path), "cannot open the SQLite store", exc) from exc
     return ObservationStore(sconn, "sqlite", str(path))
+
+
+def _refuse_empty(path: Path, new_store: bool) -> None:
+    if path.is_file() and path.stat().st_size == 0 and not new_store:
+        raise StoreDamagedError(
+            f"{path}: the store file is empty (0 bytes) where a store was expected (a failed "
+            "copy or a full disk?); not starting an empty store over it. Restore it with "
+            f"`hydrotwin store restore --from BACKUP --store {path}`, or pass --new-store to "
+            "start an empty store deliberately"
+        )
+
+
+def _refuse_damaged(conn: sqlite3.Connection, path: Path, check: str) -> None:
+    pragma = "integrity_check" if check == "full" else "quick_check"
+    found = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}").fetchall()]
+    if found != ["ok"]:
+        conn.close()
+        shown = "; ".join(found[:3]) + (f" (and {len(found) - 3} more)" if len(found) > 3 else "")
+        raise StoreDamagedError(
+            f"{path}: {pragma} failed: {shown}; expected 'ok'. Not opening a damaged store: "
+            + _DAMAGE_HINT.format(p=path)
+        )
+
+
+def _open_postgres(u: str) -> ObservationStore:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StoreError(
+            f"{u}: PostgreSQL needs psycopg 3 (pip install 'psycopg[binary]')"
+        ) from exc
+    try:
+        conn = psycopg.connect(u, autocommit=False)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to PostgreSQL at {u}: {exc}") from exc
+    return ObservationStore(conn, "postgres", u)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -22,39 +21,12 @@ import pyvista as pv
 import vtk
 
 from hydrotwin.basin.ifc import IfcModel, Placement
+from hydrotwin.fourpre.schedules import OpeningSchedule
 
 log = logging.getLogger(__name__)
 
 HIGHLIGHT_RGBA = (255, 200, 0, 255)
 TRANSPARENT_OPACITY = 0.45
-
-
-@dataclass(frozen=True)
-class OpeningSchedule:
-    """Opening of a gate leaf over time: ``opening_m`` at ``times`` (tz-aware UTC datetimes
-    or seconds), linearly interpolated, held constant outside the series."""
-
-    times: Sequence[datetime] | np.ndarray
-    opening_m: Sequence[float] | np.ndarray
-
-    def at(self, t: datetime | float) -> float:
-        xs = _seconds(self.times)
-        if len(xs) != len(self.opening_m):
-            raise ValueError(
-                f"schedule has {len(xs)} times but {len(self.opening_m)} openings; "
-                f"expected equal lengths"
-            )
-        x = t.timestamp() if isinstance(t, datetime) else float(t)
-        return float(np.interp(x, xs, np.asarray(self.opening_m, dtype=float)))
-
-
-def _seconds(times: Sequence[datetime] | np.ndarray) -> np.ndarray:
-    out = np.array(
-        [t.timestamp() if isinstance(t, datetime) else float(t) for t in times], dtype=float
-    )
-    if np.any(np.diff(out) <= 0):
-        raise ValueError("schedule times must be strictly increasing")
-    return out
 
 
 class BimLayer:
@@ -344,25 +316,3 @@ class BimLayer:
         for key in list(self.actors):
             self.plotter.remove_actor(self.actors.pop(key), render=False)
         self.meshes.clear()
-
-
-def leaf_schedules(
-    basin, openings: Mapping[str, tuple[Sequence, Sequence[float]]]
-) -> dict[str, OpeningSchedule]:
-    """Gate-group opening series → per-leaf schedules, through the manifest's leaf GlobalIds.
-
-    ``openings`` maps a gate-group id (``reservoirs[].gates[].id`` or
-    ``sluice_gates[].gates[].id``) to ``(times, opening_m)``, e.g. from a rehearsal result.
-    """
-    out: dict[str, OpeningSchedule] = {}
-    groups = [g for r in basin.reservoirs for g in r.gates] + [
-        g for s in basin.sluice_gates for g in s.gates
-    ]
-    for g in groups:
-        if g.id in openings:
-            times, op = openings[g.id]
-            for gid in g.leaf_global_ids:
-                out[gid] = OpeningSchedule(
-                    times, np.minimum(np.asarray(op, float), g.max_opening_m)
-                )
-    return out

@@ -46,6 +46,7 @@ def title_text(basin, lang: str, exaggeration: float) -> str:
 
 def legend_entries(lang: str) -> list[tuple[str, tuple[int, int, int]]]:
     """(label, colour) of what the still image shows, in ``lang``."""
+    from hydrotwin.fourpre.warning import GRADES
     from hydrotwin.scenes.reservoir import CONCRETE_RGB, LAKE_RGB
     from hydrotwin.scenes.rivers import RIVER_RGB
     from hydrotwin.scenes.stations import STATUS_RGB
@@ -59,13 +60,7 @@ def legend_entries(lang: str) -> list[tuple[str, tuple[int, int, int]]]:
         ("城镇" if zh else "Town", ROOF_RGB),
         ("测站" if zh else "Station", STATUS_RGB["none"]),
     ]
-    names = {
-        "blue": ("蓝色预警", "Blue warning"),
-        "yellow": ("黄色预警", "Yellow warning"),
-        "orange": ("橙色预警", "Orange warning"),
-        "red": ("红色预警", "Red warning"),
-    }
-    rows += [(names[k][0] if zh else names[k][1], STATUS_RGB[k]) for k in names]
+    rows += [(g.signal(lang), STATUS_RGB[g.key]) for g in GRADES.values() if g.level > 0]
     return rows
 
 

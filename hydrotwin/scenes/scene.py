@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hydrotwin.scenes.clock import Clock
+from hydrotwin.fourpre.clock import Clock
 from hydrotwin.scenes.fonts import find_cjk_font
 from hydrotwin.scenes.reservoir import (
     CONCRETE_RGB,

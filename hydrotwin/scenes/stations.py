@@ -12,16 +12,14 @@ import logging
 import numpy as np
 import pyvista as pv
 
+from hydrotwin.fourpre.warning import GRADES, Level
+
 log = logging.getLogger(__name__)
 
-# standards.md §6: suggested SL 758 pictogram colours (blue #0000FF, yellow #FFFF00,
-# orange #FF7F00, red #FF0000); "none" is a neutral light grey.
+# Graded colours come from the one grade table (fourpre.warning.GRADES); a station with no
+# warning is a neutral light grey, lighter than the table's grey so the labels stay readable.
 STATUS_RGB: dict[str, tuple[int, int, int]] = {
-    "none": (236, 236, 236),
-    "blue": (0, 0, 255),
-    "yellow": (255, 255, 0),
-    "orange": (255, 127, 0),
-    "red": (255, 0, 0),
+    g.key: ((236, 236, 236) if g.level == Level.NONE else g.rgb) for g in GRADES.values()
 }
 KIND_NAMES = {
     "rain": ("雨量站", "rain gauge"),

@@ -164,36 +164,11 @@ def grid_from_centres(xs: np.ndarray, ys: np.ndarray):
     return Affine(dx, 0.0, xs[0] - dx / 2, 0.0, dy, ys[0] - dy / 2)
 
 
-def play_rehearsal(scene, path, *, variable: str = "depth", **layer_kwargs):
-    """Play a rehearsal result (CF NetCDF: ``depth(time, y, x)``, ``x``/``y`` cell centres in
-    the basin CRS) on the scene's water layer, following ``scene.clock``.
-
-    The clock's range becomes the result's time span. Frames are read lazily, one per clock
-    change. Returns ``(water_layer, stop, dataset)``; call ``stop()`` and close the dataset
-    when done.
-    """
-    from datetime import UTC
-
-    import pandas as pd
-    import xarray as xr
-
-    from hydrotwin.errors import BasinDataError
-
-    try:
-        ds = xr.open_dataset(path)
-    except (OSError, ValueError) as exc:
-        raise BasinDataError(f"rehearsal result {path}: cannot be opened ({exc})") from exc
-    if variable not in ds or ds[variable].dims != ("time", "y", "x"):
-        dims = ds[variable].dims if variable in ds else None
-        ds.close()
-        raise BasinDataError(
-            f"rehearsal result {path}: variable {variable!r} has dims {dims}; "
-            "expected ('time', 'y', 'x')"
-        )
-    da = ds[variable]
+def play_rehearsal(scene, playback, **layer_kwargs):
+    """Show a session's rehearsal playback (``TwinSession.open_rehearsal``) on the scene's
+    water layer, following ``scene.clock``. Returns ``(water_layer, stop)``."""
+    ds = playback.dataset
     transform = grid_from_centres(ds["x"].values, ds["y"].values)
-    times = [t.to_pydatetime().replace(tzinfo=UTC) for t in pd.to_datetime(ds["time"].values)]
     water = scene.add_water(transform, (ds.sizes["y"], ds.sizes["x"]), **layer_kwargs)
-    scene.clock.set_range(times[0], times[-1])
-    stop = water.play(scene.clock, times, da)
-    return water, stop, ds
+    stop = water.play(scene.clock, playback.times, ds[playback.variable])
+    return water, stop

@@ -23,12 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from hydrotwin.fourpre.warning import COLOURS, AlarmEvent, Level
+from hydrotwin.viewers.qt_session import grade_text
+
+_FORECAST_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class AlarmTable(QTableWidget):
-    """The table itself (usable outside a dock)."""
+    """The table itself (usable outside a dock). Forecast warnings are rows of their own,
+    marked and in italics; activating one also emits ``time_activated(crossing time)``."""
 
     station_activated = Signal(str)
+    time_activated = Signal(object)
 
     def __init__(
         self,
@@ -58,23 +63,39 @@ class AlarmTable(QTableWidget):
         self.horizontalHeader().setStretchLastSection(True)
         self.cellClicked.connect(self._activated)
         self.cellActivated.connect(self._activated)
-        self._level_names = {
-            Level.NONE: self.tr("cleared"),
-            Level.BLUE: self.tr("blue"),
-            Level.YELLOW: self.tr("yellow"),
-            Level.ORANGE: self.tr("orange"),
-            Level.RED: self.tr("red"),
-        }
         self._kind_names = {
             "level": self.tr("water level"),
             "flow": self.tr("discharge"),
             "rise": self.tr("rate of rise"),
         }
 
+    def _level_text(self, level: Level) -> str:
+        return self.tr("cleared") if level == Level.NONE else grade_text(level)
+
     def _activated(self, row: int, _col: int) -> None:
         item = self.item(row, 1)
         if item is not None:
             self.station_activated.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+        when = self.item(row, 0)
+        if when is not None and when.data(_FORECAST_ROLE):
+            self.time_activated.emit(when.data(Qt.ItemDataRole.UserRole))
+
+    def set_forecast(self, events: Iterable[AlarmEvent]) -> None:
+        """Replace the forecast warnings (marked as forecast, earliest crossing on top)."""
+        for row in reversed(range(self.rowCount())):
+            item = self.item(row, 0)
+            if item is not None and item.data(_FORECAST_ROLE):
+                self.removeRow(row)
+        for ev in sorted(events, key=lambda e: e.time, reverse=True):
+            self.add_event(ev)
+
+    @property
+    def forecast_rows(self) -> int:
+        return sum(
+            1
+            for r in range(self.rowCount())
+            if self.item(r, 0) is not None and self.item(r, 0).data(_FORECAST_ROLE)
+        )
 
     def add_event(self, ev: AlarmEvent) -> None:
         """Insert at the top (newest first)."""
@@ -86,6 +107,7 @@ class AlarmTable(QTableWidget):
             ev.value,
             ev.threshold,
             ev.lead_time_s if ev.source == "forecast" else None,
+            forecast=ev.source == "forecast",
         )
 
     def load(self, records: Iterable[dict[str, Any]]) -> None:
@@ -110,14 +132,18 @@ class AlarmTable(QTableWidget):
         value: float,
         threshold: float | None,
         lead_s: float | None,
+        forecast: bool = False,
     ) -> None:
         self.insertRow(0)
         unit = "m³/s" if kind == "flow" else ("m/h" if kind == "rise" else "m")
+        kind_text = self._kind_names.get(kind, kind)
+        if forecast:
+            kind_text = self.tr("forecast {kind}").format(kind=kind_text)
         cells = [
             t.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
             self.station_names.get(station, station),
-            self._level_names[level],
-            self._kind_names.get(kind, kind),
+            self._level_text(level),
+            kind_text,
             f"{value:.2f} {unit}",
             "" if threshold is None else f"{threshold:.2f}",
             "" if lead_s is None else self.tr("{h:.1f} h").format(h=lead_s / 3600.0),
@@ -129,6 +155,13 @@ class AlarmTable(QTableWidget):
             item.setBackground(QBrush(colour))
             if col == 1:
                 item.setData(Qt.ItemDataRole.UserRole, station)
+            if col == 0:
+                item.setData(Qt.ItemDataRole.UserRole, t)
+                item.setData(_FORECAST_ROLE, forecast)
+            if forecast:
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
             self.setItem(0, col, item)
         while self.rowCount() > self.max_rows:
             self.removeRow(self.rowCount() - 1)
@@ -138,6 +171,7 @@ class AlarmDock(QDockWidget):
     """Dock holding an :class:`AlarmTable`; re-emits ``station_activated(str)``."""
 
     station_activated = Signal(str)
+    time_activated = Signal(object)
 
     def __init__(
         self,
@@ -150,7 +184,11 @@ class AlarmDock(QDockWidget):
         self.setObjectName("AlarmDock")
         self.table = AlarmTable(tz, station_names, parent=self)
         self.table.station_activated.connect(self.station_activated)
+        self.table.time_activated.connect(self.time_activated)
         self.setWidget(self.table)
 
     def add_event(self, ev: AlarmEvent) -> None:
         self.table.add_event(ev)
+
+    def set_forecast(self, events: Iterable[AlarmEvent]) -> None:
+        self.table.set_forecast(events)

@@ -3,7 +3,9 @@
 Fed by ``LiveBridge.status`` (dict events: ``source``, ``kind`` connected / disconnected /
 listening / frame / keepalive / rejected, ``peer``, ``station``, ``time``) and
 ``LiveBridge.observation`` (committed batches). A station silent for longer than
-``stale_after_s`` is shown as late.
+``stale_after_s`` is shown as late. The store's own state (``Pipeline.status()`` /
+``add_status_listener``: source ``store``, kind ``ok`` or ``damaged`` with ``reason`` and
+``spooled``) shows as a source row: a damaged store is red, with the reason as its tooltip.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ class ConnectionPanel(QWidget):
         src = str(event.get("source", "?"))
         kind = event.get("kind")
         t = event.get("time") or datetime.now(UTC)
-        if kind in ("connected", "listening", "polling", "replaying"):
+        if src == "store" and kind in ("ok", "damaged"):  # the store's health (Pipeline.status)
+            key = f"{src} {event.get('peer', '')}".strip()
+            self.sources[key] = {"state": kind, "since": t, "reason": event.get("reason", "")}
+        elif kind in ("connected", "listening", "polling", "replaying"):
             key = f"{src} {event.get('peer', '')}".strip()
             self.sources[key] = {"state": "live", "since": t}
         elif kind in ("disconnected", "stopped", "finished"):
@@ -96,15 +101,18 @@ class ConnectionPanel(QWidget):
         now = datetime.now(UTC)
         self.sources_table.setRowCount(len(self.sources))
         for row, (key, info) in enumerate(sorted(self.sources.items())):
-            live = info["state"] == "live"
-            cells = [
-                key,
-                self.tr("live") if live else self.tr("down"),
-                info["since"].astimezone(self.tz).strftime("%m-%d %H:%M:%S"),
-            ]
+            live = info["state"] in ("live", "ok")
+            damaged = info["state"] == "damaged"
+            state = self.tr("live") if live else self.tr("down")
+            if damaged:
+                state = self.tr("damaged: spooling, see tooltip")
+            cells = [key, state, info["since"].astimezone(self.tz).strftime("%m-%d %H:%M:%S")]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setBackground(QBrush(QColor("#c8f0c8" if live else "#f0c8c8")))
+                colour = "#c8f0c8" if live else "#f08080" if damaged else "#f0c8c8"
+                item.setBackground(QBrush(QColor(colour)))
+                if damaged:
+                    item.setToolTip(info.get("reason", ""))
                 self.sources_table.setItem(row, col, item)
         self.stations_table.setRowCount(len(self.last_report))
         never = datetime.min.replace(tzinfo=UTC)

@@ -10,8 +10,7 @@ reports. Thresholds are drawn in their signal colours (blue/yellow/orange/red, s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,6 +22,14 @@ from hydrotwin.fourpre.warning import COLOURS, Level, StationThresholds
 
 def _epoch(times: Sequence[datetime]) -> np.ndarray:
     return np.array([t.timestamp() for t in times], dtype=float)
+
+
+def station_element(kind: str) -> tuple[str, str]:
+    """The element a station's chart shows and its unit: levels for river and reservoir
+    gauges (ZU reservoir level), rain for rain gauges (PJ)."""
+    if kind == "rain":
+        return "PJ", "mm"
+    return ("ZU" if kind == "reservoir" else "Z"), "m"
 
 
 class HydrographWidget(QWidget):
@@ -57,6 +64,14 @@ class HydrographWidget(QWidget):
         self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#444444", width=1))
         self.plot.addItem(self.now_line)
         self.now_line.hide()
+        self.issue_line = pg.InfiniteLine(
+            angle=90,
+            pen=pg.mkPen("#7a3fb0", width=1, style=pg.QtCore.Qt.PenStyle.DashDotLine),
+            label="",
+            labelOpts={"position": 0.95, "color": "#7a3fb0"},
+        )
+        self.plot.addItem(self.issue_line)
+        self.issue_line.hide()
         # one line per grade, created once and shown/hidden: removing InfiniteLines from a
         # plot with a legend crashed the interpreter at exit (PySide6 6.12 + pyqtgraph 0.14)
         self._lines: dict[Level, pg.InfiniteLine] = {}
@@ -131,21 +146,6 @@ class HydrographWidget(QWidget):
         """The threshold lines drawn for the current station, by grade."""
         return {lv: line for lv, line in self._lines.items() if line.isVisible()}
 
-    def show_station(self, store: Any, basin: Any, station_id: str, hours: float = 72.0) -> None:
-        """Open a station as the app does on a click: thresholds from the basin, the last
-        ``hours`` of observed levels (basin datum) from the store."""
-        st = basin.station(station_id)
-        element = "ZU" if st.kind == "reservoir" else ("PJ" if st.kind == "rain" else "Z")
-        unit = "mm" if element == "PJ" else "m"
-        th = None if st.kind == "rain" else StationThresholds.from_station(st, basin)
-        self.set_station(station_id, st.names.zh, th, element, unit)
-        since = datetime.now(UTC) - timedelta(hours=hours)
-        rows = store.series(station_id, element, start=since, basin_datum=True)
-        if element == "ZU" and not rows:  # some reservoir gauges report Z
-            rows = store.series(station_id, "Z", start=since, basin_datum=True)
-        if rows:
-            self.set_observed([t for t, _ in rows], [v for _, v in rows])
-
     def set_observed(self, times: Sequence[datetime], values: Sequence[float]) -> None:
         self._obs_t = list(_epoch(times))
         self._obs_v = [float(v) for v in values]
@@ -162,8 +162,24 @@ class HydrographWidget(QWidget):
             self._obs_v.insert(i, float(value))
         self.observed.setData(np.array(self._obs_t), np.array(self._obs_v))
 
-    def set_forecast(self, times: Sequence[datetime], values: Sequence[float]) -> None:
+    def set_forecast(
+        self,
+        times: Sequence[datetime],
+        values: Sequence[float],
+        issued_at: datetime | None = None,
+    ) -> None:
+        """The forecast series (dashed) and, when given, a line at its issue time."""
         self.forecast.setData(_epoch(times), np.asarray(values, dtype=float))
+        if issued_at is None:
+            self.issue_line.hide()
+            return
+        self.issue_line.setPos(issued_at.timestamp())
+        self.issue_line.label.setFormat(self.tr("Forecast issued"))
+        self.issue_line.show()
+
+    def set_window(self, start: datetime, end: datetime) -> None:
+        """Show ``[start, end]`` on the time axis (the session's chart window, not wall time)."""
+        self.plot.setXRange(start.timestamp(), end.timestamp(), padding=0.02)
 
     def set_now(self, now: datetime) -> None:
         """Follow the one clock: a vertical line at scene time."""

@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from hydrotwin.errors import HydroTwinError
+from hydrotwin.fourpre.plan import recommendation_rule
 from hydrotwin.fourpre.warning import COLOURS, Level
+from hydrotwin.viewers.qt_session import grade_text, ui_lang
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +179,7 @@ class PlanCompareDialog(QDialog):
 
     # -- the table -----------------------------------------------------------------------------
     def _grade_text(self, g: Level) -> str:
-        return {
-            Level.NONE: self.tr("none"),
-            Level.BLUE: self.tr("blue"),
-            Level.YELLOW: self.tr("yellow"),
-            Level.ORANGE: self.tr("orange"),
-            Level.RED: self.tr("red"),
-        }[g]
+        return grade_text(g)
 
     def set_comparison(self, comp: Any) -> None:
         """Fill the table from a :class:`hydrotwin.fourpre.plan.Comparison`."""
@@ -238,6 +234,7 @@ class PlanCompareDialog(QDialog):
         else:
             text = self.tr("No plan keeps the reservoirs below their check flood level.")
         self.recommended.setText(text + " " + self.tr("The officer chooses."))
+        self.recommended.setToolTip(recommendation_rule(ui_lang()))
         self.export_button.setEnabled(True)
         self._highlight()
 

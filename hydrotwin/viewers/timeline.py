@@ -1,8 +1,9 @@
-"""The timeline: a slider, play/pause and speed over the one clock (``scenes.clock.Clock``).
+"""The timeline: a slider, play/pause and speed over the one clock (``fourpre.clock.Clock``).
 
-It owns no notion of "now": it moves the clock and follows it. While playing, a timer advances
-the clock by ``speed`` simulated seconds per real second; every view listening to the clock
-(scene, charts, alarm list) updates from the clock's listeners.
+It owns no notion of "now" and no playback state: play/pause and speed are the clock's
+(``Clock.play``/``pause``/``set_speed``); the widget only supplies wall-clock ticks
+(``Clock.tick``) and follows the clock. Every view listening to the clock (scene, charts, alarm
+list, BIM leaves) updates from the clock's listeners.
 """
 
 from __future__ import annotations
@@ -11,9 +12,18 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QWidget,
+)
 
-SPEEDS = (60.0, 600.0, 3600.0, 6 * 3600.0)  # simulated seconds per real second
+SPEEDS = (1.0, 60.0, 600.0, 3600.0, 6 * 3600.0)  # simulated seconds per real second
+STEP_S = 3600.0  # one step: the forecast's hour
 STEPS = 1000
 
 
@@ -33,20 +43,35 @@ class Timeline(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self.speed = QComboBox()
         for s in SPEEDS:
-            self.speed.addItem(self.tr("×{n} (1 s = {m} min)").format(n=int(s), m=int(s // 60)), s)
-        self.speed.setCurrentIndex(1)
+            self.speed.addItem(self.tr("×{n}").format(n=int(s)), s)
+        self.speed.setCurrentIndex(SPEEDS.index(600.0))
+        self.speed.currentIndexChanged.connect(
+            lambda _i: self.clock.set_speed(float(self.speed.currentData()))
+        )
+        self.back_button = QPushButton("◀")
+        self.back_button.setToolTip(self.tr("One hour back"))
+        self.back_button.clicked.connect(lambda: self.clock.step(-STEP_S))
+        self.forward_button = QPushButton("▶")
+        self.forward_button.setToolTip(self.tr("One hour on"))
+        self.forward_button.clicked.connect(lambda: self.clock.step(STEP_S))
         self.label = QLabel()
         self.label.setMinimumWidth(150)
         lay = QHBoxLayout(self)
-        lay.addWidget(self.play_button)
+        lay.setContentsMargins(4, 2, 4, 2)
+        for w in (self.back_button, self.play_button, self.forward_button):
+            lay.addWidget(w)
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.label)
         lay.addWidget(self.speed)
+        # one row high whatever shares the dock area (a chart below it must not stretch it)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setMaximumHeight(self.sizeHint().height())
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / fps))
         self._timer.timeout.connect(self._tick)
         self._last_tick = 0.0
         self._syncing = False
+        clock.set_speed(600.0)
         clock.add_listener(self._on_clock)
         self._on_clock(clock.now)
 
@@ -67,21 +92,22 @@ class Timeline(QWidget):
     def _on_play_toggled(self, on: bool) -> None:
         self.play_button.setText(self.tr("Pause") if on else self.tr("Play"))
         if on:
-            if self.clock.end is not None and self.clock.now >= self.clock.end:
-                self.clock.set_time(self.clock.start)
+            self.clock.play()
             self._last_tick = time.monotonic()
             self._timer.start()
         else:
+            self.clock.pause()
             self._timer.stop()
 
     def _tick(self) -> None:
         now = time.monotonic()
         dt = now - self._last_tick
         self._last_tick = now
-        self.clock.advance(dt * float(self.speed.currentData()))
-        if self.clock.end is not None and self.clock.now >= self.clock.end:
+        self.clock.tick(dt)
+        if not self.clock.playing:
             self.play_button.setChecked(False)
 
     def detach(self) -> None:
         self._timer.stop()
+        self.clock.pause()
         self.clock.remove_listener(self._on_clock)

@@ -76,11 +76,11 @@ def test_live_frames_colour_station_glyphs(demo_window, qtbot, demo_basin, tmp_p
     stations, elements = fleet.basin_fleet(demo_basin, reports)
     coloured_at: dict[str, float] = {}
 
-    def on_level(station: str, grade: int, _colour: str) -> None:
+    def on_level(station: str, grade) -> None:
         if grade >= 2 and station not in coloured_at:  # yellow: level at the warning level
             coloured_at[station] = time.perf_counter()
 
-    live.bridge.warning_level.connect(on_level)
+    win.session.events.station_level.connect(on_level)
     result: dict = {}
 
     def send() -> None:
@@ -127,11 +127,16 @@ def test_rehearsal_result_plays_on_the_timeline(demo_window, qtbot, tmp_path):
     assert rc == 0
     fp = demo_window.fourpre
     fp.play_rehearsal(str(out / "rehearsal.nc"))
+    first = fp.water
     clock = fp.clock
     assert (clock.end - clock.start).total_seconds() == pytest.approx(900.0)
     assert fp.water.wet_fraction == 0.0  # the breach opens at 72 s: dry at the start
     clock.set_time(clock.end)
     assert fp.water.wet_fraction > 0.005
+    # a second result replaces the first: the old one stops following the clock
+    listeners = clock.listener_count
+    fp.play_rehearsal(str(out / "rehearsal.nc"))
+    assert fp.water is not first and clock.listener_count == listeners
 
 
 @pytest.fixture
@@ -170,3 +175,86 @@ def test_plan_comparison_from_the_fourpre_menu(zh_demo_window, qtbot, tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "防洪调度预案比选报告" in html and "pre_release" in html
     assert f"{dlg.comparison.results[1].reservoirs[0].peak_level_m:.2f}" in html
+
+
+def test_forecast_shows_in_the_chart_alarms_and_glyphs(zh_demo_window, qtbot):
+    """四预 → 设计暴雨预报 changes what the officer sees: a status message, forecast warnings
+    in the alarm list with their lead time, the forecast in a station's chart with the clock
+    cursor and issue time, station glyphs graded as the clock moves; the timeline stays one
+    row high when the chart opens."""
+    win = zh_demo_window
+    fp, live, session = win.fourpre, win.live, win.session
+    with qtbot.waitSignal(fp.forecast_ready, timeout=120_000):
+        fp.run_forecast("design:design_100yr", hours=72)
+    assert "预报完成" in win.statusBar().currentMessage()
+    table = live.alarms.table
+    assert table.forecast_rows == len(session.forecast_warnings) > 0
+    kinds = {table.item(r, 3).text() for r in range(table.rowCount())}
+    assert "预报·水位" in kinds, kinds
+    station = "61612500"  # 青溪镇 control station
+    live.show_hydrograph(station)
+    x, y = live.hydrograph.forecast.getData()
+    times, values = session.forecast_series(station)
+    assert len(x) == len(times) == 73 and np.allclose(y, values)
+    assert live.hydrograph.issue_line.isVisible()
+    lo, hi = live.hydrograph.plot.viewRange()[0]
+    assert lo <= times[0].timestamp() and hi >= times[-1].timestamp(), "x axis is the forecast"
+    k = int(np.nanargmax(values))
+    session.clock.set_time(times[k])
+    assert live.hydrograph.now_line.value() == pytest.approx(times[k].timestamp())
+    assert win.scene.stations.status[station] in ("yellow", "orange", "red")
+    session.clock.set_time(times[0])
+    assert win.scene.stations.status[station] == "none"
+    row = next(r for r in range(table.rowCount()) if table.item(r, 1).data(0x0100) == station
+               and table.item(r, 0).data(0x0101))  # fmt: skip
+    table.cellClicked.emit(row, 0)  # a forecast row: fly there and put the clock on it
+    assert session.clock.now == table.item(row, 0).data(0x0100)
+    qtbot.wait(50)
+    assert fp.timeline_dock.height() < 80, fp.timeline_dock.height()
+
+
+def test_plugin_panel_follows_the_clock(zh_demo_window, qtbot):
+    """The demo plugin's 水库概况 panel is docked through the hydrotwin_panels hook and reads
+    the session: the reservoir level at the clock's time."""
+    win = zh_demo_window
+    assert [d.windowTitle() for d in win.panel_docks] == ["水库概况 / Reservoirs"]
+    with qtbot.waitSignal(win.fourpre.forecast_ready, timeout=120_000):
+        win.fourpre.run_forecast("design:design_100yr", hours=72)
+    label = win.panel_docks[0].widget().findChildren(type(win.coord_label))[0]
+    z = win.session.reservoir_levels()["qingxi_res"]
+    assert f"{z:.2f}" in label.text() and "汛限" in label.text()
+    win.session.clock.set_time(win.session.clock.end)
+    z_end = win.session.reservoir_levels()["qingxi_res"]
+    assert z_end != z and f"{z_end:.2f}" in label.text()
+
+
+def test_no_listener_or_thread_left_after_work_and_a_basin_switch(demo_window, qtbot, tmp_path):
+    """A forecast, a rehearsal playback, a BIM load, live data and a basin switch leave the
+    clock's listeners and the live threads as they were after the first open."""
+    from hydrotwin.app.cli import main
+
+    win = demo_window
+    clock = win.session.clock
+    qtbot.waitUntil(lambda: len(win.fourpre.bim_layers) == 2, timeout=120_000)
+    base_listeners = clock.listener_count
+
+    def live_threads() -> list[str]:
+        prefixes = ("live-", "job-", "store-writer")
+        return [t.name for t in threading.enumerate() if t.name.startswith(prefixes)]
+
+    assert live_threads() == []
+    with qtbot.waitSignal(win.fourpre.forecast_ready, timeout=120_000):
+        win.fourpre.run_forecast("design:design_100yr", hours=24)
+    out = tmp_path / "r"
+    rc = main(["rehearse", "--basin", "demo", "--hours", "0.1", "--every", "120",
+               "--constant-outflow", "300", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    win.fourpre.play_rehearsal(str(out / "rehearsal.nc"))
+    win.live.start_receiver(str(tmp_path / "obs.db"), "127.0.0.1", 0)
+    assert clock.listener_count > base_listeners and "live-sl651" in live_threads()
+    with qtbot.waitSignal(win.basin_opened, timeout=120_000):
+        win.open_basin("demo")
+    qtbot.waitUntil(lambda: len(win.fourpre.bim_layers) == 2, timeout=120_000)
+    assert clock.listener_count == base_listeners
+    assert live_threads() == []
+    assert win.session.sources == [] and win.session.store is None

@@ -140,3 +140,39 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["plan", "compare", "--basin", "demo", "--lang", "fr"])
     assert info.value.code == 2
+
+
+def test_compare_rehearse_prints_and_writes_the_flood_rows(tmp_path, capsys, demo_basin):
+    """Two plans, a 6 h forecast of a 40 mm/h burst, 1 h of 2D on the demo grid: the flood
+    rows are printed with the best starred, the report carries them with a PNG map per plan,
+    the JSON the same numbers and the per-plan NetCDF paths."""
+    rain = tmp_path / "rain.csv"
+    ids = [s.id for s in demo_basin.subbasins]
+    rows = ["time," + ",".join(ids)]
+    rows += [f"2026-07-01T0{k}:00Z," + ",".join(["40"] * len(ids)) for k in range(1, 7)]
+    rain.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    plans = tmp_path / "plans.toml"
+    plans.write_text(
+        '[[plan]]\nid = "base"\nname = "基准"\n\n[[plan]]\nid = "pre"\nname = "预泄"\n'
+        "[plan.reservoirs.qingxi_res]\nstart_level_m = 192.0\n",
+        encoding="utf-8",
+    )
+    html_path, json_path = tmp_path / "r.html", tmp_path / "r.json"
+    code, out, err = _run(
+        capsys, "plan", "compare", "--basin", "demo", "--start", "2026-07-01T00:00Z",
+        "--rain", str(rain), "--hours", "6", "--plans", str(plans), "--rehearse",
+        "--rehearse-hours", "1", "--out", str(tmp_path / "out"), "--report", str(html_path),
+        "--json", str(json_path), "--lang", "en",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "flood in the 2D rehearsal (1 h):" in out
+    area = next(line for line in out.splitlines() if line.startswith("Flooded area"))
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    row = next(r for r in data["rows"] if r["key"] == "flood:flooded_km2")
+    assert row["best"] == ["pre"] and f"{row['values']['pre']:.3f}*" in area
+    for p in data["plans"]:
+        assert Path(p["rehearsal_nc"]).is_file() and p["flood"]["flooded_km2"] > 0
+        assert Path(p["rehearsal_nc"]).parent == tmp_path / "out" / p["id"]
+    text = html_path.read_text(encoding="utf-8")
+    assert text.count('src="data:image/png;base64,') == 2
+    assert "Flooded area, depth ≥ 0.15 m (km²)" in text and "★" in text

@@ -49,11 +49,7 @@ def test_bad_usage_exit_codes(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_rehearse_demo_basin_floods_from_the_reservoir_and_a_breach(tmp_path, capsys):
-    from hydrotwin.basin import discover
-
-    if not any(e.name == "demo" and e.ok for e in discover()):
-        pytest.skip("the demo basin plugin has not landed yet")
+def test_rehearse_demo_basin_floods_from_the_reservoir_and_a_breach(tmp_path, capsys, demo_basin):
     import xarray as xr
 
     out = tmp_path / "demo"

@@ -135,10 +135,12 @@ def test_pool_is_reused_and_survives_dead_workers(bumpy):
     pids = {w.proc.pid for w in ifc._POOL._idle}
     a = load_ifc(bumpy, use_cache=False, cores=2)
     assert {w.proc.pid for w in ifc._POOL._idle} == pids  # the same processes served it
-    for w in list(ifc._POOL._idle):  # idle workers die (e.g. killed by the OS)
+    dead = list(ifc._POOL._idle)
+    for w in dead:  # idle workers die (e.g. killed by the OS)
         w.proc.kill()
         w.proc.wait()
     b = load_ifc(bumpy, use_cache=False, cores=2)
+    assert all(w.proc.stdin.closed and w.proc.stdout.closed for w in dead)  # no leaked pipes
     assert [e.global_id for e in b.elements] == [e.global_id for e in a.elements]
     np.testing.assert_array_equal(a.vertices, b.vertices)
     np.testing.assert_array_equal(a.triangles, b.triangles)

@@ -72,10 +72,10 @@ def test_orphans_and_stale_temporaries_are_pruned(tmp_path):
     orphan.write_bytes(b"x" * 50_000)
     old = time.time() - 2 * ifc_cache.STALE_TMP_S
     os.utime(orphan, (old, old))
-    stale = d / "keep.npzabc.tmp"
+    stale = d / ".keep.npz.abc.part"
     stale.write_bytes(b"partial")
     os.utime(stale, (old, old))
-    fresh = d / "other.npzdef.tmp"  # a write in progress right now
+    fresh = d / ".other.npz.def.part"  # a write in progress right now
     fresh.write_bytes(b"partial")
     size_keep = {k: s for k, s, _ in ifc_cache.entries(d)}["keep"]
     assert ifc_cache.prune(d, size_keep + 10) == ["cut"]
@@ -113,3 +113,19 @@ def test_zero_cap_keeps_only_the_newest(tmp_path):
     _write(d, "a", time.time() - 5)
     ifc_cache.save_entry(d, "b", _arrays(10), META, cap_bytes=0)
     assert _keys(d) == {"b"}
+
+
+def test_entries_stay_private_and_round_trip(tmp_path):
+    """The cache keeps its entries 0600 (ifc_cache.CACHE_FILE_MODE says why) whatever the
+    umask, and what was written reads back."""
+    old = os.umask(0o022)
+    try:
+        ifc_cache.save_entry(tmp_path, "k", _arrays(10), META, cap_bytes=1 << 40)
+    finally:
+        os.umask(old)
+    for suffix in (".npz", ".json"):
+        assert os.stat(tmp_path / f"k{suffix}").st_mode & 0o777 == 0o600
+    arrays, meta = ifc_cache.load_entry(tmp_path, "k")
+    np.testing.assert_array_equal(arrays["triangles"], _arrays(10)["triangles"])
+    assert meta == META
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json", "k.npz"]

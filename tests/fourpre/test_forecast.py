@@ -123,6 +123,25 @@ def test_failed_write_leaves_nothing(ds, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_netcdf(ds, tmp_path / "fc.nc")
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "fc.nc").write_bytes(b"yesterday's forecast")
+    with pytest.raises(OSError, match="disk full"):
+        write_netcdf(ds, tmp_path / "fc.nc")
+    assert [p.name for p in tmp_path.iterdir()] == ["fc.nc"]
+    assert (tmp_path / "fc.nc").read_bytes() == b"yesterday's forecast"  # nothing lost
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o027, 0o640)])
+def test_netcdf_gets_the_users_normal_mode(ds, tmp_path, mask, expected):
+    """Not mkstemp's 0600: a forecast is shared with colleagues like any file the user saves."""
+    import os
+    import stat
+
+    old = os.umask(mask)
+    try:
+        out = write_netcdf(ds, tmp_path / "fc.nc")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == expected
 
 
 def _csv(path, header, rows):
@@ -211,12 +230,12 @@ def test_default_start_is_the_hour():
     assert t == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 
 
-def test_demo_basin_100yr(demo_basin_or_skip):
+def test_demo_basin_100yr(demo_basin):
     """The demo basin's 72 h 100-year forecast: every reservoir rises and its rule holds (below
     the design flood level the gates release at most what the safe downstream discharge leaves
     after the free spillway); every sluice gate's openings follow its rule and it passes the
     flood."""
-    basin = demo_basin_or_skip
+    basin = demo_basin
     ds = run_forecast(basin, rain="design:100yr", hours=72, start=START)
     assert np.isfinite(ds.reach_discharge.values).all()
     for res in basin.reservoirs:
@@ -250,16 +269,6 @@ def test_demo_basin_100yr(demo_basin_or_skip):
             assert np.nanmax(ds.station_level.sel(station=s.id).values) > min(
                 g.sill_m for g in sg.gates
             )
-
-
-@pytest.fixture
-def demo_basin_or_skip():
-    from hydrotwin.basin import discover
-
-    for entry in discover():
-        if entry.name == "demo" and entry.ok:
-            return entry.basin
-    pytest.skip("the demo basin plugin has not landed yet (plugins/demo_basin/basin.toml)")
 
 
 def test_thiessen_weights_from_polygons(tmp_path):

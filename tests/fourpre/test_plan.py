@@ -248,6 +248,24 @@ def test_plan_file_loads(tmp_path, demo_basin):
         (GOOD.replace('id = "shimen"', 'id = "pre"'), r"plan\[1\] \(id 'pre'\): id: given twice"),
         (GOOD.replace('name = "预泄"\n', ""), r"plan\[0\] \(id 'pre'\): name: required field"),
         (GOOD.replace("[[plan]]", "[[plans]]"), r"unknown top-level key\(s\) \['plans'\]"),
+        (  # an opening above the gates' maximum (6.5 m): not silently clipped
+            GOOD.replace("[2.0, 6.5]", "[2.0, 7.5]"),
+            r"plan\[1\] \(id 'shimen'\): sluice_gates\.shimen\.schedule_opening_m\[1\] = 7\.5 m "
+            r"\(from hour 12\.0\); expected ≤ 6\.5 m",
+        ),
+        (  # a breach of the manifest that does not exist
+            GOOD.replace('name = "预泄"', 'name = "预泄"\nbreach = "levee_x"'),
+            r"plan\[0\] \(id 'pre'\): breach = 'levee_x': .*known: \['levee_town', 'dam_break'\]",
+        ),
+        (  # a breach of the plan's own outside the 2D domain (rehearsal.bbox)
+            GOOD.replace(
+                'name = "预泄"',
+                'name = "预泄"\nbreach = { id = "b1", x = 440000.0, y = 3116000.0, width_m = 50.0, '
+                'time_h = 6.0, source = "river" }',
+            ),
+            r"plan\[0\] \(id 'pre'\): breach 'b1' at \(440000\.0, 3116000\.0\) is outside the 2D "
+            r"domain x 454600\.0–475000\.0, y 3112300\.0–3124900\.0",
+        ),
         ("[[plan]\n", r"TOML syntax error"),
     ],
 )

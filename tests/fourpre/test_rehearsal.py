@@ -3,6 +3,9 @@ GeoTIFF files on the DEM grid with its CRS."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -74,6 +77,63 @@ def test_rehearsal_writes_cf_netcdf_and_geotiffs(basin, tmp_path):
         assert np.nanmin(a) >= 0 and np.nanmax(a) <= 1.0 + 1e-6  # hours
     assert not list(out.glob(".*.part"))  # atomic writes left no temporary file
     ds.close()
+
+
+def test_rehearsal_files_get_the_users_normal_mode(basin, tmp_path):
+    """NetCDF (streamed frame by frame) and both GeoTIFFs: 0644 under umask 022, not mkstemp's
+    0600 (the rename would otherwise keep the temporary file's private mode)."""
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        res = rehearse(basin, fake_forecast(hours=1), every_s=1800, out_dir=out,
+                       scheme="inertial")  # fmt: skip
+    finally:
+        os.umask(old)
+    for path in (res.netcdf, res.max_depth_tif, res.arrival_tif):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    assert sorted(p.name for p in out.iterdir()) == [
+        "arrival_time.tif", "max_depth.tif", "rehearsal.nc",
+    ]  # fmt: skip
+
+
+def test_failed_rehearsal_keeps_the_previous_results(basin, tmp_path):
+    """A run cancelled after its first frame (the progress callback raises, as a cancel does)
+    leaves the previous run's files untouched and no temporary file behind."""
+    out = tmp_path / "out"
+    first = rehearse(basin, fake_forecast(hours=1), every_s=1800, out_dir=out,
+                     scheme="inertial")  # fmt: skip
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"rehearsal.nc", "max_depth.tif", "arrival_time.tif"}
+
+    def cancel(t_s, until_s):
+        if t_s > 0:
+            raise KeyboardInterrupt("cancelled")
+
+    with pytest.raises(KeyboardInterrupt, match="cancelled"):
+        rehearse(basin, fake_forecast(hours=1), every_s=1800, out_dir=out,
+                 scheme="inertial", progress=cancel)  # fmt: skip
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert first.netcdf.exists()
+
+
+def test_failed_geotiff_write_leaves_no_file(basin, tmp_path, monkeypatch):
+    """The disk fills up while the GeoTIFF's band is written: no max_depth.tif, no temporary."""
+    import rasterio.io
+
+    from hydrotwin.fourpre.rehearsal import _write_tif
+
+    start, series = forecast_inflows(basin, fake_forecast(hours=1))
+    setup = build_setup(basin, series, start_utc=start, hours=1.0)
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(rasterio.io.DatasetWriter, "write", disk_full)
+    out = tmp_path / "out"
+    data = np.zeros(setup.dem.shape, np.float32)
+    with pytest.raises(OSError, match="No space left"):
+        _write_tif(out / "max_depth.tif", data, setup, "maximum water depth (m)")
+    assert list(out.iterdir()) == []
 
 
 def test_breach_opens_the_levee_and_feeds_it_from_the_reservoir(basin):

@@ -64,8 +64,12 @@ class Broker:
 
 @pytest.fixture
 def broker(tmp_path):
-    if not Path(MOSQUITTO).exists():
-        pytest.skip("mosquitto not installed (Debian package 'mosquitto')")
+    if not Path(MOSQUITTO).exists():  # make test installs it (Makefile SYSPKGS)
+        pytest.fail(
+            f"mosquitto not found at {MOSQUITTO} (install the Debian package 'mosquitto': "
+            "make sysdeps)",
+            pytrace=False,
+        )
     b = Broker(tmp_path)
     b.start()
     yield b

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,15 +18,19 @@ T0 = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def pg_url(tmp_path_factory):
+    # make test installs PostgreSQL (Makefile SYSPKGS): its absence is a broken set-up
     if pg_bin() is None:
-        pytest.skip("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
-                    "(install the Debian package 'postgresql')")  # fmt: skip
+        pytest.fail(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+            "(install the Debian package 'postgresql': make sysdeps)",
+            pytrace=False,
+        )
     server = PostgresServer(tmp_path_factory.mktemp("pg"))
     try:
         url = server.start()
-    except Exception as exc:  # any start failure means: cannot test on PG here
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         server.stop()
-        pytest.skip(f"could not start a PostgreSQL server in tmp: {exc}")
+        pytest.fail(f"could not start a PostgreSQL server in tmp: {exc}", pytrace=False)
     yield url
     server.stop()
 

@@ -7,14 +7,15 @@ transform and picked back: the element must be the one whose triangle was projec
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
+import pyvista as pv
 
-pv = pytest.importorskip("pyvista")
-
-from hydrotwin.basin.ifc import Placement, load_ifc  # noqa: E402
-from hydrotwin.scenes.bim import BimLayer, OpeningSchedule  # noqa: E402
+from hydrotwin.basin.ifc import Placement, load_ifc
+from hydrotwin.fourpre.schedules import OpeningSchedule
+from hydrotwin.scenes.bim import BimLayer
 
 SIZE = (600, 450)
 
@@ -215,7 +216,7 @@ def test_leaf_moves_with_schedule_in_place(house, plotter):
 
 
 def test_follow_clock(house, plotter):
-    from hydrotwin.scenes.clock import Clock
+    from hydrotwin.fourpre.clock import Clock
 
     layer = BimLayer(house, plotter)
     leaf = house.elements[0].global_id
@@ -235,19 +236,17 @@ def _demo_bims(demo_basin):
 
 
 @pytest.fixture(scope="module")
-def demo(request):
-    try:
-        basin = request.getfixturevalue("demo_basin")
-    except Exception as exc:  # the demo basin is being written by another engineer
-        pytest.skip(f"demo basin not available yet: {exc}")
-    refs = _demo_bims(basin)
-    if not refs or not all(basin.path(b.file).is_file() for _, b, _, _ in refs):
-        pytest.skip("the demo basin has no BIM model yet")
-    return basin, refs
+def demo(demo_basin):
+    refs = _demo_bims(demo_basin)
+    assert refs, "the demo basin's manifest names no BIM model for a reservoir or sluice gate"
+    missing = [str(demo_basin.path(b.file)) for _, b, _, _ in refs]
+    missing = [f for f in missing if not Path(f).is_file()]
+    assert not missing, f"the demo basin's BIM files are missing: {missing}"
+    return demo_basin, refs
 
 
 def test_demo_dam_and_sluice_load_in_place_and_leaves_move(demo, plotter):
-    from hydrotwin.scenes.bim import leaf_schedules
+    from hydrotwin.fourpre.schedules import leaf_schedules
 
     basin, refs = demo
     t0 = datetime(2026, 7, 1, tzinfo=UTC)

@@ -274,6 +274,7 @@ def test_rehearsal_netcdf_plays_on_the_clock(logan_scene, tmp_path):
 
     import xarray as xr
 
+    from hydrotwin.fourpre.session import TwinSession
     from hydrotwin.scenes.water import play_rehearsal
 
     _plotter, scene = logan_scene
@@ -295,7 +296,8 @@ def test_rehearsal_netcdf_plays_on_the_clock(logan_scene, tmp_path):
     )
     path = tmp_path / "rehearsal.nc"
     ds.to_netcdf(path)
-    water, stop, opened = play_rehearsal(scene, path)
+    session = TwinSession(clock=scene.clock)
+    water, stop = play_rehearsal(scene, session.open_rehearsal(str(path)))
     try:
         t0 = datetime(2024, 6, 1, tzinfo=UTC)
         assert scene.clock.start == t0 and scene.clock.end == t0 + timedelta(hours=2)
@@ -310,7 +312,7 @@ def test_rehearsal_netcdf_plays_on_the_clock(logan_scene, tmp_path):
         assert np.nanmax(water.mesh.point_data["depth_m"]) == pytest.approx(2.5, abs=1e-6)
     finally:
         stop()
-        opened.close()
+        session.close()
         scene.set_visible("water", False)
 
 

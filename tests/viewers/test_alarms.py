@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThread
 
 from hydrotwin.fourpre.warning import COLOURS, AlarmEvent, Level
 from hydrotwin.live import sl651
@@ -80,12 +80,29 @@ def test_connection_panel(qtbot):
     assert p.stations_table.item(1, 1).text() != p.stations_table.item(0, 1).text()
 
 
-def test_bridge_colours_station_within_1s(qtbot, tmp_path):
-    from hydrotwin.viewers.live_bridge import LiveBridge
+def test_session_colours_station_within_1s(qtbot, tmp_path):
+    """An SL 651 frame through the session's receiver source reaches a view on the GUI
+    thread (QtDispatcher) as the station's grade within a second."""
+    from hydrotwin.fourpre.session import TwinSession
+    from hydrotwin.live.receiver import ReceiverConfig, StationRegistry
+    from hydrotwin.live.source import Sl651Source
+    from hydrotwin.viewers.qt_session import QtDispatcher
 
-    bridge = LiveBridge(small_basin(tmp_path))
+    dispatch = QtDispatcher()
+    basin = small_basin(tmp_path)
+    session = TwinSession(basin, dispatch=dispatch)
+    got: list[tuple[str, Level, float, bool]] = []
+
+    def on_level(station, level) -> None:
+        on_gui = QThread.currentThread() is dispatch.thread()
+        got.append((station, level, time.perf_counter(), on_gui))
+
+    session.events.station_level.connect(on_level)
     try:
-        host, port = bridge.start_receiver(str(tmp_path / "obs.db"), "127.0.0.1", 0)
+        session.open_store(str(tmp_path / "obs.db"))
+        cfg = ReceiverConfig(host="127.0.0.1", port=0)
+        src = session.start_source(Sl651Source(StationRegistry.from_basin(basin), cfg))
+        host, port = src.address
         t_local = datetime(2026, 7, 1, 8, 0)
         frame = sl651.encode_report(
             station="0060000001",
@@ -96,12 +113,14 @@ def test_bridge_colours_station_within_1s(qtbot, tmp_path):
             elements=[("Z", 12.3)],
         )
         with socket.create_connection((host, port), timeout=5) as s:
-            with qtbot.waitSignal(bridge.warning_level, timeout=1000) as sig:
-                sent = time.perf_counter()
-                s.sendall(frame)
-            latency = time.perf_counter() - sent
+            sent = time.perf_counter()
+            s.sendall(frame)
             reply = sl651.decode(s.recv(64))
-        assert sig.args == ["60000001", int(Level.ORANGE), COLOURS[Level.ORANGE]]
-        assert latency < 1.0 and reply.serial == 1
+            qtbot.waitUntil(lambda: any(g[1] == Level.ORANGE for g in got), timeout=1000)
+        station, level, at, on_gui = next(g for g in got if g[1] == Level.ORANGE)
+        assert station == "60000001" and on_gui, "events reach views on the GUI thread"
+        assert at - sent < 1.0 and reply.serial == 1
+        assert COLOURS[level] == "#FF7F00"
     finally:
-        bridge.stop()
+        session.close()
+        dispatch.close()

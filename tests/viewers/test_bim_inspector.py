@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pyvistaqt
+
+from hydrotwin.basin.ifc import load_ifc
+from hydrotwin.viewers.bim_inspector import BimInspector
 
 pytestmark = pytest.mark.gui
-
-pyvistaqt = pytest.importorskip("pyvistaqt")
-
-from hydrotwin.basin.ifc import load_ifc  # noqa: E402
-from hydrotwin.viewers.bim_inspector import BimInspector  # noqa: E402
 
 EXAMPLE = "ifc/ifc2x3/example.ifc"
 COLUMN = "20hzUDJSj9yPeKYPrwcR7N"
@@ -123,18 +122,13 @@ def test_cancel_loading(inspector, qtbot, shared_data):
     assert inspector.layer is None
 
 
-def test_demo_sluice_click_properties_isolate_section(inspector, qtbot):
+def test_demo_sluice_click_properties_isolate_section(inspector, qtbot, demo_basin):
     """The issue's walk-through on the demo basin: click a sluice leaf in 3D, read its
     properties (the manifest's bay width and max opening), isolate it, cut a section."""
-    try:
-        from hydrotwin.basin import find_basin
-
-        basin = find_basin("demo")
-    except Exception as exc:  # the demo basin belongs to another engineer
-        pytest.skip(f"demo basin not available: {exc}")
+    basin = demo_basin
     sg = next((g for g in basin.sluice_gates if g.bim), None)
-    if sg is None or not basin.path(sg.bim.file).is_file():
-        pytest.skip("the demo basin has no sluice IFC")
+    assert sg is not None, "the demo basin's manifest names no sluice gate with a BIM model"
+    assert basin.path(sg.bim.file).is_file(), f"the demo sluice IFC is missing: {sg.bim.file}"
     group = sg.gates[0]
     leaf = group.leaf_global_ids[0]
     layer = inspector.set_model(

@@ -41,26 +41,37 @@ def test_series_thresholds_and_local_axis(qtbot):
     assert w.threshold_lines == {} and len(w.observed.getData()[0] or []) == 0
 
 
-def test_show_station_from_store(qtbot, tmp_path):
+def test_station_chart_from_the_session(qtbot, tmp_path):
+    """What the app's chart shows comes from the session: observations in the basin datum,
+    the station's thresholds, the forecast with its issue time, the window on the clock."""
+    from hydrotwin.fourpre.session import TwinSession
     from hydrotwin.live.observation import Observation
-    from hydrotwin.live.store import open_store
     from hydrotwin.viewers.hydrograph import HydrographWidget
     from tests.live.helpers import small_basin
 
-    basin = small_basin(tmp_path)
-    store = open_store(tmp_path / "obs.db")
-    store.sync_basin(basin)
+    session = TwinSession(small_basin(tmp_path))
+    store = session.open_store(str(tmp_path / "obs.db"))
     now = datetime.now(UTC).replace(microsecond=0)
     # station 60000002 has datum_offset_m 1.5: gauge 8.0 is shown as 9.5 in the basin datum
     store.add([Observation("60000002", now - timedelta(hours=h), "Z", 8.0, "m") for h in (1, 2)])
     store.add([Observation("70000001", now, "ZU", 116.0, "m")])
     w = HydrographWidget()
     qtbot.addWidget(w)
-    w.show_station(store, basin, "60000002")
+    rows = session.series("60000002", "Z", now - timedelta(hours=3))
+    w.set_station("60000002", "B", session.thresholds("60000002"))
+    w.set_observed([t for t, _ in rows], [v for _, v in rows])
     assert list(w.observed.getData()[1]) == [9.5, 9.5]
     assert w.threshold_lines[Level.YELLOW].value() == pytest.approx(10.0)
-    w.show_station(store, basin, "70000001")
+    w.set_station("70000001", "R", session.thresholds("70000001"), "ZU")
     assert w.threshold_lines[Level.YELLOW].value() == pytest.approx(115.0)  # flood limit
     assert "汛限" not in w.threshold_lines[Level.YELLOW].label.toPlainText()  # English UI here
     assert "flood-limit" in w.threshold_lines[Level.YELLOW].label.toPlainText()
-    store.close()
+    issued = now - timedelta(hours=1)
+    w.set_forecast([issued, now], [115.5, 116.5], issued)
+    assert w.issue_line.isVisible() and w.issue_line.value() == pytest.approx(issued.timestamp())
+    w.set_window(now - timedelta(hours=6), now + timedelta(hours=6))
+    lo, hi = w.plot.viewRange()[0]
+    assert (
+        lo < (now - timedelta(hours=5)).timestamp() and hi > (now + timedelta(hours=5)).timestamp()
+    )
+    session.close()

@@ -8,6 +8,13 @@
   ``hydrotwin.live.mqtt``.
 * ``hydrotwin live replay event.csv --speed 60 --store obs.db`` — a recorded event (CSV or
   NetCDF) played at N× into the same pipeline.
+
+Every source keeps its store healthy the same way (``hydrotwin.live.maintenance``): the store
+is checked when it opens (a missing file is created, a 0-byte or damaged one refused unless
+``--new-store``), ``quick_check`` runs every ``--check-every`` s, the WAL is checkpointed every
+``--checkpoint-every`` s and on exit, ``--backup-dir`` adds online backups every
+``--backup-every`` s (newest ``--backup-keep`` kept), and while the store is damaged frames are
+acknowledged only once they are in the spool (``obs.db.spool``, or ``--spool``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             default=argparse.SUPPRESS,
             help="basin id or basin.toml: its stations, thresholds and warnings",
         )
+        q.add_argument(
+            "--new-store",
+            action="store_true",
+            help="start an empty store over a 0-byte file (otherwise refused as damage)",
+        )
+        q.add_argument("--spool", help="spool file (default: STORE.spool beside a SQLite store)")
+        q.add_argument("--check-every", type=float, default=3600.0, help="quick_check, s (0 off)")
+        q.add_argument("--checkpoint-every", type=float, default=60.0, help="WAL checkpoint, s")
+        q.add_argument("--backup-dir", help="online backups into this folder")
+        q.add_argument("--backup-every", type=float, default=3600.0, help="backup interval, s")
+        q.add_argument("--backup-keep", type=int, default=24, help="backups kept (default 24)")
 
     s = ss.add_parser("sl651", help="SL 651 TCP centre")
     s.add_argument("--listen", default="127.0.0.1:5005", help="HOST:PORT (default 127.0.0.1:5005)")
@@ -97,35 +115,72 @@ def load_basin_stations(name: str) -> Any:
     raise ManifestError(name, "", "no basin with this id (see `hydrotwin basins`)")
 
 
-def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Store, pipeline (with warnings when a basin is given) and the basin (or None)."""
-    from hydrotwin.live.pipeline import Pipeline
-    from hydrotwin.live.store import open_store
+def _session(args: argparse.Namespace) -> Any:
+    """A twin session with the store open (and the basin's stations and warnings when given):
+    the CLI starts its source through the same session the app uses."""
+    from hydrotwin.errors import HydroTwinError
+    from hydrotwin.fourpre.session import TwinSession
+    from hydrotwin.live.guard import GuardOptions
 
-    store = open_store(args.store)
-    pipeline = Pipeline(store)
-    basin = None
+    if args.backup_keep < 1:
+        raise HydroTwinError(f"--backup-keep {args.backup_keep}: expected at least 1")
+    session = TwinSession()
     name = getattr(args, "basin", None)
     if name:
-        from hydrotwin.fourpre.warning import WarningEngine
-
         basin = load_basin_stations(name)
-        store.sync_basin(basin)
-        engine = WarningEngine.from_basin(basin, store=store)
-        pipeline.add_listener(engine)
+        session.open_basin(basin)
         log.info("basin %s: %d stations, warnings on", basin.id, len(basin.stations))
-    return store, pipeline, basin
+    guard = GuardOptions(
+        new_store=args.new_store,
+        spool=args.spool,
+        check_every_s=args.check_every,
+        checkpoint_every_s=args.checkpoint_every,
+        backup_dir=args.backup_dir,
+        backup_every_s=args.backup_every,
+        backup_keep=args.backup_keep,
+    )
+    session.open_store(args.store, guard)
+    return session
+
+
+def _run(session: Any, source: Any, ready: Any = None) -> int:
+    """Start ``source``, wait until it ends (a replay), Ctrl-C or SIGTERM, then stop
+    everything (the store checkpointed and closed, the lease dropped)."""
+    try:
+        _stop_on_sigterm()
+        session.start_source(source)
+        if ready is not None:
+            ready(source)
+        while source.running:
+            source.wait(0.5)
+    finally:  # Ctrl-C and SIGTERM pass through here and end the CLI with exit 130
+        session.close()
+    if getattr(source, "error", None) is not None:
+        raise source.error
+    return 0
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd, docker stop) ends the service like Ctrl-C: through ``finally``, so
+    the store is checkpointed and closed cleanly instead of dying mid-WAL."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def run_sl651(args: argparse.Namespace) -> int:
-    import asyncio
     from zoneinfo import ZoneInfo
 
     from hydrotwin.live import sl651
-    from hydrotwin.live.receiver import ReceiverConfig, StationRegistry, serve
+    from hydrotwin.live.receiver import ReceiverConfig, StationRegistry
+    from hydrotwin.live.source import Sl651Source
 
     host, port = _hostport(args.listen, "--listen")
-    store, pipeline, basin = _setup(args)
+    session = _session(args)
+    basin = session.basin
     registry = StationRegistry.from_basin(basin) if basin else StationRegistry(None)
     cfg = ReceiverConfig(
         host=host,
@@ -137,23 +192,18 @@ def run_sl651(args: argparse.Namespace) -> int:
         tz=ZoneInfo(basin.basin.timezone) if basin else sl651.DEFAULT_TZ,
     )
 
-    def ready(addr: tuple[str, int]) -> None:
-        print(f"listening on {addr[0]}:{addr[1]}", flush=True)
+    def ready(src: Any) -> None:
+        print(f"listening on {src.address[0]}:{src.address[1]}", flush=True)
 
-    try:
-        asyncio.run(serve(pipeline, registry, cfg, ready))
-    finally:
-        store.close()
-    return 0
+    return _run(session, Sl651Source(registry, cfg), ready)
 
 
 def run_mqtt(args: argparse.Namespace) -> int:
-    from hydrotwin.live.mqtt import MqttSubscriber
+    from hydrotwin.live.source import MqttSource
 
     host, port = _hostport(args.broker, "--broker")
-    store, pipeline, _ = _setup(args)
-    sub = MqttSubscriber(
-        pipeline,
+    session = _session(args)
+    source = MqttSource(
         host,
         port,
         topics=args.topic or None,
@@ -161,21 +211,17 @@ def run_mqtt(args: argparse.Namespace) -> int:
         username=args.username,
         password=args.password,
     )
-    try:
-        sub.run_forever(ready=lambda: print(f"connecting to {host}:{port}", flush=True))
-    finally:
-        store.close()
-    return 0
+    print(f"connecting to {host}:{port}", flush=True)
+    return _run(session, source)
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from hydrotwin.live.replay import load_event, replay
+    from hydrotwin.live.replay import load_event
+    from hydrotwin.live.source import ReplaySource
 
-    store, pipeline, _ = _setup(args)
-    try:
-        obs = load_event(args.file)
-        n = replay(obs, pipeline, speed=args.speed, shift_to_now=args.shift_to_now)
-    finally:
-        store.close()
-    print(f"replayed {len(obs)} observations ({n} new) from {args.file}", file=sys.stderr)
+    obs = load_event(args.file)
+    session = _session(args)
+    source = ReplaySource(obs, speed=args.speed, shift_to_now=args.shift_to_now)
+    _run(session, source)
+    print(f"replayed {len(obs)} observations ({source.new} new) from {args.file}", file=sys.stderr)
     return 0

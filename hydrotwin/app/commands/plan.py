@@ -21,7 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Forecast each plan (the basin plugin's plan templates, or --plans FILE) "
         "under one storm; print peak reservoir level and release, and per control station "
         "the peak level and highest warning grade; recommend one by a stated rule; write the "
-        "chosen plan's report.",
+        "chosen plan's report. With --rehearse each plan is also played in 2D and compared on "
+        "flooded area, buildings and people in deep water, and depth, arrival and duration at "
+        "each named place.",
     )
     add_storm_args(c)
     c.add_argument(
@@ -32,6 +34,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--choose", metavar="ID", help="the chosen plan (default: the recommended one)")
     c.add_argument("--report", metavar="HTML", help="write the report as one HTML file")
     c.add_argument("--json", metavar="JSON", help="write the numbers as JSON")
+    c.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="also play each plan in 2D (worker processes) and compare the floods",
+    )
+    c.add_argument(
+        "--rehearse-hours",
+        type=float,
+        metavar="H",
+        help="length of the 2D rehearsals, hours (default: the forecast's --hours)",
+    )
+    c.add_argument(
+        "--out", default="plans", help="folder for each plan's NetCDF files (./plans/<plan id>)"
+    )
+    c.add_argument("--workers", type=int, help="parallel rehearsals (default and at most 2)")
     # dest differs from the top-level --lang (the app's), which a subparser default would reset
     c.add_argument(
         "--lang",
@@ -45,6 +62,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _grade(level) -> str:
     return level.name.lower()
+
+
+def _progress_printer():
+    last: dict[str, float] = {}
+
+    def progress(plan_id: str, t_s: float, total_s: float) -> None:
+        pct = 100.0 * t_s / total_s if total_s else 100.0
+        if pct - last.get(plan_id, -100.0) >= 25.0 or t_s >= total_s:
+            last[plan_id] = pct
+            print(f"  {plan_id}: t = {t_s / 3600.0:6.2f} h ({pct:3.0f} %)", flush=True)
+
+    return progress
+
+
+def _print_floods(comp) -> None:
+    """The flood rows, one line each, the best value(s) starred."""
+    print(f"flood in the 2D rehearsal ({comp.rehearsal_hours:g} h):")
+    ids = [r.plan.id for r in comp.results]
+    print(f"{'indicator':<44}" + "".join(f" {i:>16}" for i in ids))
+    for row in comp.rows():
+        if not row.group.startswith(("flood", "place:")):
+            continue
+        label = f"{row.group.partition(':')[2] + ' ' if ':' in row.group else ''}{row.label}"
+        cells = ""
+        for i in ids:
+            v = row.values.get(i)
+            text = "never" if v is None else f"{v:.{row.digits}f}"
+            cells += f" {text + ('*' if i in row.best else ''):>16}"
+        print(f"{label[:44]:<44}{cells}")
+    for r in comp.results:
+        print(f"  {r.plan.id}: {r.rehearsal_nc}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
         hours=args.hours,
         start=parse_start(args.start),
         dt_h=args.dt_h,
+        rehearse=args.rehearse,
+        rehearsal_hours=args.rehearse_hours,
+        out_dir=args.out,
+        workers=args.workers,
+        progress=_progress_printer() if args.rehearse else None,
     )
     chosen = args.choose or comp.recommendation.plan_id or comp.results[0].plan.id
     comp.result(chosen)  # an unknown --choose is an error before anything is written
@@ -92,6 +145,11 @@ def run(args: argparse.Namespace) -> int:
             line += f" {z:>16.2f} {_grade(s.grade):>7} {s.hours_above_warning:>6g}"
         mark = " *" if r.plan.id == chosen else ""
         print(line + mark)
+    for r in comp.results:
+        for g in r.gate_effects:
+            print(f"{r.plan.id}: {g.note}")
+    if comp.rehearsal_hours is not None:
+        _print_floods(comp)
     rec = comp.recommendation
     print(f"recommended: {rec.plan_id or 'none (every plan exceeds a check flood level)'}; "
           f"chosen: {chosen}")  # fmt: skip

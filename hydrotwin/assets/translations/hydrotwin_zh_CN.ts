@@ -43,22 +43,6 @@
         <translation>解除</translation>
     </message>
     <message>
-        <source>blue</source>
-        <translation>蓝色</translation>
-    </message>
-    <message>
-        <source>yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>red</source>
-        <translation>红色</translation>
-    </message>
-    <message>
         <source>water level</source>
         <translation>水位</translation>
     </message>
@@ -69,6 +53,10 @@
     <message>
         <source>rate of rise</source>
         <translation>涨率</translation>
+    </message>
+    <message>
+        <source>forecast {kind}</source>
+        <translation>预报·{kind}</translation>
     </message>
     <message>
         <source>{h:.1f} h</source>
@@ -354,6 +342,10 @@
         <translation>离线</translation>
     </message>
     <message>
+        <source>damaged: spooling, see tooltip</source>
+        <translation>已损坏：数据暂存于缓冲文件，详见提示</translation>
+    </message>
+    <message>
         <source>never</source>
         <translation>从未</translation>
     </message>
@@ -413,16 +405,16 @@
         <translation>NetCDF 文件 (*.nc)</translation>
     </message>
     <message>
+        <source>Forecast ready: {h} hours, {n} forecast warnings</source>
+        <translation>预报完成：{h} 小时，预报预警 {n} 条</translation>
+    </message>
+    <message>
         <source>Rehearsal</source>
         <translation>预演</translation>
     </message>
     <message>
         <source>Forecasting {rain}…</source>
         <translation>正在预报 {rain}…</translation>
-    </message>
-    <message>
-        <source>Forecast ready: {n} hours</source>
-        <translation>预报完成：{n} 小时</translation>
     </message>
     <message>
         <source>BIM: {name}</source>
@@ -483,6 +475,17 @@
         <source>Red: historical maximum</source>
         <translation>红色：历史最高水位</translation>
     </message>
+    <message>
+        <source>Forecast issued</source>
+        <translation>预报发布</translation>
+    </message>
+</context>
+<context>
+    <name>Language</name>
+    <message>
+        <source>en</source>
+        <translation>zh_CN</translation>
+    </message>
 </context>
 <context>
     <name>LayerTree</name>
@@ -508,6 +511,10 @@
     <message>
         <source>Follow an observation store…</source>
         <translation>跟踪观测数据库…</translation>
+    </message>
+    <message>
+        <source>Start {name}</source>
+        <translation>启动{name}</translation>
     </message>
     <message>
         <source>Stop live data</source>
@@ -652,6 +659,10 @@
         <source>HydroTwin {version}: a digital twin for river-basin flood control (forecast, warning, rehearsal, plan).</source>
         <translation>HydroTwin {version}：流域防洪数字孪生（预报、预警、预演、预案）。</translation>
     </message>
+    <message>
+        <source>Plugin panel</source>
+        <translation>插件面板</translation>
+    </message>
 </context>
 <context>
     <name>PlanCompareDialog</name>
@@ -686,26 +697,6 @@
     <message>
         <source>Forecasting {n} plans…</source>
         <translation>正在预报 {n} 个预案…</translation>
-    </message>
-    <message>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <source>blue</source>
-        <translation>蓝色</translation>
-    </message>
-    <message>
-        <source>yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>red</source>
-        <translation>红色</translation>
     </message>
     <message>
         <source>peak level (m)</source>
@@ -758,30 +749,6 @@
 </context>
 <context>
     <name>PlanReport</name>
-    <message>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <source>blue</source>
-        <translation>蓝色</translation>
-    </message>
-    <message>
-        <source>yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>red</source>
-        <translation>红色</translation>
-    </message>
-    <message>
-        <source>Recommendation rule: plans whose peak reservoir level exceeds the check flood level are unacceptable; among the rest, the lowest highest warning grade at the control stations downstream of the reservoirs, then the lowest peak reservoir level, then the order given.</source>
-        <translation>推荐规则：最高库水位超过校核洪水位的预案不可接受；其余预案中，先比水库下游控制站的最高预警等级（低者优先），再比最高库水位（低者优先），最后按预案给出的顺序。</translation>
-    </message>
     <message>
         <source>Indicator</source>
         <translation>指标</translation>
@@ -982,6 +949,78 @@
         <source>Times are local to the basin; levels in the basin datum.</source>
         <translation>时间为流域当地时间；水位为流域高程基准。</translation>
     </message>
+    <message>
+        <source>Gates the plans operate</source>
+        <translation>各方案调度的闸门</translation>
+    </message>
+    <message>
+        <source>Flood in the 2D rehearsal (first %1 h)</source>
+        <translation>二维预演淹没情况（前 %1 小时）</translation>
+    </message>
+    <message>
+        <source>Maximum depth per plan</source>
+        <translation>各方案最大淹没水深</translation>
+    </message>
+    <message>
+        <source>Flooded area, depth ≥ 0.15 m (km²)</source>
+        <translation>淹没面积（水深 ≥ 0.15 m，km²）</translation>
+    </message>
+    <message>
+        <source>Buildings in water deeper than 0.5 m</source>
+        <translation>水深超过 0.5 m 的房屋数</translation>
+    </message>
+    <message>
+        <source>People in water deeper than 0.5 m</source>
+        <translation>水深超过 0.5 m 的受影响人口</translation>
+    </message>
+    <message>
+        <source>Max depth (m)</source>
+        <translation>最大水深（m）</translation>
+    </message>
+    <message>
+        <source>Arrival, depth ≥ 0.15 m (h after start)</source>
+        <translation>淹没到达时间（水深 ≥ 0.15 m，起报后小时）</translation>
+    </message>
+    <message>
+        <source>Duration of flooding (h)</source>
+        <translation>淹没历时（h）</translation>
+    </message>
+    <message>
+        <source>★ marks the best value of a row: the lowest, the latest for arrival times (never flooded is best); a row where every plan is equal has no mark.</source>
+        <translation>★ 标出每行的最优值：取最小值，到达时间取最晚（未淹没为最优）；各方案相同的行不标。</translation>
+    </message>
+    <message>
+        <source>a sluice without storage passes its inflow: flows downstream are the same under any opening</source>
+        <translation>无调蓄能力的水闸来多少泄多少：任何开度下游流量都相同</translation>
+    </message>
+    <message>
+        <source>never flooded</source>
+        <translation>未淹没</translation>
+    </message>
+    <message>
+        <source>from %1 h to %2 h</source>
+        <translation>第 %1 至 %2 小时</translation>
+    </message>
+    <message>
+        <source>gate above water</source>
+        <translation>闸门脱离水面</translation>
+    </message>
+    <message>
+        <source>gate in the water throughout</source>
+        <translation>闸门全程入水控泄</translation>
+    </message>
+    <message>
+        <source>its opening changes nothing</source>
+        <translation>其开度对结果无影响</translation>
+    </message>
+    <message>
+        <source>dry (&lt; 0.15 m)</source>
+        <translation>无淹没（&lt; 0.15 m）</translation>
+    </message>
+    <message>
+        <source>building</source>
+        <translation>房屋</translation>
+    </message>
 </context>
 <context>
     <name>Timeline</name>
@@ -990,8 +1029,16 @@
         <translation>播放</translation>
     </message>
     <message>
-        <source>×{n} (1 s = {m} min)</source>
-        <translation>×{n}（1 秒 = {m} 分钟）</translation>
+        <source>×{n}</source>
+        <translation>×{n}</translation>
+    </message>
+    <message>
+        <source>One hour back</source>
+        <translation>后退一小时</translation>
+    </message>
+    <message>
+        <source>One hour on</source>
+        <translation>前进一小时</translation>
     </message>
     <message>
         <source>Pause</source>

@@ -1,6 +1,8 @@
 """Candidate operation plans (预案) the demo basin offers, through the plan-template hook.
 
 Registered under the entry point group ``hydrotwin.hooks``; answers only for the demo basin.
+This module is the demo's hook plugin: the example panel and live source are imported here so
+that pluggy finds every hook implementation on the one module the entry point names.
 The numbers come from the design constants in ``layout.py`` (flood-limit level, safe
 downstream discharge, the Shimen sluice's gates), so plans and basin stay consistent.
 """
@@ -11,6 +13,10 @@ from typing import Any
 
 from hydrotwin.basin.hooks import hookimpl
 from hydrotwin_demo_basin import layout
+from hydrotwin_demo_basin.panel import hydrotwin_panels
+from hydrotwin_demo_basin.sources import hydrotwin_data_sources
+
+__all__ = ["hydrotwin_data_sources", "hydrotwin_panels", "hydrotwin_plan_templates", "templates"]
 
 BASIN_ID = "demo"
 PRE_RELEASE_LEVEL_M = 192.0  # 4 m below the flood limit: ≈ 17 million m³ of room (curve)

@@ -1,7 +1,10 @@
 """The one clock: the scene, the charts and the alarm list all follow it (DESIGN.md "One clock").
 
-Qt-free on purpose: the app wraps it in a signal adapter, the CLI and tests use it directly.
-Time is stored timezone-aware in UTC and shown in the basin's local time zone.
+It lives in ``fourpre`` (not ``scenes``) because the twin session owns it: forecasts, rehearsals
+and live data are placed on it headless, and the scene, charts, alarm list and BIM leaves only
+follow it. Time is stored timezone-aware in UTC and shown in the basin's local time zone.
+Playback (play/pause/speed) is state of the clock too, so every view agrees on it; the GUI only
+supplies the ticks (``tick(wall_dt_s)``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class Clock:
     ) -> None:
         self._tz: tzinfo = ZoneInfo(tz) if isinstance(tz, str) else tz
         self._listeners: list[Listener] = []
+        self._playing = False
+        self._speed = 600.0
         self._start: datetime | None = None
         self._end: datetime | None = None
         self.set_range(start, end, notify=False)
@@ -74,6 +79,10 @@ class Clock:
     def tz(self) -> tzinfo:
         """The display time zone (the basin's local time)."""
         return self._tz
+
+    def set_timezone(self, tz: str | tzinfo) -> None:
+        """Show another time zone (the basin's); the instant stays the same."""
+        self._tz = ZoneInfo(tz) if isinstance(tz, str) else tz
 
     @property
     def local_now(self) -> datetime:
@@ -116,6 +125,11 @@ class Clock:
         self._notify()
         return True
 
+    def refresh(self) -> None:
+        """Tell every listener the time again: what the time shows changed (a new forecast or
+        rehearsal was placed on the clock) though the time did not."""
+        self._notify()
+
     def advance(self, dt_s: float) -> bool:
         """Move by ``dt_s`` seconds (negative goes back)."""
         return self.set_time(self._now + timedelta(seconds=dt_s))
@@ -136,6 +150,48 @@ class Clock:
     def remove_listener(self, fn: Listener) -> None:
         if fn in self._listeners:
             self._listeners.remove(fn)
+
+    @property
+    def listener_count(self) -> int:
+        """How many listeners follow the clock (a leak check compares it with a baseline)."""
+        return len(self._listeners)
+
+    # -- playback ------------------------------------------------------------------------------
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per wall-clock second while playing."""
+        return self._speed
+
+    def set_speed(self, speed: float) -> None:
+        if not speed > 0:
+            raise ValueError(f"Clock speed {speed!r}: expected > 0 simulated s per wall s")
+        self._speed = float(speed)
+
+    def play(self) -> None:
+        """Start playing; from the start again when at the end of the range."""
+        if self._end is not None and self._now >= self._end and self._start is not None:
+            self.set_time(self._start)
+        self._playing = True
+
+    def pause(self) -> None:
+        self._playing = False
+
+    def tick(self, wall_dt_s: float) -> bool:
+        """Advance by ``wall_dt_s`` × speed while playing; pauses at the end of the range."""
+        if not self.playing:
+            return False
+        moved = self.advance(wall_dt_s * self.speed)
+        if self._end is not None and self._now >= self._end:
+            self._playing = False
+        return moved
+
+    def step(self, dt_s: float) -> bool:
+        """One step forward (or back, negative) by ``dt_s``, playing or not."""
+        return self.advance(dt_s)
 
     def _notify(self) -> None:
         # Every listener runs even when one fails; the first failure is re-raised afterwards

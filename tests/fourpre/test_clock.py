@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from hydrotwin.scenes.clock import Clock
+from hydrotwin.fourpre.clock import Clock
 
 T0 = datetime(2024, 6, 1, 0, 0, tzinfo=UTC)
 

@@ -1,0 +1,466 @@
+"""The twin session: "the twin now", headless, in one evented object.
+
+Everything the app shows lives here — the open basin, the one clock, the current forecast
+and its warnings, the rehearsal being played, gate schedules, station warning grades and the
+live sources with their store — and every change is announced on :attr:`TwinSession.events`
+(psygnal signals: synchronous, typed, no Qt, so the CLI and the tests use the same object).
+Views subscribe and call methods; the session never calls a view.
+
+Threads: long work (forecasts) and live sources run on threads of their own. Their results
+reach the session's state through ``dispatch`` — by default a direct call; the Qt app installs
+a dispatcher that runs the call on the GUI thread, so every event is emitted there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from psygnal import Signal, SignalGroup
+
+from hydrotwin.errors import HydroTwinError
+from hydrotwin.fourpre.clock import Clock
+from hydrotwin.fourpre.schedules import OpeningSchedule, forecast_gate_schedules
+from hydrotwin.fourpre.warning import (
+    AlarmEvent,
+    Level,
+    StationThresholds,
+    WarningEngine,
+    classify,
+)
+from hydrotwin.timeutil import datetimes_from_datetime64, now_hour, seconds_from_datetime64
+
+log = logging.getLogger(__name__)
+
+Dispatch = Callable[[Callable[[], None]], None]
+
+__all__ = ["ForecastRequest", "SessionEvents", "TwinSession"]
+
+
+class SessionEvents(SignalGroup):
+    """What a view can follow. Arguments are plain data (datasets, dicts, Level values)."""
+
+    basin = Signal(object)  # the Basin now open (or None)
+    forecast = Signal(object)  # xarray.Dataset of the current forecast (or None)
+    forecast_failed = Signal(str)
+    forecast_warnings = Signal(object)  # list[AlarmEvent], source "forecast", with lead time
+    rehearsal = Signal(object)  # Playback of a rehearsal result (or None)
+    schedules = Signal(object)  # dict: leaf GlobalId -> OpeningSchedule
+    observations = Signal(object)  # list[Observation], committed
+    alarm = Signal(object)  # AlarmEvent of an observed change of state
+    station_level = Signal(str, object)  # station id, Level shown now
+    source_status = Signal(object)  # dict from a live source (connections panel)
+    source_error = Signal(str)
+    store = Signal(object)  # ObservationStore opened (or None)
+    job = Signal(str, str)  # job name, "started" | "finished" | "failed" | "cancelled"
+
+
+@dataclass(frozen=True)
+class ForecastRequest:
+    """A forecast to run: rain spec as ``hydrotwin forecast --rain`` takes it."""
+
+    rain: str
+    hours: float = 72.0
+    start: datetime | None = None
+    dt_h: float = 1.0
+
+
+@dataclass
+class Playback:
+    """A rehearsal NetCDF opened for playback (depth frames read lazily)."""
+
+    path: str
+    dataset: Any
+    times: list[datetime] = field(default_factory=list)
+    variable: str = "depth"
+
+    def close(self) -> None:
+        self.dataset.close()
+
+
+def _direct(fn: Callable[[], None]) -> None:
+    fn()
+
+
+def _message(exc: BaseException) -> str:
+    """What a user is told: our errors say what and where; others carry their type."""
+    return str(exc) if isinstance(exc, HydroTwinError) else f"{type(exc).__name__}: {exc}"
+
+
+class TwinSession:
+    """The state of one twin (see the module docstring)."""
+
+    def __init__(
+        self, basin: Any = None, *, dispatch: Dispatch | None = None, clock: Clock | None = None
+    ) -> None:
+        self.events = SessionEvents()
+        self.clock = clock if clock is not None else Clock(now_hour())
+        self._dispatch: Dispatch = dispatch or _direct
+        self.basin: Any = None
+        self.forecast: Any = None
+        self.forecast_warnings: list[AlarmEvent] = []
+        self.rehearsal: Playback | None = None
+        self.schedules: dict[str, OpeningSchedule] = {}
+        self.observed_levels: dict[str, Level] = {}
+        self.store: Any = None
+        self._owned_store = False
+        self._guard: Any = None
+        self.engine: WarningEngine | None = None
+        self.sources: list[Any] = []
+        self._jobs: dict[str, threading.Thread] = {}
+        self._cancel: dict[str, threading.Event] = {}
+        self._t_s: np.ndarray | None = None
+        self._lock = threading.Lock()
+        self.clock.add_listener(self._on_clock)
+        if basin is not None:
+            self.open_basin(basin)
+
+    def set_dispatcher(self, dispatch: Dispatch | None) -> None:
+        """Where results of threads are applied (None: directly, on the calling thread)."""
+        self._dispatch = dispatch or _direct
+
+    # -- basin -------------------------------------------------------------------------------
+    def open_basin(self, basin: Any) -> None:
+        """Make ``basin`` the twin's basin: everything of the previous one is stopped and
+        cleared first (sources, jobs, results)."""
+        self.reset()
+        self.basin = basin
+        self.clock.set_timezone(basin.basin.timezone)
+        self.engine = WarningEngine.from_basin(basin)
+        self.events.basin.emit(basin)
+
+    def reset(self) -> None:
+        """Stop sources and jobs, close the rehearsal, drop the forecast (basin kept)."""
+        self.stop_sources()
+        self.cancel_jobs()
+        self.close_rehearsal()
+        self.close_store()
+        if self.forecast is not None:
+            self.set_forecast(None)
+        self.observed_levels.clear()
+        self.clock.pause()
+        self.clock.set_range(None, None)
+
+    def close(self) -> None:
+        """Stop everything (the app's window closes, a test ends)."""
+        self.reset()
+        self.clock.remove_listener(self._on_clock)
+        self.basin = None
+
+    def thresholds(self, station_id: str) -> StationThresholds | None:
+        """A station's thresholds in the basin datum (None for a rain gauge)."""
+        st = self.basin.station(station_id)
+        return None if st.kind == "rain" else StationThresholds.from_station(st, self.basin)
+
+    # -- forecast ----------------------------------------------------------------------------
+    def compute_forecast(self, req: ForecastRequest) -> Any:
+        """Run the forecast for the open basin (pure: the session's state is not touched)."""
+        from hydrotwin.fourpre.forecast import run_forecast
+
+        if self.basin is None:
+            raise HydroTwinError("no basin is open: open one before forecasting")
+        start = req.start or now_hour()
+        return run_forecast(self.basin, rain=req.rain, hours=req.hours, start=start, dt_h=req.dt_h)
+
+    def run_forecast(self, req: ForecastRequest) -> Any:
+        """Compute and make current (blocking; the CLI and tests)."""
+        ds = self.compute_forecast(req)
+        self.set_forecast(ds)
+        return ds
+
+    def start_forecast(self, req: ForecastRequest) -> None:
+        """Compute on a thread; the result becomes current through the dispatcher."""
+
+        def work(cancelled: threading.Event) -> None:
+            ds = self.compute_forecast(req)
+            if not cancelled.is_set():
+                self._dispatch(lambda: self.set_forecast(ds))
+
+        self.start_job("forecast", work, on_error=self.events.forecast_failed.emit)
+
+    def set_forecast(self, ds: Any) -> None:
+        """Make ``ds`` the current forecast: clock range, schedules, forecast warnings."""
+        self.forecast = ds
+        if ds is None:
+            self._t_s = None
+            self.forecast_warnings = []
+            self.schedules = {}
+            self.events.forecast.emit(None)
+            self.events.schedules.emit({})
+            self.events.forecast_warnings.emit([])
+            return
+        times = datetimes_from_datetime64(ds["time"].values)
+        self._t_s = seconds_from_datetime64(ds["time"].values)
+        self.schedules = forecast_gate_schedules(self.basin, ds)
+        self.forecast_warnings = self._forecast_warnings(ds, times)
+        self.clock.set_range(times[0], times[-1], notify=False)
+        self.events.forecast.emit(ds)
+        self.events.schedules.emit(self.schedules)
+        self.events.forecast_warnings.emit(self.forecast_warnings)
+        if not self.clock.set_time(times[0]):
+            self.clock.refresh()
+
+    def forecast_issue_time(self) -> datetime | None:
+        """When the current forecast was issued (its start: observed data up to there)."""
+        if self.forecast is None:
+            return None
+        return datetimes_from_datetime64(self.forecast["time"].values[:1])[0]
+
+    def _forecast_warnings(self, ds: Any, times: list[datetime]) -> list[AlarmEvent]:
+        if self.engine is None or "station_level" not in ds:
+            return []
+        issued = times[0]
+        out: list[AlarmEvent] = []
+        for sid in ds["station"].values:
+            sid = str(sid)
+            if sid not in self.engine.thresholds:
+                continue
+            levels = ds["station_level"].sel(station=sid).values
+            if np.all(np.isnan(levels)):
+                continue
+            out += self.engine.evaluate_forecast(sid, times, levels, issued, publish=False)
+        return sorted(out, key=lambda e: (e.time, -int(e.level)))
+
+    def forecast_series(self, station_id: str, what: str = "level") -> tuple[list, np.ndarray]:
+        """``(times, values)`` of the forecast at a station ("level" or "discharge")."""
+        if self.forecast is None:
+            return [], np.array([])
+        var = f"station_{what}"
+        if var not in self.forecast or station_id not in self.forecast["station"].values:
+            return [], np.array([])
+        times = datetimes_from_datetime64(self.forecast["time"].values)
+        return times, self.forecast[var].sel(station=station_id).values.astype(float)
+
+    # -- state at the clock ------------------------------------------------------------------
+    def _interp(self, series: np.ndarray, now: datetime) -> float:
+        assert self._t_s is not None
+        return float(np.interp(now.timestamp(), self._t_s, series))
+
+    def reservoir_levels(self, now: datetime | None = None) -> dict[str, float]:
+        """Forecast reservoir levels at ``now`` (default: the clock), by reservoir id."""
+        ds = self.forecast
+        if ds is None or "reservoir_level" not in ds:
+            return {}
+        t = now or self.clock.now
+        return {
+            str(r): self._interp(ds["reservoir_level"].sel(reservoir=r).values, t)
+            for r in ds["reservoir"].values
+        }
+
+    def station_levels(self, now: datetime | None = None) -> dict[str, Level]:
+        """The grade each station shows at ``now``: the forecast's where the clock is inside
+        the forecast, otherwise the observed state."""
+        ds, t = self.forecast, now or self.clock.now
+        out = dict.fromkeys((s.id for s in self.basin.stations), Level.NONE) if self.basin else {}
+        out.update(self.observed_levels)
+        if ds is None or self.engine is None or self._t_s is None:
+            return out
+        if not self._t_s[0] <= t.timestamp() <= self._t_s[-1]:
+            return out
+        for sid, th in self.engine.thresholds.items():
+            if "station_level" in ds and sid in ds["station"].values:
+                v = self._interp(ds["station_level"].sel(station=sid).values, t)
+                if np.isfinite(v):
+                    out[sid] = classify(v, th)[0]
+        return out
+
+    def _on_clock(self, now: datetime) -> None:
+        if self.basin is None:
+            return
+        for sid, lv in self.station_levels(now).items():
+            self.events.station_level.emit(sid, lv)
+
+    # -- rehearsal playback ------------------------------------------------------------------
+    def open_rehearsal(self, path: str, variable: str = "depth") -> Playback:
+        """Open a rehearsal result for playback; the clock's range becomes its span."""
+        from hydrotwin.fourpre.rehearsal import open_result
+
+        ds = open_result(path, variable)
+        self.close_rehearsal()
+        times = datetimes_from_datetime64(ds["time"].values)
+        self.rehearsal = Playback(str(path), ds, times, variable)
+        self.clock.set_range(times[0], times[-1], notify=False)
+        self.events.rehearsal.emit(self.rehearsal)
+        if not self.clock.set_time(times[0]):
+            self.clock.refresh()
+        return self.rehearsal
+
+    def close_rehearsal(self) -> None:
+        if self.rehearsal is not None:
+            old, self.rehearsal = self.rehearsal, None
+            self.events.rehearsal.emit(None)
+            old.close()
+
+    # -- live --------------------------------------------------------------------------------
+    def open_store(self, store: Any, guard: Any = None, *, writer: bool = True) -> Any:
+        """Use an observation store: a path/URL is opened and owned — as a guarded writer
+        (lease, check, spool, monitor; ``guard`` = ``GuardOptions``) unless ``writer`` is
+        False (following a store another process writes) — or an open store is used as is."""
+        from hydrotwin.live.guard import GuardedStore
+        from hydrotwin.live.store import open_store
+
+        self.close_store()
+        self._owned_store = isinstance(store, str)
+        self._guard = None
+        if isinstance(store, str) and writer:
+            self._guard = GuardedStore(store, guard)
+            store = self._guard.store
+        elif isinstance(store, str):
+            store = open_store(store)
+        self.store = store
+        if self.basin is not None and writer:
+            self.store.sync_basin(self.basin)
+        self.events.store.emit(self.store)
+        return self.store
+
+    def close_store(self) -> None:
+        if self.store is None:
+            return
+        self.stop_sources()
+        store, self.store = self.store, None
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            guard.close()
+        elif self._owned_store:
+            store.close()
+        self.events.store.emit(None)
+
+    def pipeline(self, store_alarms: bool = True) -> Any:
+        """The commit-then-notify path into the store, with warnings and the session behind it.
+        ``store_alarms`` False grades without writing alarms (a store another process fills
+        keeps that process's alarms)."""
+        from hydrotwin.live.pipeline import Pipeline
+
+        if self.store is None:
+            raise HydroTwinError("no observation store is open: open one before a live source")
+        listeners: list[Any] = [self._on_observations]
+        if self.basin is not None:  # with a station list, graded (else stored only)
+            listeners.insert(0, self._fresh_engine(self.store if store_alarms else None))
+        guard = self._guard
+        pipeline = Pipeline(self.store, listeners, spool=guard.spool if guard else None)
+        if guard is not None:
+            guard.protect(pipeline)
+            pipeline.add_status_listener(self._on_status)  # store ok / damaged: the panel
+        return pipeline
+
+    def _fresh_engine(self, store: Any) -> WarningEngine:
+        engine = WarningEngine.from_basin(self.basin, store=store)
+        engine.add_listener(lambda ev: self._dispatch(lambda: self._on_alarm(engine, ev)))
+        return engine
+
+    def start_source(self, source: Any, store_alarms: bool = True) -> Any:
+        """Start a live source into the store (one pipeline per source)."""
+        source.start(self.pipeline(store_alarms), self._on_status)
+        self.sources.append(source)
+        return source
+
+    def stop_sources(self) -> None:
+        while self.sources:
+            src = self.sources.pop()
+            try:
+                src.stop()
+            except Exception:
+                log.exception("stopping live source %s failed", getattr(src, "name", src))
+
+    def plugin_sources(self, pm: Any = None) -> list[Any]:
+        """Sources the basin's plugins offer (``hydrotwin_data_sources`` hook), not started."""
+        from hydrotwin.basin.hooks import plugin_manager
+
+        pm = pm or plugin_manager()
+        found: list[Any] = []
+        for answer in pm.hook.hydrotwin_data_sources(basin=self.basin):
+            found += list(answer or [])
+        return found
+
+    def _on_observations(self, obs: Sequence[Any]) -> None:
+        batch = list(obs)
+        self._dispatch(lambda: self.events.observations.emit(batch))
+
+    def _on_alarm(self, engine: WarningEngine, ev: AlarmEvent) -> None:
+        lv = engine.station_level(ev.station)
+        self.observed_levels[ev.station] = lv
+        self.events.alarm.emit(ev)
+        self.events.station_level.emit(ev.station, self.station_levels().get(ev.station, lv))
+
+    def _on_status(self, event: dict[str, Any]) -> None:
+        ev = dict(event)
+        if ev.get("kind") == "failed":
+            self._dispatch(lambda: self.events.source_error.emit(str(ev.get("message", ""))))
+        self._dispatch(lambda: self.events.source_status.emit(ev))
+
+    def series(
+        self, station_id: str, element: str, start: datetime, end: datetime | None = None
+    ) -> list[tuple[datetime, float]]:
+        """Observed values (basin datum) from the store: blocking, call it off the GUI thread."""
+        if self.store is None:
+            return []
+        return self.store.series(station_id, element, start=start, end=end, basin_datum=True)
+
+    def chart_window(self, hours: float = 72.0) -> tuple[datetime, datetime]:
+        """The time window a station chart shows: the forecast (with a day of observations
+        before it) when there is one, else the last ``hours`` before the clock."""
+        if self.forecast is not None and self._t_s is not None:
+            t0 = datetimes_from_datetime64(self.forecast["time"].values[[0, -1]])
+            return t0[0] - timedelta(hours=24), t0[1]
+        return self.clock.now - timedelta(hours=hours), self.clock.now
+
+    # -- jobs --------------------------------------------------------------------------------
+    def start_job(
+        self,
+        name: str,
+        work: Callable[[threading.Event], None],
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run ``work(cancelled)`` on a thread; one job of a name at a time."""
+        with self._lock:
+            old = self._jobs.get(name)
+            if old is not None and old.is_alive():
+                raise HydroTwinError(f"a {name} is already running; wait for it or cancel it")
+            cancelled = self._cancel[name] = threading.Event()
+
+        def run() -> None:
+            state = "finished"
+            try:
+                work(cancelled)
+            except Exception as exc:  # shown to the user, never fatal; logged with traceback
+                state = "failed"
+                log.exception("%s failed", name)
+                msg = (
+                    str(exc) if isinstance(exc, HydroTwinError) else f"{type(exc).__name__}: {exc}"
+                )
+                if on_error is not None:
+                    self._dispatch(lambda: on_error(msg))
+            if cancelled.is_set():
+                state = "cancelled"
+            self._dispatch(lambda: self.events.job.emit(name, state))
+
+        t = threading.Thread(target=run, name=f"job-{name}", daemon=True)
+        self._jobs[name] = t
+        self.events.job.emit(name, "started")
+        t.start()
+
+    def cancel_jobs(self, timeout_s: float = 30.0) -> None:
+        """Cancel every job and join its thread."""
+        for ev in self._cancel.values():
+            ev.set()
+        for name, t in list(self._jobs.items()):
+            if t is not threading.current_thread():
+                t.join(timeout_s)
+                if t.is_alive():
+                    log.error("job %s did not stop within %.0f s", name, timeout_s)
+        self._jobs.clear()
+        self._cancel.clear()
+
+    def wait_jobs(self, timeout_s: float = 60.0) -> None:
+        """Wait for running jobs to finish (tests, the CLI)."""
+        for t in list(self._jobs.values()):
+            t.join(timeout_s)
+
+    @property
+    def busy_jobs(self) -> list[str]:
+        return [n for n, t in self._jobs.items() if t.is_alive()]
