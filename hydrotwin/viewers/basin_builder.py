@@ -16,7 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -97,6 +106,13 @@ class BasinBuilderDialog(QDialog):
         self._build_ui()
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.run_preview)
+        if parent is not None:  # the window may close first: join the worker then too
+            parent.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Close and watched is self.parent():
+            self.stop_worker()
+        return False
 
     # -- layout ---------------------------------------------------------------------------------
     def _build_ui(self) -> None:

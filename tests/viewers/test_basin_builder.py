@@ -110,3 +110,24 @@ def test_clicking_the_map_sets_the_outlet(qtbot, tmp_path, shared_data):
     assert dlg._outlet[0] == pytest.approx(target.x(), abs=2 * px)
     assert dlg._outlet[1] == pytest.approx(target.y(), abs=2 * px)
     qtbot.waitUntil(lambda: dlg._thread is None, timeout=120_000)
+
+
+def test_closing_the_parent_joins_the_worker(qtbot, tmp_path, shared_data):
+    """The window closing while a build runs stops and joins the dialog's worker (a QThread
+    destroyed while running would abort the process)."""
+    from PySide6.QtWidgets import QWidget
+
+    from hydrotwin.viewers.basin_builder import BasinBuilderDialog
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    dlg = BasinBuilderDialog(parent, out_dir=tmp_path)
+    dlg.set_dem(shared_data / "dem/logan_utah_100m/output.vrt")
+    dlg.id_edit.setText("closing")
+    dlg._outlet = OUTLET
+    dlg.save()
+    assert dlg._thread is not None and dlg._thread.isRunning()
+    parent.close()
+    assert dlg._thread is None or not dlg._thread.isRunning()
+    assert not (tmp_path / "closing").exists()
