@@ -149,7 +149,7 @@ def preview(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -> Bu
     splits = [s.cell for s in stations + reservoirs if s.cell >= 0]
     net = N.extract(grid, outlet, thr, splits)
     _check_inside(net, stations + reservoirs)
-    N.measure(grid, net, _to_metric(grid, dem))
+    N.measure(grid, net, _to_metric(grid, dem), _z_at(grid, dem))
     res = BuildResult(grid, net, outlet, snap, thr, stations, reservoirs, dem=dem)
     res.report = _report(spec, res, dem)
     return res
@@ -171,6 +171,25 @@ def _to_metric(grid: T.Terrain, dem: T.Terrain):
         return lambda x, y: (x, y)
     tr = _transformer(grid.crs, dem.crs)
     return lambda x, y: tr.transform(x, y)
+
+
+def _z_at(grid: T.Terrain, dem: T.Terrain):
+    """Elevation of the DEM (nearest cell, NaN outside) at points in the grid's CRS."""
+    if grid is dem or dem.z is None:
+        return None
+    tr = _transformer(grid.crs, dem.crs)
+    z = dem.z
+
+    def f(xs, ys):
+        x, y = tr.transform(xs, ys)
+        col = np.floor((np.asarray(x) - dem.transform.c) / dem.transform.a).astype(int)
+        row = np.floor((np.asarray(y) - dem.transform.f) / dem.transform.e).astype(int)
+        ok = (row >= 0) & (row < z.shape[0]) & (col >= 0) & (col < z.shape[1])
+        out = np.full(len(col), np.nan)
+        out[ok] = z[row[ok], col[ok]]
+        return out
+
+    return f
 
 
 def _stations(spec, grid, stream, to_grid) -> list[S.Site]:

@@ -120,22 +120,29 @@ def _reaches(outlets, labels, stream, ds, upa, order, outlet) -> list[ReachCells
     return out
 
 
-def measure(t: Terrain, net: Network, to_metric) -> None:
-    """Set each reach's length (m, metric CRS), slope (from the conditioned DEM) and area."""
+def measure(t: Terrain, net: Network, to_metric, z_at=None) -> None:
+    """Set each reach's length (m, metric CRS), slope and area.
+
+    The slope is the drop between the reach's ends over its length, from the conditioned DEM
+    of the grid, or from ``z_at(xs, ys)`` (grid coordinates → elevation) when a D8 raster
+    drove the analysis and the DEM is on another grid.
+    """
     ncol = t.shape[1]
     area = np.bincount(net.labels.ravel(), weights=t.cell_area_m2().ravel()) / 1e6
-    z = None if t.z is None else t.z.ravel()
     ds = np.asarray(t.flw.idxs_ds)
     for i, r in enumerate(net.reaches):
         line = line_cells(r, ds)
         xs, ys = t.xy(line // ncol, line % ncol)
         mx, my = to_metric(xs, ys)
         r.length_m = float(np.hypot(np.diff(mx), np.diff(my)).sum()) or abs(t.transform.a)
-        if z is not None:
-            drop = float(z[r.cells[0]] - z[line[-1]])
-            r.slope = max(drop / r.length_m, MIN_SLOPE)
+        if t.z is not None:
+            drop = float(t.z.ravel()[r.cells[0]] - t.z.ravel()[line[-1]])
+        elif z_at is not None:
+            ends = z_at(xs[[0, -1]], ys[[0, -1]])
+            drop = float(ends[0] - ends[1]) if np.isfinite(ends).all() else 0.0
         else:
-            r.slope = 1.0e-3  # no DEM: a typical lowland slope, said in the report
+            drop = 0.0
+        r.slope = max(drop / r.length_m, MIN_SLOPE)
         r.area_km2 = float(area[i + 1]) if i + 1 < area.size else 0.0
 
 

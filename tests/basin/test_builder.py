@@ -240,6 +240,9 @@ def test_d8_raster_drives_the_analysis(tmp_path, logan_dem, terrain):
     res = build_basin(BuildSpec("d8b", logan_dem, OUTLET, out=out, d8=d8))
     own = preview(BuildSpec("own", logan_dem, OUTLET), terrains=terrain)
     assert res.area_km2 == pytest.approx(own.area_km2, rel=1e-9)
+    # slopes come from the DEM (sampled on the D8 grid), the same as the DEM's own build
+    mine = {r.id: r.slope for r in res.network.reaches}
+    assert mine == pytest.approx({r.id: r.slope for r in own.network.reaches}, rel=1e-6)
     assert any("D8 raster d8.tif" in n for n in res.report["notes"])
     assert load_manifest(out).basin.dem == "data/dem.tif"
 
