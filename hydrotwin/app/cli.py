@@ -22,6 +22,7 @@ log = logging.getLogger("hydrotwin")
 # Order is the order shown by --help. A module that is not there (yet) is skipped.
 COMMAND_MODULES = (
     "basins",
+    "basin",
     "render",
     "forecast",
     "calibrate",

@@ -126,6 +126,10 @@ class MainWindow(QMainWindow):
         open_act.setShortcut(QKeySequence.StandardKey.Open)
         open_act.triggered.connect(self._open_folder)
         file_menu.addAction(open_act)
+        # -- basin builder (新建流域): the dialog writes a plugin folder, which then opens --
+        new_act = QAction(self.tr("New basin…"), self)
+        new_act.triggered.connect(self._new_basin)
+        file_menu.addAction(new_act)
         shot_act = QAction(self.tr("Save screenshot…"), self)
         shot_act.triggered.connect(self._save_screenshot)
         file_menu.addAction(shot_act)
@@ -282,6 +286,14 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, self.tr("Open basin folder"))
         if folder:
             self.open_basin(folder)
+
+    def _new_basin(self) -> None:
+        from hydrotwin.viewers.basin_builder import BasinBuilderDialog
+
+        dlg = BasinBuilderDialog(self)
+        dlg.basin_built.connect(lambda folder: (self.refresh_basins(), self.open_basin(folder)))
+        dlg.basin_built.connect(dlg.accept)
+        dlg.open()
 
     def _save_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -64,6 +64,105 @@
     </message>
 </context>
 <context>
+    <name>BasinBuilderDialog</name>
+    <message>
+        <source>reading and conditioning the DEM</source>
+        <translation>读取 DEM 并进行水文处理</translation>
+    </message>
+    <message>
+        <source>snapping the outlet</source>
+        <translation>捕捉流域出口</translation>
+    </message>
+    <message>
+        <source>extracting reaches and sub-basins</source>
+        <translation>提取河段与子流域</translation>
+    </message>
+    <message>
+        <source>writing the basin folder</source>
+        <translation>写入流域文件夹</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>New basin</source>
+        <translation>新建流域</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Add stations by clicking</source>
+        <translation>点击添加测站</translation>
+    </message>
+    <message>
+        <source>DEM</source>
+        <translation>数字高程模型（DEM）</translation>
+    </message>
+    <message>
+        <source>Basin id</source>
+        <translation>流域编号</translation>
+    </message>
+    <message>
+        <source>Chinese name</source>
+        <translation>中文名称</translation>
+    </message>
+    <message>
+        <source>English name</source>
+        <translation>英文名称</translation>
+    </message>
+    <message>
+        <source>Stations file</source>
+        <translation>测站文件</translation>
+    </message>
+    <message>
+        <source>Stream density</source>
+        <translation>河网密度</translation>
+    </message>
+    <message>
+        <source>Pick a DEM, then click the outlet on the map.</source>
+        <translation>请选择 DEM，然后在地图上点击流域出口。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Save basin</source>
+        <translation>保存流域</translation>
+    </message>
+    <message>
+        <source>Choose a DEM</source>
+        <translation>选择 DEM</translation>
+    </message>
+    <message>
+        <source>Choose a stations file</source>
+        <translation>选择测站文件</translation>
+    </message>
+    <message>
+        <source>Click the outlet on the map.</source>
+        <translation>请在地图上点击流域出口。</translation>
+    </message>
+    <message>
+        <source>rivers from {a} km²</source>
+        <translation>集水面积 ≥ {a} km² 成河</translation>
+    </message>
+    <message>
+        <source>Conditioning the DEM…</source>
+        <translation>正在进行 DEM 水文处理…</translation>
+    </message>
+    <message>
+        <source>{area:.1f} km², {n} reaches, outlet snapped {snap:.0f} m</source>
+        <translation>{area:.1f} km²，{n} 个河段，出口捕捉距离 {snap:.0f} m</translation>
+    </message>
+    <message>
+        <source>Error: {message}</source>
+        <translation>错误：{message}</translation>
+    </message>
+</context>
+<context>
     <name>BasinPicker</name>
     <message>
         <source>{name} — broken</source>
@@ -662,6 +761,10 @@
     <message>
         <source>Open basin folder…</source>
         <translation>打开流域文件夹…</translation>
+    </message>
+    <message>
+        <source>New basin…</source>
+        <translation>新建流域…</translation>
     </message>
     <message>
         <source>Save screenshot…</source>
