@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "forecast",
     "calibrate",
     "rehearse",
+    "video",
     "plan",
     "ifc",
     "sl651",
