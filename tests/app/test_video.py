@@ -223,3 +223,23 @@ def test_cli_writes_the_video(result_dir, tmp_path, capsys):
     assert len(frames) == 4 and meta["size"] == (160, 90)
     assert main(["video", "--basin", "demo", "--result", str(result_dir), "--out", str(out),
                  "--fps", "500"]) == 1  # fmt: skip
+
+
+def test_rehearse_video_writes_the_same_video(tmp_path, capsys):
+    """``rehearse --video`` runs the rehearsal (a real, short solver run on the demo basin), then
+    the same writer; a video path in a missing folder is refused before the solver starts."""
+    from hydrotwin.app.cli import main
+
+    bad = tmp_path / "missing" / "v.mp4"
+    o = str(tmp_path / "o")
+    args = ["rehearse", "--basin", "demo", "--hours", "0.1", "--every", "120",
+            "--constant-outflow", "50", "--scheme", "inertial", "--out", o]  # fmt: skip
+    assert main([*args, "--video", str(bad)]) == 1
+    err = capsys.readouterr()
+    assert "does not exist" in err.err and "forecast" not in err.out
+    out = tmp_path / "r.mp4"
+    rc = main([*args, "--video", str(out), "--fps", "4", "--speedup", "180", "--size", "160x90"])
+    assert rc == 0, capsys.readouterr().err
+    assert "video" in capsys.readouterr().out
+    meta, frames = _read(out)  # 360 s / 180 × 4 fps = 8 frames
+    assert len(frames) == 8 and meta["size"] == (160, 90)
