@@ -84,8 +84,11 @@ def write_result(path: Path, times_s, depth: np.ndarray, bbox, repeat: int) -> N
         v = nc.createVariable("depth", "f4", ("time", "y", "x"), zlib=True, complevel=1,
                               chunksizes=(1, n, n))  # fmt: skip
         v.units = "m"
+        ones = np.ones((repeat, repeat), np.float32)
         for k, d in enumerate(depth):
-            v[k] = np.kron(d, np.ones((repeat, repeat), np.float32)) if repeat > 1 else d
+            v[k] = np.kron(d, ones) if repeat > 1 else d
+        m = nc.createVariable("max_depth", "f4", ("y", "x"), zlib=True, complevel=1)
+        m[:] = np.kron(depth.max(axis=0), ones)
 
 
 def _sync_render(plotter) -> None:

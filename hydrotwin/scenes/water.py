@@ -132,6 +132,8 @@ class WaterLayer:
     ``max(bed + depth, drawn ground + lift)`` so shallow water is not hidden by averaged terrain.
     ``max_cells`` caps the coarse mesh (default: about the drawn terrain's spacing, where finer
     heights would not show and coarser ones let the terrain poke through the water).
+    ``reach`` (rows, cols) bool marks the cells that can get wet (a result's maximum depth):
+    the mesh is cut to them, one block around, so dry land costs no transparent fragments.
     """
 
     def __init__(
@@ -141,6 +143,7 @@ class WaterLayer:
         shape: tuple[int, int],
         *,
         bed_m: np.ndarray | None = None,
+        reach: np.ndarray | None = None,
         max_cells: int | None = None,
         dry_depth_m: float = 0.05,
         clim_m: tuple[float, float] = (0.0, 5.0),
@@ -161,12 +164,12 @@ class WaterLayer:
         self.draw_shape = (rows, cols)
         self._sums = np.zeros((rows, cols), dtype=np.float64)
         self._wet_fraction = 0.0
-        self._build_mesh(transform, bed_m)
+        self._build_mesh(transform, bed_m, reach)
         self._build_texture()
         self.actor = None
         self._frame_index: int | None = None
 
-    def _build_mesh(self, t, bed_m: np.ndarray | None) -> None:
+    def _build_mesh(self, t, bed_m: np.ndarray | None, reach: np.ndarray | None) -> None:
         f, (rows, cols), terrain = self.factor, self.draw_shape, self.terrain
         cc, rc = (np.arange(cols) + 0.5) * f, (np.arange(rows) + 0.5) * f  # in grid cells
         gx, gy = np.meshgrid(t.c + cc * t.a, t.f + rc * t.e)
@@ -186,13 +189,29 @@ class WaterLayer:
         x0, y0, _ = terrain.origin
         pts = np.column_stack([(gx - x0).ravel(), (gy - y0).ravel(), self._floor_z])
         mesh = pv.PolyData.from_regular_faces(
-            np.nan_to_num(pts).astype(np.float32), grid_faces(rows, cols, np.isfinite(bed))
+            np.nan_to_num(pts).astype(np.float32), grid_faces(rows, cols, self._drawn(bed, reach))
         )
         # Texture v runs from the southern edge (VTK images start at the bottom row).
         u, v = np.meshgrid(cc / self.shape[1], 1.0 - rc / self.shape[0])
         mesh.active_texture_coordinates = np.column_stack([u.ravel(), v.ravel()]).astype(np.float32)
         mesh.point_data.set_array(np.full(rows * cols, np.nan, dtype=np.float32), "depth_m")
         self.mesh = mesh
+
+    def _drawn(self, bed: np.ndarray, reach: np.ndarray | None) -> np.ndarray:
+        """Vertices that carry quads: on the bed, and within one block of a reachable cell."""
+        ok = np.isfinite(bed)
+        if reach is None:
+            return ok
+        if reach.shape != self.shape:
+            raise ValueError(f"reach has shape {reach.shape}; expected the grid's {self.shape}")
+        f, (rows, cols) = self.factor, self.draw_shape
+        blocks = reach[: rows * f, : cols * f].reshape(rows, f, cols, f).any(axis=(1, 3))
+        grown = np.pad(blocks, 1)
+        near = np.zeros_like(blocks)
+        for dr in (0, 1, 2):
+            for dc in (0, 1, 2):
+                near |= grown[dr : dr + rows, dc : dc + cols]
+        return ok & near
 
     def _build_texture(self) -> None:
         from vtkmodules.vtkRenderingCore import vtkTexture
@@ -310,8 +329,8 @@ def play_rehearsal(scene, path, *, variable: str = "depth", **layer_kwargs):
     the basin CRS) on the scene's water layer, following ``scene.clock``.
 
     The clock's range becomes the result's time span. Frames are read lazily, one per clock
-    change. Returns ``(water_layer, stop, dataset)``; call ``stop()`` and close the dataset
-    when done.
+    change. The mesh is cut to where the result's ``max_depth`` (when present) was wet.
+    Returns ``(water_layer, stop, dataset)``; call ``stop()`` and close the dataset when done.
     """
     from datetime import UTC
 
@@ -334,6 +353,9 @@ def play_rehearsal(scene, path, *, variable: str = "depth", **layer_kwargs):
     da = ds[variable]
     transform = grid_from_centres(ds["x"].values, ds["y"].values)
     times = [t.to_pydatetime().replace(tzinfo=UTC) for t in pd.to_datetime(ds["time"].values)]
+    if "max_depth" in ds and ds["max_depth"].dims == ("y", "x") and "reach" not in layer_kwargs:
+        dry = layer_kwargs.get("dry_depth_m", 0.05)
+        layer_kwargs["reach"] = np.nan_to_num(ds["max_depth"].values) > dry
     water = scene.add_water(transform, (ds.sizes["y"], ds.sizes["x"]), **layer_kwargs)
     scene.clock.set_range(times[0], times[-1])
     stop = water.play(scene.clock, times, da)

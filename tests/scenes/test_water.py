@@ -65,6 +65,7 @@ def test_fine_grid_draws_full_resolution_colours_on_a_coarse_mesh(logan_scene):
     scene.set_visible("labels", False)
     # A 5 m grid of 900 × 1200 cells (1.08 M) around the canyon mouth; the terrain is 100 m.
     x0, y0, cell, shape = 434_000.0, 4_624_500.0, 5.0, (900, 1200)
+    scene.set_visible("water", True)
     _shot(plotter)  # a layer added after the first render still gets its texture
     water = scene.add_water(from_origin(x0, y0, cell, cell), shape)
     try:
@@ -121,3 +122,33 @@ def test_fine_grid_draws_full_resolution_colours_on_a_coarse_mesh(logan_scene):
         scene.set_visible("water", False)
         scene.set_visible("towns", True)
         scene.set_visible("labels", True)
+
+
+def test_reach_cuts_the_mesh_to_where_water_can_go(logan_scene):
+    from rasterio.transform import from_origin
+
+    plotter, scene = logan_scene
+    x0, y0, cell, shape = 434_000.0, 4_624_500.0, 10.0, (450, 600)
+    reach = np.zeros(shape, bool)
+    reach[100:200, 100:300] = True
+    full = scene.add_water(from_origin(x0, y0, cell, cell), shape)
+    n_full = full.mesh.n_cells
+    water = scene.add_water(from_origin(x0, y0, cell, cell), shape, reach=reach)
+    scene.set_visible("water", True)  # the test before hid the layer; a new one inherits that
+    try:
+        f = water.factor
+        assert f == 10 and n_full == 44 * 59
+        # blocks 10..19 × 10..29 plus one block around: 12 × 22 vertices, 11 × 21 quads
+        assert water.mesh.n_cells == 11 * 21
+        depth = np.where(reach, 2.5, 0.0).astype(np.float32)
+        water.set_depth(depth)
+        img = _shot(plotter)
+        xs = x0 + (np.linspace(100, 300, 6)[1:-1] + 0.5) * cell
+        ys = y0 - (np.linspace(100, 200, 4)[1:-1] + 0.5) * cell
+        gx, gy = np.meshgrid(xs, ys)
+        px = _display(plotter, np.column_stack(scene.map_to_local(gx.ravel(), gy.ravel())))
+        assert _near(img[px[:, 1], px[:, 0]], CLASS_RGB[2]).mean() > 0.9
+        with pytest.raises(ValueError, match="reach has shape"):
+            scene.add_water(from_origin(x0, y0, cell, cell), shape, reach=reach[:10])
+    finally:
+        scene.set_visible("water", False)
