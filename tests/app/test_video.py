@@ -216,7 +216,7 @@ def test_cli_writes_the_video(result_dir, tmp_path, capsys):
     out = tmp_path / "cli.mp4"
     rc = main(["video", "--basin", "demo", "--result", str(result_dir / "rehearsal.nc"),
                "--out", str(out), "--fps", "2", "--speedup", "5400", "--size", "160x90",
-               "--title", "试播"])  # fmt: skip
+               "--title", "试播", "--lang", "en"])  # fmt: skip
     assert rc == 0, capsys.readouterr().err
     assert "4 frames" in capsys.readouterr().out
     meta, frames = _read(out)

@@ -152,3 +152,59 @@ def test_reach_cuts_the_mesh_to_where_water_can_go(logan_scene):
             scene.add_water(from_origin(x0, y0, cell, cell), shape, reach=reach[:10])
     finally:
         scene.set_visible("water", False)
+
+
+class _Recorded:
+    """A lazily read frame sequence (like an xarray DataArray) that records each read's
+    index and thread."""
+
+    def __init__(self, frames):
+        self.frames, self.reads = frames, []
+
+    def __len__(self):
+        return len(self.frames)
+
+    def __getitem__(self, k):
+        import threading
+
+        self.reads.append((k, threading.current_thread().name))
+        return self.frames[k]
+
+
+def test_playback_reads_the_next_frame_ahead_on_one_worker(logan_scene):
+    import threading
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from rasterio.transform import from_origin
+
+    _plotter, scene = logan_scene
+    shape = (40, 50)
+    frames = np.zeros((4, *shape), np.float32)
+    for k in range(4):
+        frames[k, :, : 10 * k] = 1.0
+    lazy = _Recorded(frames)
+    water = scene.add_water(from_origin(436_000.0, 4_624_000.0, 100.0, 100.0), shape)
+    t0 = datetime(2024, 6, 1, tzinfo=UTC)
+    times = [t0 + timedelta(hours=k) for k in range(4)]
+    scene.clock.set_range(t0, times[-1])
+    scene.clock.set_time(t0)
+    stop = water.play(scene.clock, times, lazy)
+    try:
+        for k in (1, 2, 3):
+            scene.clock.set_time(times[k])
+            assert water.wet_fraction == pytest.approx(10 * k / 50)
+            if k < 3:  # frame k + 1 is read before anyone asks for it
+                deadline = time.monotonic() + 5.0
+                while len(lazy.reads) < k + 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert [r for r, _ in lazy.reads] == list(range(k + 2))
+        scene.clock.set_time(times[1])  # a jump back: read again, not from the read-ahead
+        assert water.wet_fraction == pytest.approx(10 / 50)
+    finally:
+        stop()
+        scene.set_visible("water", False)
+    # 1, 2, 3 came from the read-ahead; the read-ahead of 2 after the jump may be cancelled
+    assert [k for k, _ in lazy.reads][:5] == [0, 1, 2, 3, 1] and len(lazy.reads) <= 6
+    assert {name for _, name in lazy.reads} == {"hydrotwin-frames_0"}
+    assert not [t for t in threading.enumerate() if t.name.startswith("hydrotwin-frames")]

@@ -18,7 +18,8 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
                    help="simulated seconds per video second (600: 10 min a second)")  # fmt: skip
     p.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (1920x1080)")
     p.add_argument("--title", help="title burned into the video (default: the basin's name)")
-    p.add_argument("--video-lang", choices=["zh_CN", "en"], default="zh_CN",
+    # dest differs from the top-level --lang (the app's UI language), as in ``render``.
+    p.add_argument("--lang", dest="video_lang", choices=["zh_CN", "en"], default="zh_CN",
                    help="language of the burned-in text (zh_CN)")  # fmt: skip
 
 
