@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "forecast",
     "calibrate",
     "rehearse",
+    "video",
     "plan",
     "ifc",
     "sl651",

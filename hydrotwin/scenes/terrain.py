@@ -22,9 +22,13 @@ from hydrotwin.errors import BasinDataError
 log = logging.getLogger(__name__)
 
 # The interactive default: anchors/rendering.md found software GL under 10 fps above ~250k
-# visible cells. Still images (hydrotwin render) draw up to RENDER_MAX_CELLS.
+# visible cells. Still images (hydrotwin render) draw up to RENDER_MAX_CELLS. Flood playback
+# and videos draw ANIMATION_MAX_CELLS: on the shared 2-core machine the demo scene took
+# 210 ms a frame with 250k terrain cells and 55 ms with 40k (1280×800, llvmpipe), and the
+# flood texture carries the fine detail where it matters.
 DEFAULT_MAX_CELLS = 250_000
 RENDER_MAX_CELLS = 500_000
+ANIMATION_MAX_CELLS = 60_000
 
 # Hypsometric tint (low → high), loosely after the classic atlas tints: green valley floors,
 # yellow-green and tan slopes, brown ridges, pale grey summits. Stops at normalised height.

@@ -4,7 +4,9 @@ The forecast runs first (``--rain``, ``--hours``); its reservoir outflows and ri
 enter the grid at the points the manifest names. ``--inflow-csv`` (time_h, one column per
 reservoir or rehearsal-inflow id) or ``--constant-outflow`` replace the forecast. Results:
 ``rehearsal.nc`` (CF-1.8 frames + maxima, the DEM's CRS), ``max_depth.tif`` and
-``arrival_time.tif`` in ``--out``.
+``arrival_time.tif`` in ``--out``; with ``--video FILE.mp4`` also the rehearsal as a video (the
+same as ``hydrotwin video`` afterwards, station colours from the forecast's levels when there
+is one).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead of the forecast: every reservoir releases Q m³/s and every rehearsal "
         "inflow brings Q m³/s",
     )
+    p.add_argument("--video", metavar="FILE.mp4", help="also write the rehearsal as an MP4 video")
+    from hydrotwin.app.commands.video import add_video_options
+
+    add_video_options(p)
     p.set_defaults(func=run)
 
 
@@ -68,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputDataError(f"--hours {args.hours}: expected > 0")
     if args.inflow_csv and args.constant_outflow is not None:
         raise InputDataError("give --inflow-csv or --constant-outflow, not both")
+    if args.video:  # refuse a bad video path before the solver runs, not after
+        from pathlib import Path
+
+        from hydrotwin.app.video import check_video_args
+
+        check_video_args(Path(args.video), args.fps, args.speedup, args.size)
     basin = find_basin(args.basin)
     start = parse_start(args.start)
     forecast = None
@@ -120,4 +132,11 @@ def run(args: argparse.Namespace) -> int:
     )
     for path in (res.netcdf, res.max_depth_tif, res.arrival_tif):
         print(f"  → {path}")
+    if args.video:
+        from hydrotwin.app.commands.video import make_video
+        from hydrotwin.scenes.movie import forecast_station_levels
+
+        has_levels = forecast is not None and "station_level" in forecast
+        levels = forecast_station_levels(forecast) if has_levels else None
+        make_video(basin, res.netcdf, args.video, args, levels=levels)
     return 0
