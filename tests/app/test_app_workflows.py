@@ -236,6 +236,7 @@ def test_no_listener_or_thread_left_after_work_and_a_basin_switch(demo_window, q
     win = demo_window
     clock = win.session.clock
     qtbot.waitUntil(lambda: len(win.fourpre.bim_layers) == 2, timeout=120_000)
+    qtbot.waitUntil(lambda: win.session.busy_jobs == [], timeout=60_000)  # the warm-up
     base_listeners = clock.listener_count
 
     def live_threads() -> list[str]:
@@ -255,6 +256,7 @@ def test_no_listener_or_thread_left_after_work_and_a_basin_switch(demo_window, q
     with qtbot.waitSignal(win.basin_opened, timeout=120_000):
         win.open_basin("demo")
     qtbot.waitUntil(lambda: len(win.fourpre.bim_layers) == 2, timeout=120_000)
+    qtbot.waitUntil(lambda: win.session.busy_jobs == [], timeout=60_000)
     assert clock.listener_count == base_listeners
     assert live_threads() == []
     assert win.session.sources == [] and win.session.store is None
