@@ -197,7 +197,9 @@ class LiveController(QObject):
 
     def show_hydrograph(self, station: str) -> None:
         self.station_shown = station
-        self.hydrograph_dock.show()
+        if not self.hydrograph_dock.isVisible():
+            self.hydrograph_dock.show()
+            self.window.resizeDocks([self.hydrograph_dock], [260], Qt.Orientation.Vertical)
         self._refresh_chart()
 
     def _refresh_chart(self) -> None:

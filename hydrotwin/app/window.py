@@ -233,6 +233,10 @@ class MainWindow(QMainWindow):
         self.scene = BasinScene(basin, plotter, lang=self.lang, clock=self.session.clock)
         self.live = LiveController(self, self.session, self.scene, self.dispatch)
         self.fourpre = FourPreController(self, self.session, self.scene)
+        # the station chart opens below the timeline, across the window's width
+        self.splitDockWidget(
+            self.fourpre.timeline_dock, self.live.hydrograph_dock, Qt.Orientation.Vertical
+        )
         self._add_plugin_panels()
         self.viewport.set_map_transform(self._local_to_map)
         self.layer_tree.set_layers(

@@ -81,7 +81,7 @@ class HydrographWidget(QWidget):
                 angle=0,
                 pen=pg.mkPen(COLOURS[lv], width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine),
                 label="",
-                labelOpts={"position": 0.05, "color": COLOURS[lv]},
+                labelOpts={"position": 0.01, "color": COLOURS[lv], "anchors": [(0, 1), (0, 1)]},
             )
             line.hide()
             self.plot.addItem(line)

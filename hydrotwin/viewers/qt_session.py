@@ -34,15 +34,20 @@ class QtDispatcher(QObject):
         self._post.connect(self._run)
         self._closed = False
 
-    def __call__(self, fn: Callable[[], None]) -> None:
+    def __call__(self, fn: Callable[[], object]) -> None:
         if self._closed:
             return
-        if QThread.currentThread() is self.thread():
+        try:
+            here = QThread.currentThread() is self.thread()
+            if not here:
+                self._post.emit(fn)
+        except RuntimeError:  # the window (and this object) is gone: nothing to update
+            log.debug("session update after the window closed dropped")
+            return
+        if here:
             fn()
-        else:
-            self._post.emit(fn)
 
-    def _run(self, fn: Callable[[], None]) -> None:
+    def _run(self, fn: Callable[[], object]) -> None:
         if self._closed:
             return
         try:
