@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "calibrate",
     "rehearse",
     "plan",
+    "capacity",
     "ifc",
     "sl651",
     "live",

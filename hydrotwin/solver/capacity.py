@@ -62,9 +62,13 @@ def concentration_time_h(area_km2, slope, length_km=None) -> np.ndarray:
     return 0.0195 * (length * 1000.0) ** 0.77 * s**-0.385 / 60.0
 
 
-def step_s(tc_h) -> np.ndarray:
-    """Computation step: a quarter of T_c, between 2 and 10 minutes."""
-    return np.clip(np.asarray(tc_h, dtype=float) * 900.0, 120.0, 600.0)
+def step_s(tc_h, duration_h, gate_rule=GATE_NONE) -> np.ndarray:
+    """Computation step: a fifth of T_c and a twelfth of D, between 1 and 10 minutes (the peak
+    of a 1 h storm moved by 1.6 cm between 10 min and fine steps); a quarter of that under the
+    flood-limit gate rule, whose switch from holding to fully open cost up to 3 cm at 10 min."""
+    tc = np.asarray(tc_h, dtype=float)
+    dt = np.clip(np.minimum(tc * 720.0, duration_h * 300.0), 60.0, 600.0)
+    return np.where(np.asarray(gate_rule) == GATE_FLOOD_LIMIT, np.maximum(dt / 4, 60.0), dt)
 
 
 @njit(cache=True)
@@ -230,31 +234,30 @@ def peak_g(p_mm, cum, nk, uh, nu, ku, rof, area_m2, dt, q0, g0, gt, qt, m, inflo
 
 
 @njit(cache=True)
-def _solve_p(p_lo, target_g, args):
-    """Smallest P whose peak G reaches ``target_g``: expand, then Illinois; (P, status)."""
-    cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf, p_guess = args
-    f_lo = peak_g(p_lo, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0] - target_g
-    if f_lo >= 0.0:
-        return p_lo, OK
-    hi = max(p_guess, p_lo * 1.5, 1.0)
-    while True:
-        hi = min(hi, P_MAX_MM)
-        f_hi = peak_g(hi, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0]
-        f_hi -= target_g
-        if f_hi >= 0.0:
-            break
-        if hi >= P_MAX_MM:
+def _solve_p(p_lo, f_lo, target_g, x1, args):
+    """Smallest P whose peak G reaches ``target_g`` (f = peak − target, f(p_lo) = f_lo < 0),
+    starting from the guess x1: bracket, then Illinois regula falsi; returns (P, status)."""
+    cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf = args
+    x1 = min(max(x1, p_lo * 1.01 + 1e-3), P_MAX_MM)
+    f1 = peak_g(x1, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0] - target_g
+    while f1 < 0.0:
+        if x1 >= P_MAX_MM:
             return np.nan, UNREACHABLE
-        p_lo, f_lo = hi, f_hi
-        hi *= 2.0
-    lo = p_lo
+        p_lo, f_lo = x1, f1
+        x1 = min(x1 * 1.5 + 1.0, P_MAX_MM)
+        f1 = peak_g(x1, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0]
+        f1 -= target_g
+    lo, hi, f_hi = p_lo, x1, f1
     side = 0
-    tol_f = 1e-13 * abs(target_g)
+    tol_f = 1e-10 * abs(target_g)
     p = hi
-    for _ in range(200):
+    for _ in range(100):
+        if f_hi <= tol_f:
+            p = hi
+            break
         p = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         f = peak_g(p, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0] - target_g
-        if abs(f) <= tol_f or hi - lo <= 1e-10 * hi:
+        if abs(f) <= tol_f or hi - lo <= 1e-4 + 1e-9 * hi:
             break
         if f > 0.0:
             hi, f_hi = p, f
@@ -282,7 +285,6 @@ def capacity_kernel(curve_ptr, curve_z, curve_v, area_m2, tc_h, dt_s, rof, hyd, 
     for r in prange(n):
         cz = curve_z[curve_ptr[r] : curve_ptr[r + 1]]
         cv = curve_v[curve_ptr[r] : curve_ptr[r + 1]]
-        dt = dt_s[r]
         qa = (hyd[r, 0], hyd[r, 1], hyd[r, 2], hyd[r, 3], hyd[r, 4], hyd[r, 5], hyd[r, 6],
               int(hyd[r, 7]), hyd[r, 8])  # fmt: skip
         ro = (int(rof[r, 0]), rof[r, 1], rof[r, 2], rof[r, 3], rof[r, 4])
@@ -290,46 +292,49 @@ def capacity_kernel(curve_ptr, curve_z, curve_v, area_m2, tc_h, dt_s, rof, hyd, 
         for t in range(ntg):
             if np.isfinite(targets[r, t]) and targets[r, t] > z_top:
                 z_top = targets[r, t]
-        z_lo = min(z0[r], cz[0])
+        # the level stays above its start (less a margin for round-off): the table's levels
+        # are spent between there and just above the highest target
+        z_lo = z0[r] - 0.5
         z_hi = z_top + 0.5 + 0.1 * (z_top - z_lo)
         nmax = _GRID + cz.size + 2
         zt = np.empty(nmax)
         gt = np.empty(nmax)
         qt = np.empty(nmax)
-        m = _table(z_lo, z_hi, cz, cv, dt, qa, zt, gt, qt)
         q0 = outflow_m3s(z0[r], True, *qa)
         v0 = _storage(z0[r], cz, cv)
-        g0 = v0 / dt + 0.5 * q0
         uh = np.empty(4000)
-        nu = nrcs_unit_hydrograph(tc_h[r], dt, uh)
-        ku = int(np.argmax(uh[:nu]))
+        prev_p = np.full(ntg, np.nan)  # capacities of the previous duration: the next guesses
         for d in range(nd):
+            dt = dt_s[r, d]
+            m = _table(z_lo, z_hi, cz, cv, dt, qa, zt, gt, qt)
+            g0 = v0 / dt + 0.5 * q0
+            nu = nrcs_unit_hydrograph(tc_h[r], dt, uh)
+            ku = int(np.argmax(uh[:nu]))
             cum = np.empty(int(np.ceil(durations_h[d] * 3600.0 / dt)) + 1)
             nk = chicago_cumulative(durations_h[d], dt, cum)
-            buf = np.empty(nk + nu)
-            p_lo = 0.0
+            args = (cum, nk, uh, nu, ku, ro, area_m2[r], dt, q0, g0, gt, qt, m, np.empty(nk + nu))
+            p_lo, f_lo_g = 0.0, g0  # the last solved P and the peak G it gives
+            reachable = True
             for t in range(ntg):
-                zt_ = targets[r, t]
-                if not np.isfinite(zt_):
-                    out_p[r, d, t] = np.nan
-                    out_status[r, d, t] = NO_TARGET
-                    continue
-                if zt_ <= z0[r]:
-                    out_p[r, d, t] = 0.0
-                    out_status[r, d, t] = ABOVE
-                    continue
-                qz = outflow_m3s(zt_, True, *qa)
-                target_g = _storage(zt_, cz, cv) / dt + 0.5 * qz
-                guess = 1.5e3 * (_storage(zt_, cz, cv) - v0) / area_m2[r] + 5.0
-                args = (cum, nk, uh, nu, ku, ro, area_m2[r], dt, q0, g0, gt, qt, m, buf, guess)
-                p, st = _solve_p(p_lo, target_g, args)
-                if p_lo < 0.0:  # a lower target is out of reach: so is this one
-                    p, st = np.nan, UNREACHABLE
-                else:
-                    p, st = _solve_p(p_lo, target_g, args)
+                z_t = targets[r, t]
+                p, st = np.nan, NO_TARGET
+                if np.isfinite(z_t) and z_t <= z0[r]:
+                    p, st = 0.0, ABOVE
+                elif np.isfinite(z_t) and not reachable:
+                    st = UNREACHABLE  # a lower target is out of reach: so is this one
+                elif np.isfinite(z_t):
+                    target_g = _storage(z_t, cz, cv) / dt + 0.5 * outflow_m3s(z_t, True, *qa)
+                    guess = prev_p[t]
+                    if not np.isfinite(guess):
+                        guess = 1.5e3 * (_storage(z_t, cz, cv) - v0) / area_m2[r] + 5.0
+                    p, st = _solve_p(p_lo, f_lo_g - target_g, target_g, guess, args)
+                    if st == OK:
+                        p_lo, f_lo_g = p, target_g
+                    else:
+                        reachable = False
                 out_p[r, d, t] = p
                 out_status[r, d, t] = st
-                p_lo = p if st == OK else -1.0
+                prev_p[t] = p
 
 
 @dataclass
@@ -366,7 +371,8 @@ def rain_capacity(res: CapacityArrays, durations_h: np.ndarray) -> tuple[np.ndar
     c = np.ascontiguousarray
     capacity_kernel(
         c(res.curve_ptr, np.int64), c(res.curve_z, float), c(res.curve_v, float),
-        c(res.area_m2, float), c(res.tc_h, float), step_s(res.tc_h), c(res.rof, float),
+        c(res.area_m2, float), c(res.tc_h, float),
+        step_s(res.tc_h[:, None], durations[None, :], res.hyd[:, 7:8]), c(res.rof, float),
         c(res.hyd, float), c(res.z0_m, float), c(res.targets_m, float), durations, out_p, out_s,
     )  # fmt: skip
     return out_p, out_s
