@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -35,45 +34,33 @@ from PySide6.QtWidgets import (
 )
 
 log = logging.getLogger(__name__)
-CTX = "CapacityDock"
 TARGET_COLOURS = ("#d9a400", "#e07020", "#c81e1e", "#6a3d9a")
 REFRESH_MS = 60_000
 
 
-def _t(text: str) -> str:
-    """Translate a string marked with QT_TRANSLATE_NOOP in this module's context."""
-    return QCoreApplication.translate(CTX, text)
-
-
-_N = QT_TRANSLATE_NOOP
-RISK_TEXT = {
-    "none": _N("CapacityDock", "none"),
-    "flood_limit": _N("CapacityDock", "over flood limit"),
-    "design": _N("CapacityDock", "over design flood level"),
-    "check": _N("CapacityDock", "over check flood level"),
-}
-TARGET_TEXT = {
-    "flood_limit": _N("CapacityDock", "flood-limit level"),
-    "design": _N("CapacityDock", "design flood level"),
-    "check": _N("CapacityDock", "check flood level"),
-    "crest": _N("CapacityDock", "dam crest"),
-}
-STATUS_TEXT = {
-    "above": _N("CapacityDock", "above already"),
-    "unreachable": _N("CapacityDock", "cannot reach"),
-}
-
-
 def risk_label(name: str) -> str:
-    return _t(RISK_TEXT[name]) if name in RISK_TEXT else name
+    return {
+        "none": QCoreApplication.translate("CapacityDock", "none"),
+        "flood_limit": QCoreApplication.translate("CapacityDock", "over flood limit"),
+        "design": QCoreApplication.translate("CapacityDock", "over design flood level"),
+        "check": QCoreApplication.translate("CapacityDock", "over check flood level"),
+    }.get(name, name)
 
 
 def target_label(name: str) -> str:
-    return _t(TARGET_TEXT[name])
+    return {
+        "flood_limit": QCoreApplication.translate("CapacityDock", "flood-limit level"),
+        "design": QCoreApplication.translate("CapacityDock", "design flood level"),
+        "check": QCoreApplication.translate("CapacityDock", "check flood level"),
+        "crest": QCoreApplication.translate("CapacityDock", "dam crest"),
+    }[name]
 
 
 def status_label(status: str) -> str:
-    return _t(STATUS_TEXT[status]) if status in STATUS_TEXT else "—"
+    return {
+        "above": QCoreApplication.translate("CapacityDock", "above already"),
+        "unreachable": QCoreApplication.translate("CapacityDock", "cannot reach"),
+    }.get(status, "—")
 
 
 class CapacityRun(QThread):
@@ -109,17 +96,24 @@ class CapacityRun(QThread):
 
 
 COLUMNS = (
-    ("id", _N("CapacityDock", "ID")),
-    ("name", _N("CapacityDock", "Name")),
-    ("county", _N("CapacityDock", "County")),
-    ("level_m", _N("CapacityDock", "Level (m)")),
-    ("cap_flood_limit_mm", _N("CapacityDock", "To flood limit (mm)")),
-    ("cap_design_mm", _N("CapacityDock", "To design (mm)")),
-    ("cap_check_mm", _N("CapacityDock", "To check (mm)")),
-    ("forecast_mm", _N("CapacityDock", "Forecast (mm)")),
-    ("margin_flood_limit_mm", _N("CapacityDock", "Margin (mm)")),
-    ("risk_name", _N("CapacityDock", "Risk")),
-)
+    "id", "name", "county", "level_m", "cap_flood_limit_mm", "cap_design_mm", "cap_check_mm",
+    "forecast_mm", "margin_flood_limit_mm", "risk_name",
+)  # fmt: skip
+
+
+def headers() -> list[str]:
+    return [
+        QCoreApplication.translate("CapacityDock", "ID"),
+        QCoreApplication.translate("CapacityDock", "Name"),
+        QCoreApplication.translate("CapacityDock", "County"),
+        QCoreApplication.translate("CapacityDock", "Level (m)"),
+        QCoreApplication.translate("CapacityDock", "To flood limit (mm)"),
+        QCoreApplication.translate("CapacityDock", "To design (mm)"),
+        QCoreApplication.translate("CapacityDock", "To check (mm)"),
+        QCoreApplication.translate("CapacityDock", "Forecast (mm)"),
+        QCoreApplication.translate("CapacityDock", "Margin (mm)"),
+        QCoreApplication.translate("CapacityDock", "Risk"),
+    ]
 
 
 class CapacityModel(QAbstractTableModel):
@@ -142,13 +136,13 @@ class CapacityModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation, role=Qt.DisplayRole) -> Any:
         if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return _t(COLUMNS[section][1])
+            return headers()[section]
         return None
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        col = COLUMNS[index.column()][0]
+        col = COLUMNS[index.column()]
         row = self.df.iloc[index.row()]
         v = row.get(col)
         if role == Qt.UserRole:

@@ -110,3 +110,18 @@ def test_bad_file_is_shown_and_the_dock_goes_on(dock, files, qtbot, tmp_path):
     with qtbot.waitSignal(dock.computed, timeout=120_000):
         dock.compute(folder / "res.csv")
     assert dock.proxy.rowCount() > 0
+
+
+def test_dock_strings_in_chinese(qapp):
+    from hydrotwin.app.i18n import install_translators
+    from hydrotwin.viewers.capacity import headers, risk_label, status_label
+
+    translators = install_translators(qapp, "zh_CN")
+    try:
+        assert risk_label("design") == "超设计洪水位"
+        assert status_label("unreachable") == "不可达"
+        assert headers()[4] == "至汛限（毫米）"
+    finally:
+        for t in translators:
+            qapp.removeTranslator(t)
+    assert risk_label("design") == "over design flood level"
