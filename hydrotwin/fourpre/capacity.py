@@ -207,6 +207,16 @@ def _arrays(items: list[dict[str, Any]]) -> K.CapacityArrays:
     )  # fmt: skip
 
 
+def antecedent_index(daily_rain_mm: np.ndarray, wm_mm: float, k: float = 0.85) -> float:
+    """Antecedent precipitation index Pa (mm) at the end of a daily rain record (oldest first):
+    Pa_{t+1} = K·(Pa_t + P_t), capped at WM (Bao Weimin 《水文预报》; K ≈ 0.85 in humid south
+    China), starting from 0 — a fortnight of record makes the start irrelevant."""
+    pa = 0.0
+    for p in np.asarray(daily_rain_mm, dtype=float):
+        pa = min(k * (pa + p), wm_mm)
+    return pa
+
+
 def read_rain_forecast(path: str | Path) -> dict[str, np.ndarray]:
     """Hourly forecast rain per reservoir: CSV ``id,lead_h,rain_mm`` (rain of the hour ending
     ``lead_h`` hours from now, 1-based) → {id: rain_mm[hour]}; missing hours are 0 mm, and a

@@ -140,3 +140,10 @@ def test_cli_errors_and_usage(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["capacity", "--reservoirs", str(bad), "--durations", "0,x", "--out", "o.csv"])
     assert exc.value.code == 2
+
+
+def test_antecedent_index():
+    """Constant rain p: Pa → K·p/(1 − K) (geometric series), capped at WM."""
+    assert cap.antecedent_index(np.full(200, 5.0), wm_mm=500.0) == pytest.approx(0.85 * 5 / 0.15)
+    assert cap.antecedent_index(np.full(30, 80.0), wm_mm=120.0) == 120.0
+    assert cap.antecedent_index([100.0] + [0.0] * 3, wm_mm=120.0) == pytest.approx(85 * 0.85**3)
