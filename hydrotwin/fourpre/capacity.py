@@ -312,6 +312,19 @@ def capacity_one(row: dict[str, Any], durations_h: list[float]) -> pd.DataFrame:
     return compute(prep, durations_h)
 
 
+def output_crs(df: pd.DataFrame, given: str | None) -> str | None:
+    """The file's own CRS, or the one given for a CSV; a mismatch is refused with both named."""
+    own = df.attrs.get("crs")
+    if own and given:
+        from pyproj import CRS
+
+        if CRS.from_user_input(own) != CRS.from_user_input(given):
+            raise InputDataError(
+                f"{df.attrs.get('source')}: the file's CRS is {own}, but {given} was given"
+            )
+    return own or given
+
+
 def write_table(df: pd.DataFrame, path: str | Path, crs: str | None = None) -> Path:
     """Result as CSV, or as a GeoPackage of points (x, y in ``crs``)."""
     p = Path(path)
@@ -319,10 +332,13 @@ def write_table(df: pd.DataFrame, path: str | Path, crs: str | None = None) -> P
         if p.suffix.lower() == ".gpkg":
             import geopandas as gpd
 
+            if crs is None:
+                log.warning("%s: the positions have no CRS (give --crs for a CSV input)", p)
             gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=crs)
             tmp.unlink()  # GDAL creates the GeoPackage itself; an empty file is not one
-            with warnings.catch_warnings():  # the temporary name ends in .part, not .gpkg
+            with warnings.catch_warnings():  # .part name; a missing CRS is logged above
                 warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", UserWarning)
                 gdf.to_file(tmp, driver="GPKG", layer=p.stem, engine="pyogrio")
         elif p.suffix.lower() == ".csv":
             df.to_csv(tmp, index=False, float_format="%.3f")

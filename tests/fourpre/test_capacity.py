@@ -118,11 +118,13 @@ def test_cli_writes_table_and_errors(small_set, tmp_path, capsys):
     out, rows = small_set
     res_path = tmp_path / "result.gpkg"
     code = main(["capacity", "--reservoirs", str(out / "res.csv"), "--rain-forecast",
-                 str(out / "fc.csv"), "--durations", "1,6,24", "--out", str(res_path)])  # fmt: skip
+                 str(out / "fc.csv"), "--durations", "1,6,24", "--out", str(res_path),
+                 "--crs", gen.CRS])  # fmt: skip
     assert code == 0
     import geopandas as gpd
 
     g = gpd.read_file(res_path)
+    assert g.crs.to_epsg() == 4547
     n_bad = sum(isinstance(r.get("broken"), str) for r in rows)
     assert len(g) == (len(rows) - n_bad) * 3
     errs = pd.read_csv(tmp_path / "result_errors.csv")

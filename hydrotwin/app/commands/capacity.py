@@ -35,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="durations in hours (1,3,6,12,24)")  # fmt: skip
     p.add_argument("--out", required=True, metavar="FILE", help="result .csv or .gpkg")
     p.add_argument("--errors", metavar="FILE", help="skipped rows (default: OUT_errors.csv)")
+    p.add_argument("--crs", metavar="CRS", help="CRS of a CSV's x, y (e.g. EPSG:4547) for .gpkg")
     p.set_defaults(func=run)
 
 
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     prep = cap.prepare(df, levels)
     result = cap.compute(prep, args.durations, forecast)
     out = Path(args.out)
-    cap.write_table(result, out, df.attrs.get("crs"))
+    cap.write_table(result, out, cap.output_crs(df, args.crs))
     errors = Path(args.errors) if args.errors else out.with_name(out.stem + "_errors.csv")
     cap.write_errors(prep.errors, errors)
     n_store = prep.level_source.count("store")
