@@ -333,8 +333,10 @@ class MainWindow(QMainWindow):
                 self, self.tr("Rain forecast (optional)"), "", self.tr("CSV files (*.csv)")
             )
         if getattr(self, "capacity_dock", None) is None:
-            self.capacity_dock = CapacityDock(self, plotter=self.viewport.plotter,
-                                              origin=tuple(self.scene.origin))  # fmt: skip
+            top = float(self.scene.terrain.mesh.bounds[5]) + 30.0  # points float over the terrain
+            self.capacity_dock = CapacityDock(
+                self, plotter=self.viewport.plotter, origin=tuple(self.scene.origin), z_local=top
+            )
             self.addDockWidget(Qt.BottomDockWidgetArea, self.capacity_dock)
         store = getattr(getattr(self.live, "store", None), "where", None)  # the followed store
         self.capacity_dock.compute(path, forecast=forecast or None, store=store)

@@ -187,10 +187,10 @@ class CapacityDock(QDockWidget):
 
     computed = Signal()
 
-    def __init__(self, parent=None, *, plotter=None, origin=(0.0, 0.0, 0.0)) -> None:
+    def __init__(self, parent=None, *, plotter=None, origin=(0.0, 0.0, 0.0), z_local=0.0) -> None:
         super().__init__(self.tr("Rain-holding capacity"), parent)
         self.setObjectName("capacity-dock")
-        self.plotter, self.origin = plotter, origin
+        self.plotter, self.origin, self.z_local = plotter, origin, float(z_local)
         self.layer = None
         self.prep = None
         self.result: pd.DataFrame | None = None
@@ -340,7 +340,7 @@ class CapacityDock(QDockWidget):
             self.layer.remove_from(self.plotter)
         t = self.prep.table
         self.layer = CapacityLayer(t["x"].to_numpy(float), t["y"].to_numpy(float), self.origin,
-                                   self.origin[2] if len(self.origin) > 2 else 0.0)  # fmt: skip
+                                   self.z_local)  # fmt: skip
         self.layer.add_to(self.plotter)
 
     def _colour_layer(self) -> None:
