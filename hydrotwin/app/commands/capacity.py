@@ -42,7 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from hydrotwin.fourpre import capacity as cap
 
+    from hydrotwin.errors import InputDataError
+
     t0 = time.perf_counter()
+    if Path(args.out).suffix.lower() not in (".csv", ".gpkg"):
+        raise InputDataError(f"output {args.out}: expected a .csv or .gpkg file name")
     df = cap.read_reservoirs(args.reservoirs)
     levels = cap.store_levels(args.levels_from) if args.levels_from else None
     forecast = cap.read_rain_forecast(args.rain_forecast) if args.rain_forecast else None
