@@ -40,9 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hydrotwin.fourpre import capacity as cap
-
     from hydrotwin.errors import InputDataError
+    from hydrotwin.fourpre import capacity as cap
 
     t0 = time.perf_counter()
     if Path(args.out).suffix.lower() not in (".csv", ".gpkg"):
