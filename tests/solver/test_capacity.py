@@ -188,6 +188,15 @@ def test_above_and_unreachable_are_statuses_not_numbers():
 
 
 def test_concentration_time_kirpich():
-    """Kirpich (1940) worked value: L = 1000 m, S = 0.01 → T_c = 0.0195·1000^0.77·0.01^−0.385
-    = 13.97 min."""
-    assert C.concentration_time_h(1.0, 0.01, 1.0) * 60 == pytest.approx(13.97, abs=0.01)
+    """The metric Kirpich form against the original in feet (Kirpich 1940:
+    T_c = 0.0078·L_ft^0.77·S^−0.385 min), to the rounding of the constants (0.5 %)."""
+    for length_m, slope in ((1000.0, 0.01), (8000.0, 0.003), (300.0, 0.1)):
+        ft = 0.0078 * (length_m / 0.3048) ** 0.77 * slope**-0.385
+        got = C.concentration_time_h(1.0, slope, length_m / 1000.0) * 60
+        assert got == pytest.approx(ft, rel=5e-3)
+    # Hack's law default: L = 1.4·A^0.6 in miles and square miles
+    a_km2 = 25.0
+    hack_km = 1.4 * (a_km2 / 2.589988) ** 0.6 * 1.609344
+    assert C.concentration_time_h(a_km2, 0.02) == pytest.approx(
+        C.concentration_time_h(a_km2, 0.02, hack_km), rel=1e-3
+    )
