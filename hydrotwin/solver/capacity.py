@@ -153,8 +153,9 @@ def outflow_m3s(z, lower, crest, sw, sm, sill, gw, emax, gwm, rule, flood_limit)
 
 
 @njit(cache=True)
-def _table(z_lo, z_hi, cz, cv, dt, qa, zt, gt, qt):
-    """Fill the storage-indication table (Z, G, q) on [z_lo, z_hi]; returns its length."""
+def _table(z_lo, z_hi, cz, cv, qa, zt, vt, qt):
+    """Fill the level table (Z, V, q) on [z_lo, z_hi]; returns its length. The storage
+    indication G = V/Δt + q/2 follows from it for each step Δt."""
     crest, sw, sm, sill, gw, emax, gwm, rule, fl = qa
     grid = np.empty(_GRID + cz.size + 2)
     n = 0
@@ -181,7 +182,7 @@ def _table(z_lo, z_hi, cz, cv, dt, qa, zt, gt, qt):
             q = outflow_m3s(z, lower, crest, sw, sm, sill, gw, emax, gwm, rule, fl)
             zt[m] = z
             qt[m] = q
-            gt[m] = _storage(z, cz, cv) / dt + 0.5 * q
+            vt[m] = _storage(z, cz, cv)
             m += 1
     return m
 
@@ -209,6 +210,12 @@ def peak_g(p_mm, cum, nk, uh, nu, ku, rof, area_m2, dt, q0, g0, gt, qt, m, inflo
         cur = runoff_mm(p_mm * cum[j], method, coef, wm, b, w0)
         r[j] = cur - prev
         prev = cur
+    # from step j0 on the runoff never rises, so from j0 + nu − 1 on neither does the inflow:
+    # once G falls there, q > I and it cannot rise above its peak again
+    j0 = nk - 1
+    while j0 > 0 and r[j0 - 1] >= r[j0]:
+        j0 -= 1
+    k_fall = min(j0 + nu - 1, nk + ku)
     scale = area_m2 * 1e-3 / dt
     g = g0
     gmax = g0
@@ -225,7 +232,7 @@ def peak_g(p_mm, cum, nk, uh, nu, ku, rof, area_m2, dt, q0, g0, gt, qt, m, inflo
         g_new = g + i_avg - q
         if g_new > gmax:
             gmax = g_new
-        elif k >= nk + ku and g_new < g:
+        elif k >= k_fall and g_new < g:
             used = k + 1
             break
         g = g_new
@@ -243,8 +250,12 @@ def _solve_p(p_lo, f_lo, target_g, x1, args):
     while f1 < 0.0:
         if x1 >= P_MAX_MM:
             return np.nan, UNREACHABLE
+        # extrapolate the secant through the last two points, overshooting by a fifth, so that
+        # one step usually brackets the root (f is close to linear in P)
+        slope = (f1 - f_lo) / (x1 - p_lo)
+        step = 1.2 * (-f1) / slope if slope > 0.0 else x1
         p_lo, f_lo = x1, f1
-        x1 = min(x1 * 1.5 + 1.0, P_MAX_MM)
+        x1 = min(x1 + max(step, 0.05 * x1 + 0.1), P_MAX_MM)
         f1 = peak_g(x1, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0]
         f1 -= target_g
     lo, hi, f_hi = p_lo, x1, f1
@@ -257,7 +268,7 @@ def _solve_p(p_lo, f_lo, target_g, x1, args):
             break
         p = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         f = peak_g(p, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0] - target_g
-        if abs(f) <= tol_f or hi - lo <= 1e-4 + 1e-9 * hi:
+        if abs(f) <= tol_f or hi - lo <= 1e-3 + 1e-8 * hi:
             break
         if f > 0.0:
             hi, f_hi = p, f
@@ -300,13 +311,16 @@ def capacity_kernel(curve_ptr, curve_z, curve_v, area_m2, tc_h, dt_s, rof, hyd, 
         zt = np.empty(nmax)
         gt = np.empty(nmax)
         qt = np.empty(nmax)
+        vt = np.empty(nmax)
+        m = _table(z_lo, z_hi, cz, cv, qa, zt, vt, qt)
         q0 = outflow_m3s(z0[r], True, *qa)
         v0 = _storage(z0[r], cz, cv)
         uh = np.empty(4000)
         prev_p = np.full(ntg, np.nan)  # capacities of the previous duration: the next guesses
         for d in range(nd):
             dt = dt_s[r, d]
-            m = _table(z_lo, z_hi, cz, cv, dt, qa, zt, gt, qt)
+            for i in range(m):
+                gt[i] = vt[i] / dt + 0.5 * qt[i]
             g0 = v0 / dt + 0.5 * q0
             nu = nrcs_unit_hydrograph(tc_h[r], dt, uh)
             ku = int(np.argmax(uh[:nu]))
