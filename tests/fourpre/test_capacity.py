@@ -149,3 +149,18 @@ def test_antecedent_index():
     assert cap.antecedent_index(np.full(200, 5.0), wm_mm=500.0) == pytest.approx(0.85 * 5 / 0.15)
     assert cap.antecedent_index(np.full(30, 80.0), wm_mm=120.0) == 120.0
     assert cap.antecedent_index([100.0] + [0.0] * 3, wm_mm=120.0) == pytest.approx(85 * 0.85**3)
+
+
+def test_cli_refuses_a_crs_other_than_the_files(tmp_path, capsys):
+    import geopandas as gpd
+
+    df = pd.DataFrame(gen.reservoir_rows(n=10, seed=2))
+    g = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x"], df["y"]), crs=gen.CRS)
+    g.to_file(tmp_path / "res.gpkg", driver="GPKG")
+    args = ["capacity", "--reservoirs", str(tmp_path / "res.gpkg"), "--out",
+            str(tmp_path / "o.gpkg"), "--crs", "EPSG:4326"]  # fmt: skip
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "EPSG:4547" in err and "EPSG:4326" in err
+    assert main(args[:-2]) == 0
+    assert gpd.read_file(tmp_path / "o.gpkg").crs.to_epsg() == 4547
