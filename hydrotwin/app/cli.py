@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "rehearse",
     "video",
     "plan",
+    "capacity",
     "ifc",
     "sl651",
     "live",

@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
             self.fourpre.timeline_dock, self.live.hydrograph_dock, Qt.Orientation.Vertical
         )
         self._add_plugin_panels()
+        self._add_capacity_menu()  # rain-holding capacity (issue 17)
         self.viewport.set_map_transform(self._local_to_map)
         self.layer_tree.set_layers(
             [(layer.key, layer.title(self.lang), layer.visible) for layer in self.scene.layers]
@@ -277,6 +278,8 @@ class MainWindow(QMainWindow):
         """A click on a station opens its hydrograph."""
         if self.scene is None:
             return
+        if getattr(self, "capacity_dock", None) is not None and self.capacity_dock.pick(x, y):
+            return  # a reservoir point of the rain-holding capacity layer (issue 17)
         hit = self.scene.pick(x, y)
         if hit is not None and hit.layer == "stations" and hit.item and self.live is not None:
             self.live.show_hydrograph(hit.item)
@@ -336,6 +339,34 @@ class MainWindow(QMainWindow):
         box.show()
         self._last_error = box
 
+    # -- rain-holding capacity (纳雨能力, issue 17): menu entry and dock --------------------------
+    def _add_capacity_menu(self) -> None:
+        act = QAction(self.tr("Rain-holding capacity…"), self)
+        act.triggered.connect(self.open_capacity)
+        self.fourpre_menu.addAction(act)
+
+    def open_capacity(self, path: str | None = None, forecast: str | None = None) -> None:
+        """Open the capacity dock on a reservoir table (asked for when not given)."""
+        from hydrotwin.viewers.capacity import CapacityDock
+
+        if path is None:
+            kinds = self.tr("Reservoir tables (*.gpkg *.csv)")
+            path, _ = QFileDialog.getOpenFileName(self, self.tr("Reservoir table"), "", kinds)
+            if not path:
+                return
+            forecast, _ = QFileDialog.getOpenFileName(
+                self, self.tr("Rain forecast (optional)"), "", self.tr("CSV files (*.csv)")
+            )
+        if getattr(self, "capacity_dock", None) is None:
+            top = float(self.scene.terrain.mesh.bounds[5]) + 30.0  # points float over the terrain
+            self.capacity_dock = CapacityDock(
+                self, plotter=self.viewport.plotter, origin=tuple(self.scene.origin), z_local=top
+            )
+            self.addDockWidget(Qt.BottomDockWidgetArea, self.capacity_dock)
+        store = getattr(getattr(self.live, "store", None), "where", None)  # the followed store
+        self.capacity_dock.compute(path, forecast=forecast or None, store=store)
+        self.capacity_dock.show()
+
     def _add_plugin_panels(self) -> None:
         """The one place a panel is added: each ``(title, factory)`` that the basin's plugins
         return from ``hydrotwin_panels`` becomes a dock; ``factory(parent, session)`` builds a
@@ -365,6 +396,10 @@ class MainWindow(QMainWindow):
             self.removeDockWidget(dock)
             dock.deleteLater()
         self.panel_docks.clear()
+        if getattr(self, "capacity_dock", None) is not None:  # issue 17
+            self.capacity_dock.close()
+            self.removeDockWidget(self.capacity_dock)
+            self.capacity_dock = None
         self.session.reset()
         if self.live is not None:
             self.live.close()

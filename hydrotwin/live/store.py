@@ -561,6 +561,16 @@ class ObservationStore:
         )
         return [(_parse_ts(t), float(v) + off) for t, v in rows]
 
+    def latest_reservoir_levels(self) -> dict[str, tuple[datetime, float]]:
+        """The latest ST_RSVR_R reading (time UTC, RZ m) per station, for the duty officer's
+        "from its level now" (rain-holding capacity)."""
+        rows = self._query(
+            "SELECT r.STCD, r.TM, r.RZ FROM ST_RSVR_R r JOIN (SELECT STCD, MAX(TM) AS TM "
+            "FROM ST_RSVR_R WHERE RZ IS NOT NULL GROUP BY STCD) m "
+            "ON r.STCD = m.STCD AND r.TM = m.TM"
+        )
+        return {s: (_parse_ts(t), float(z)) for s, t, z in rows if z is not None}
+
     def count(self, table: str = "HT_OBS_R") -> int:
         if table not in {t[0] for t in _TABLES} | {"HT_QUARANTINE"}:
             raise StoreError(f"{self.where}: unknown table {table!r}")

@@ -1,7 +1,8 @@
 """The numerical engine: arrays in, arrays out; no files, no basin, no Qt.
 
 Xinanjiang rainfall-runoff, Muskingum routing over the river network, reservoir and gate
-hydraulics, and the 2D flood schemes (local inertial, Godunov) in ``flood2d``.
+hydraulics, rain-holding capacity of reservoirs (``capacity``), and the 2D flood schemes (local
+inertial, Godunov) in ``flood2d``.
 """
 
 import os

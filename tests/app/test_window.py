@@ -73,3 +73,29 @@ def test_broken_basin_is_listed_and_app_keeps_running(zh_window, qtbot, tmp_path
     assert win._last_error.isVisible()
     assert "k_hours" in win._last_error.text()
     assert QCoreApplication.translate("MainWindow", "Could not open the basin") == "无法打开流域"
+
+
+def test_capacity_dock_from_the_four_pre_menu(zh_window, qtbot, tmp_path):
+    """四预 → 纳雨能力…: the dock computes off the GUI thread, the risk layer is in the 3D view,
+    and a click on 青溪水库's point selects it and draws its capacity curve."""
+    import pandas as pd
+    from hydrotwin_demo_basin import reservoirs as gen
+
+    win = zh_window
+    with qtbot.waitSignal(win.basin_opened, timeout=120_000):
+        win.open_basin("demo")
+    assert "纳雨能力…" in [a.text() for a in win.fourpre_menu.actions()]
+    rows = gen.reservoir_rows(n=40, seed=3)
+    pd.DataFrame(rows).to_csv(tmp_path / "res.csv", index=False)
+    win.open_capacity(str(tmp_path / "res.csv"))
+    dock = win.capacity_dock
+    qtbot.waitUntil(lambda: dock.result is not None, timeout=120_000)
+    assert dock.layer is not None and dock.layer.actor is not None
+    i = int(np.flatnonzero(dock.prep.table["id"] == "qingxi_res")[0])
+    ren = win.viewport.plotter.renderer
+    ren.SetWorldPoint(*dock.layer.mesh.points[i], 1.0)
+    ren.WorldToDisplay()
+    x, y, _ = ren.GetDisplayPoint()
+    h = ren.GetSize()[1]
+    assert dock.pick(round(x), round(h - y)) == "qingxi_res"
+    assert "青溪水库" in dock.curve.getPlotItem().titleLabel.text

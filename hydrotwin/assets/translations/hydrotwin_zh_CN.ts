@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -301,6 +300,153 @@
     </message>
 </context>
 <context>
+    <name>CapacityDock</name>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>over flood limit</source>
+        <translation>超汛限</translation>
+    </message>
+    <message>
+        <source>over design flood level</source>
+        <translation>超设计洪水位</translation>
+    </message>
+    <message>
+        <source>over check flood level</source>
+        <translation>超校核洪水位</translation>
+    </message>
+    <message>
+        <source>flood-limit level</source>
+        <translation>汛限水位</translation>
+    </message>
+    <message>
+        <source>design flood level</source>
+        <translation>设计洪水位</translation>
+    </message>
+    <message>
+        <source>check flood level</source>
+        <translation>校核洪水位</translation>
+    </message>
+    <message>
+        <source>dam crest</source>
+        <translation>坝顶</translation>
+    </message>
+    <message>
+        <source>above already</source>
+        <translation>已超</translation>
+    </message>
+    <message>
+        <source>cannot reach</source>
+        <translation>不可达</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>County</source>
+        <translation>县</translation>
+    </message>
+    <message>
+        <source>Level (m)</source>
+        <translation>水位（米）</translation>
+    </message>
+    <message>
+        <source>To flood limit (mm)</source>
+        <translation>至汛限（毫米）</translation>
+    </message>
+    <message>
+        <source>To design (mm)</source>
+        <translation>至设计（毫米）</translation>
+    </message>
+    <message>
+        <source>To check (mm)</source>
+        <translation>至校核（毫米）</translation>
+    </message>
+    <message>
+        <source>Forecast (mm)</source>
+        <translation>预报（毫米）</translation>
+    </message>
+    <message>
+        <source>Margin (mm)</source>
+        <translation>余量（毫米）</translation>
+    </message>
+    <message>
+        <source>Risk</source>
+        <translation>风险</translation>
+    </message>
+    <message>
+        <source>Rain-holding capacity</source>
+        <translation>纳雨能力</translation>
+    </message>
+    <message>
+        <source>Colour by risk</source>
+        <translation>按风险着色</translation>
+    </message>
+    <message>
+        <source>Colour by margin</source>
+        <translation>按余量着色</translation>
+    </message>
+    <message>
+        <source>All risks</source>
+        <translation>全部风险</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>历时</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>图层</translation>
+    </message>
+    <message>
+        <source>Open a reservoir table (四预 → 纳雨能力…)</source>
+        <translation>请打开水库表（四预 → 纳雨能力…）</translation>
+    </message>
+    <message>
+        <source>Duration (h)</source>
+        <translation>历时（小时）</translation>
+    </message>
+    <message>
+        <source>Rain (mm)</source>
+        <translation>雨量（毫米）</translation>
+    </message>
+    <message>
+        <source>Computing rain-holding capacity…</source>
+        <translation>正在计算纳雨能力…</translation>
+    </message>
+    <message>
+        <source>Error: {message}</source>
+        <translation>错误：{message}</translation>
+    </message>
+    <message>
+        <source>{n} reservoirs computed, {bad} rows skipped</source>
+        <translation>已计算 {n} 座水库，跳过 {bad} 行</translation>
+    </message>
+    <message>
+        <source>{h:g} h</source>
+        <translation>{h:g} 小时</translation>
+    </message>
+    <message>
+        <source>All counties</source>
+        <translation>全部县</translation>
+    </message>
+    <message>
+        <source>forecast rain</source>
+        <translation>预报雨量</translation>
+    </message>
+    <message>
+        <source>level now {z:.2f} m</source>
+        <translation>当前水位 {z:.2f} 米</translation>
+    </message>
+</context>
+<context>
     <name>ConnectionDock</name>
     <message>
         <source>Connections</source>
@@ -561,7 +707,7 @@
     </message>
     <message>
         <source>hours at or above warning</source>
-        <translation>超警时长</translation>
+        <translation>超警历时（h）</translation>
     </message>
     <message>
         <source>flooded area (depth ≥ 0.15 m)</source>
@@ -855,6 +1001,26 @@
         <translation>HydroTwin {version}：流域防洪数字孪生（预报、预警、预演、预案）。</translation>
     </message>
     <message>
+        <source>Rain-holding capacity…</source>
+        <translation>纳雨能力…</translation>
+    </message>
+    <message>
+        <source>Reservoir tables (*.gpkg *.csv)</source>
+        <translation>水库表 (*.gpkg *.csv)</translation>
+    </message>
+    <message>
+        <source>Reservoir table</source>
+        <translation>水库表</translation>
+    </message>
+    <message>
+        <source>Rain forecast (optional)</source>
+        <translation>降雨预报（可选）</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
         <source>Plugin panel</source>
         <translation>插件面板</translation>
     </message>
@@ -915,7 +1081,7 @@
     </message>
     <message>
         <source>hours at or above warning</source>
-        <translation>超警时长</translation>
+        <translation>超警历时（h）</translation>
     </message>
     <message>
         <source>rank by the rule</source>
