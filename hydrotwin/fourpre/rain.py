@@ -258,8 +258,18 @@ def gauge_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
     return w
 
 
-def get_rain(basin: Basin, rain: str, start: datetime, steps: int, dt_h: float) -> Rain:
-    """``design:<…>`` or the path of a CSV file."""
+def get_rain(
+    basin: Basin, rain: str | Rain, start: datetime, steps: int, dt_h: float
+) -> Rain:
+    """``design:<…>``, the path of a CSV file, or rain already on the steps (duty mode)."""
+    if isinstance(rain, Rain):
+        want = (steps, len(basin.subbasins))
+        if rain.rain_mm.shape != want:
+            raise InputDataError(
+                f"rain {rain.source!r} has shape {rain.rain_mm.shape}; expected {want} "
+                "(steps, sub-basins)"
+            )
+        return rain
     if rain.startswith("design:"):
         return design_storm(basin, rain, steps, dt_h)
     return rain_from_csv(basin, rain, start, steps, dt_h)
