@@ -23,7 +23,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -399,13 +400,30 @@ class DutyService:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
 
+    @contextmanager
+    def opened(self) -> Iterator[Any]:
+        """The store for one cycle: an open store as given, or a URL/path opened afresh each
+        time (so a server that went away and came back is reached again) and closed after."""
+        if not isinstance(self.store, str | Path):
+            yield self.store
+            return
+        store = inputs.with_retry(
+            lambda: inputs.open_existing(self.store), "opening the store", self.cfg.tries,
+            self.cfg.retry_wait_s,
+        )  # fmt: skip
+        try:
+            yield store
+        finally:
+            store.close()
+
     def data_clock(self) -> datetime:
         """The newest observation time in the store (the clock of a replayed day)."""
         since = parse_iso(self.state.issue) if self.state.issue else None
-        t = inputs.with_retry(
-            lambda: inputs.latest_time(self.basin, self.store, since), "data clock",
-            self.cfg.tries, self.cfg.retry_wait_s,
-        )  # fmt: skip
+        with self.opened() as store:
+            t = inputs.with_retry(
+                lambda: inputs.latest_time(self.basin, store, since), "data clock",
+                self.cfg.tries, self.cfg.retry_wait_s,
+            )  # fmt: skip
         return t or (since or now_utc())
 
     # -- schedule ----------------------------------------------------------------------------
@@ -447,16 +465,17 @@ class DutyService:
     def run_cycle(self, issue: datetime) -> CycleResult | None:
         """One cycle; failures are logged and announced, the previous forecast kept."""
         t_start = time.monotonic()
-        cycle = Cycle(self.basin, self.store, self.cfg, self.state)
         try:
-            ds, new = cycle.run(issue)
-            events = forecast_warnings(self.basin, ds, issue)
-            new.warnings, pushes = new_warnings(self.state.warnings, events, issue)
-            plan = self._plan(cycle, new, events, issue)
-            if plan is not None and plan.get("pushed"):
-                pushes.append(plan)
-                new.last_plan = plan
-            path = self._write(ds, issue, new)
+            with self.opened() as store:
+                cycle = Cycle(self.basin, store, self.cfg, self.state)
+                ds, new = cycle.run(issue)
+                events = forecast_warnings(self.basin, ds, issue)
+                new.warnings, pushes = new_warnings(self.state.warnings, events, issue)
+                plan = self._plan(cycle, new, events, issue)
+                if plan is not None and plan.get("pushed"):
+                    pushes.append(plan)
+                    new.last_plan = plan
+                path = self._write(ds, issue, new)
         except Exception as exc:  # a cycle never takes the service down; logged with traceback
             log.exception("duty cycle %s failed", iso(issue))
             msg = str(exc) if isinstance(exc, HydroTwinError) else f"{type(exc).__name__}: {exc}"
@@ -518,7 +537,8 @@ class DutyService:
         last = parse_iso(self.state.issue) if self.state.issue else None
         nxt = last + HOUR * self.cfg.every_h if last else None
         try:
-            reports = self.store.last_reports()
+            with self.opened() as store:
+                reports = store.last_reports()
         except Exception as exc:  # the status must not fail on a store hiccup
             log.warning("duty status: store not readable (%s)", exc)
             reports = {}
@@ -550,6 +570,10 @@ class DutyService:
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block until stopped or ``timeout_s`` passed (True: stopped)."""
+        return self._stop.wait(timeout_s)
 
     @property
     def running(self) -> bool:

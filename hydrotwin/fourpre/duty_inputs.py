@@ -24,6 +24,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -56,6 +57,18 @@ def with_retry(fn: Callable[[], T], what: str, tries: int = 3, wait_s: float = 2
             if k + 1 < tries:
                 time.sleep(wait_s * 2**k)
     raise StoreUnavailableError(f"{what}: the store did not answer after {tries} tries: {last}")
+
+
+def open_existing(url: str | Path) -> Any:
+    """Open a store that must already exist (a missing SQLite file is unreachable, not new)."""
+    from hydrotwin.live.store import open_store
+
+    u = str(url)
+    if "://" not in u or u.startswith("sqlite:///"):
+        p = Path(u.removeprefix("sqlite:///"))
+        if not p.is_file():
+            raise StoreError(f"store {p}: not found (expected the live store's file)")
+    return open_store(u)
 
 
 def gauge_hourly_rain(store: Any, stcd: str, t0: datetime, t1: datetime) -> np.ndarray:
@@ -152,4 +165,3 @@ def latest_time(basin: Basin, store: Any, since: datetime | None) -> datetime | 
             if pts and (best is None or pts[-1][0] > best):
                 best = pts[-1][0]
     return best
-
