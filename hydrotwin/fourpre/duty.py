@@ -472,28 +472,35 @@ class DutyService:
                 events = forecast_warnings(self.basin, ds, issue)
                 new.warnings, pushes = new_warnings(self.state.warnings, events, issue)
                 plan = self._plan(cycle, new, events, issue)
-                if plan is not None and plan.get("pushed"):
-                    pushes.append(plan)
-                    new.last_plan = plan
-                path = self._write(ds, issue, new)
+            if plan is not None and plan.get("pushed"):
+                pushes.append(plan)
+                new.last_plan = plan
+            path = self._write_netcdf(ds, issue, new)
         except Exception as exc:  # a cycle never takes the service down; logged with traceback
             log.exception("duty cycle %s failed", iso(issue))
             msg = str(exc) if isinstance(exc, HydroTwinError) else f"{type(exc).__name__}: {exc}"
             self._failed(issue, msg)
             return None
         dur = time.monotonic() - t_start
-        for p in pushes:
-            _append_line(self.dir / "pushes.jsonl", p)
-        self.state = new
-        _append_line(self.dir / "cycles.jsonl", {
-            "status": "ok", "issue": iso(issue), "duration_s": round(dur, 3),
-            "warm_start": bool(ds.attrs["duty_warm_start"]), "filled": cycle.filled,
-            "forecast": new.forecast, "warnings": new.warnings, "pushes": len(pushes),
-        })  # fmt: skip
-        self.last_error = None
+        self._commit(new, ds, pushes, cycle.filled, dur)
         res = CycleResult(issue, ds, events, pushes, plan, cycle.filled, path, dur)
         self._dispatch(lambda: self._announce(res))
         return res
+
+    def _commit(self, new: DutyState, ds: xr.Dataset, pushes: list[dict],
+                filled: dict[str, int], dur: float) -> None:  # fmt: skip
+        """Logs first, ``state.json`` last: killed in between, the restarted service redoes the
+        cycle (its log lines may then appear twice: at least once, never lost)."""
+        for p in pushes:
+            _append_line(self.dir / "pushes.jsonl", p)
+        _append_line(self.dir / "cycles.jsonl", {
+            "status": "ok", "issue": new.issue, "duration_s": round(dur, 3),
+            "warm_start": bool(ds.attrs["duty_warm_start"]), "filled": filled,
+            "forecast": new.forecast, "warnings": new.warnings, "pushes": len(pushes),
+        })  # fmt: skip
+        new.save(self.dir / "state.json")
+        self.state = new
+        self.last_error = None
 
     def _plan(self, cycle: Cycle, new: DutyState, events: list[AlarmEvent],
               issue: datetime) -> dict | None:  # fmt: skip
@@ -505,16 +512,14 @@ class DutyService:
         return {"kind": "plan", "issued_at": iso(issue), **rec, "changed": changed,
                 "pushed": bool(changed)}  # fmt: skip
 
-    def _write(self, ds: xr.Dataset, issue: datetime, new: DutyState) -> Path | None:
+    def _write_netcdf(self, ds: xr.Dataset, issue: datetime, new: DutyState) -> Path | None:
         from hydrotwin.fourpre.forecast import write_netcdf
 
-        path = None
-        if self.cfg.write_netcdf:
-            name = f"cycles/{issue.strftime('%Y%m%dT%H%MZ')}.nc"
-            path = write_netcdf(ds, self.dir / name)
-            new.forecast = name
-        new.save(self.dir / "state.json")  # last: the cycle is complete only now
-        return path
+        if not self.cfg.write_netcdf:
+            return None
+        name = f"cycles/{issue.strftime('%Y%m%dT%H%MZ')}.nc"
+        new.forecast = name
+        return write_netcdf(ds, self.dir / name)
 
     def _failed(self, issue: datetime | None, msg: str) -> None:
         self.last_error = msg

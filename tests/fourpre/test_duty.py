@@ -13,9 +13,9 @@ import xarray as xr
 
 from hydrotwin.basin import load_manifest
 from hydrotwin.fourpre import correction
-from hydrotwin.fourpre.duty import DutyConfig, DutyService, read_log
+from hydrotwin.fourpre.duty import DutyConfig, DutyService, iso, read_log
 from hydrotwin.fourpre.duty_inputs import subbasin_rain
-from hydrotwin.fourpre.hindcast import OUTLET_ID, RAIN_ID, record_observations, write_biliu_basin
+from hydrotwin.fourpre.hindcast import OUTLET_ID, record_observations, write_biliu_basin
 from hydrotwin.fourpre.session import TwinSession
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.source import ReplaySource
@@ -219,3 +219,59 @@ def test_an_overrunning_cycle_makes_the_next_skipped_never_stacked(tmp_path, flo
     log = read_log(tmp_path / "duty" / "cycles.jsonl")
     assert [r["status"] for r in log] == ["ok", "skipped", "ok", "ok"]
     assert "overran" in log[1]["why"]
+
+
+def _storm_csv(path, basin, start, scale=1.0, hours=96):
+    storm = next(s for s in basin.design_storms if s.id == "design_100yr").rain_mm_per_h
+    ids = [sb.id for sb in basin.subbasins]
+    lines = ["time," + ",".join(ids)]
+    for h in range(1, hours + 1):
+        r = scale * (storm[h - 1] if h - 1 < len(storm) else 0.0)
+        t = (start + h * H).strftime("%Y-%m-%dT%H:%MZ")
+        lines.append(t + "," + ",".join(f"{r:.3f}" for _ in ids))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_new_and_upgraded_warnings_and_the_plan_are_pushed_and_audited(tmp_path, demo_basin):
+    t0 = datetime(2026, 7, 1, tzinfo=UTC)
+    gauges = ["61612010", "61612020", "61612030", "61612040"]
+    feed(tmp_path / "obs.db", [Observation(g, t0 + h * H, "P1", 0.0, "mm", "replay")
+                               for h in range(1, 26) for g in gauges], demo_basin)  # fmt: skip
+    rain = tmp_path / "rain.csv"
+    svc = DutyService(demo_basin, str(tmp_path / "obs.db"), tmp_path / "duty",
+                      cfg(horizon_h=72.0, spinup_h=24.0, rain_forecast=str(rain)))  # fmt: skip
+    pushed = []
+    svc.events.push.connect(pushed.append)
+    _storm_csv(rain, demo_basin, t0 + 24 * H, scale=0.5)
+    first = svc.run_cycle(t0 + 24 * H)
+    assert first is not None, svc.last_error
+    warn = [p for p in pushed if p["kind"] == "warning"]
+    assert warn, "half the 100-year storm raises forecast warnings"
+    for p in warn:  # lead time = crossing time − issue time, and the grade is the highest
+        lead = (datetime.fromisoformat(p["time"]) - (t0 + 24 * H)) / H
+        assert p["lead_time_h"] == pytest.approx(lead) and p["issued_at"] == iso(t0 + 24 * H)
+        top = max((e for e in first.warnings if e.station == p["station"]), key=lambda e: e.level)
+        assert p["level"] == top.level.name.lower() and p["previous"] == "none"
+    plan = [p for p in pushed if p["kind"] == "plan"]
+    assert len(plan) == 1 and plan[0]["changed"] == ["first recommendation"]
+    assert plan[0]["plan_id"] in {"flood_limit", "pre_release", "safe_release", "shimen_schedule"}
+    assert plan[0]["plan_id"] == plan[0]["ranking"][0]
+    # an hour later, the same storm: nothing new to tell the officer
+    n = len(pushed)
+    assert svc.run_cycle(t0 + 25 * H) is not None
+    assert pushed[n:] == []
+    # the full storm: upgraded warnings only (previous grade named), and the plan if it changed
+    _storm_csv(rain, demo_basin, t0 + 24 * H, scale=1.5)
+    feed(tmp_path / "obs.db", [Observation(g, t0 + 26 * H, "P1", 0.0, "mm", "replay")
+                               for g in gauges])  # fmt: skip
+    assert svc.run_cycle(t0 + 26 * H) is not None
+    ups = [p for p in pushed[n:] if p["kind"] == "warning"]
+    assert ups and all(
+        ["none", "blue", "yellow", "orange", "red"].index(p["level"])
+        > ["none", "blue", "yellow", "orange", "red"].index(p["previous"])
+        for p in ups
+    )
+    audit = read_log(tmp_path / "duty" / "pushes.jsonl")
+    assert audit == pushed  # every push is in the audit log, in order, with its issue time
+    assert all("issued_at" in p for p in audit)

@@ -41,6 +41,16 @@ def utc_time(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+def _leads(text: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected hours such as 1,3,6") from None
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: lead times must be ≥ 1 h")
+    return out
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("duty", help="duty mode: rolling corrected forecasts, pushed warnings")
     d.add_argument("--basin", required=True, help="basin id or basin folder / basin.toml")
@@ -52,6 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--clock", choices=["wall", "data"], default="wall",
                    help="wall: real time; data: the newest observation (replays)")  # fmt: skip
     d.add_argument("--plans", help="plan TOML file (default: the basin's plan templates)")
+    d.add_argument("--spinup", type=hours, default=720.0,
+                   help="cold start: observed period run first (default 720h)")  # fmt: skip
     d.add_argument("--poll", type=float, default=5.0, help="seconds between clock checks")
     d.add_argument("--once", action="store_true", help="run the due cycle (if any) and exit")
     d.set_defaults(func=run_duty)
@@ -65,6 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--horizon", type=hours, default=48.0, help="forecast length (default 48h)")
     h.add_argument("--rain-forecast", choices=["observed", "none"], default="observed",
                    help="observed: the recorded rain as a perfect forecast")  # fmt: skip
+    h.add_argument("--leads", type=_leads, default=(1, 3, 6, 12, 24, 48),
+                   help="lead times, h (default 1,3,6,12,24,48)")  # fmt: skip
     h.add_argument("--workdir", default="hindcast", help="store and state (default ./hindcast)")
     h.add_argument("--json", action="store_true", help="print the scores as JSON")
     h.set_defaults(func=run_hindcast)
@@ -88,7 +102,9 @@ def _service(args: argparse.Namespace) -> Any:
         raise HydroTwinError(f"--store {args.store}: not found (duty mode reads an existing store)")
     plans = load_plans(args.plans, basin) if args.plans else None
     rain = None if args.rain_forecast == "none" else args.rain_forecast
-    cfg = DutyConfig(every_h=args.every, horizon_h=args.horizon, rain_forecast=rain)
+    cfg = DutyConfig(
+        every_h=args.every, horizon_h=args.horizon, rain_forecast=rain, spinup_h=args.spinup
+    )
     svc = DutyService(basin, args.store, _state_dir(args), cfg, plans=plans)
     if args.clock == "data":
         svc.now = svc.data_clock
@@ -130,7 +146,7 @@ def run_hindcast(args: argparse.Namespace) -> int:
     basin = load_basin_stations(args.basin)
     skills = hindcast(
         basin, args.record, args.start, args.end, args.workdir, every_h=args.every,
-        horizon_h=args.horizon, rain_forecast=args.rain_forecast,
+        horizon_h=args.horizon, rain_forecast=args.rain_forecast, leads_h=args.leads,
     )  # fmt: skip
     if args.json:
         print(json.dumps([{"station": s.station, "leads": s.rows, "peaks": s.peaks}
