@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,9 @@ class Cycle:
             return Rain(rain, "observed", "observed rain as a perfect forecast (hindcast)")
         return rain_from_csv(self.basin, spec, issue, steps, 1.0)
 
+    def _flow(self, sid: str, t0: datetime, t1: datetime) -> tuple[np.ndarray, int]:
+        return inputs.station_hourly_flow(self.basin, self.store, sid, t0, t1)
+
     def correct(self, ds: xr.Dataset, issue: datetime, sim: dict) -> None:
         """Add ``station_discharge_corrected`` / ``station_level_corrected`` (AR model)."""
         q = ds["station_discharge"].values.copy()
@@ -236,10 +240,7 @@ class Cycle:
         for k, sid in enumerate(str(s) for s in ds["station"].values):
             if sid not in sim:
                 continue
-            obs, n_fill = self.read(
-                lambda sid=sid: inputs.station_hourly_flow(self.basin, self.store, sid, t0, issue),
-                f"discharge at {sid}",
-            )
+            obs, n_fill = self.read(partial(self._flow, sid, t0, issue), f"discharge at {sid}")
             if n_fill:
                 self.filled[f"Q:{sid}"] = n_fill
             hist = dict((int(t), v) for t, v in sim[sid])
@@ -287,10 +288,10 @@ def forecast_warnings(basin: Basin, ds: xr.Dataset, issue: datetime) -> list[Ala
     for sid in (str(s) for s in ds["station"].values):
         if sid not in engine.thresholds:
             continue
-        levels = ds[var].sel(station=sid).values
+        levels = ds[var].sel(station=sid).values.astype(float)
         if np.isnan(levels).all():
             continue
-        out += engine.evaluate_forecast(sid, times, levels, issue, publish=False)
+        out += engine.evaluate_forecast(sid, times, levels.tolist(), issue, publish=False)
     return out
 
 

@@ -172,7 +172,7 @@ def hindcast(
             t += HOUR * every_h
     finally:
         store.close()
-    flow = {o.station: {} for o in obs if o.element == "Q"}
+    flow: dict[str, dict[int, float]] = {o.station: {} for o in obs if o.element == "Q"}
     for o in obs:
         if o.element == "Q":
             flow[o.station][int(epoch_s(o.time))] = o.value

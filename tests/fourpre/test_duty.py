@@ -275,3 +275,58 @@ def test_new_and_upgraded_warnings_and_the_plan_are_pushed_and_audited(tmp_path,
     audit = read_log(tmp_path / "duty" / "pushes.jsonl")
     assert audit == pushed  # every push is in the audit log, in order, with its issue time
     assert all("issued_at" in p for p in audit)
+
+
+@pytest.fixture
+def pg_server(tmp_path):
+    from tests.live.helpers import PostgresServer, pg_bin
+
+    if pg_bin() is None:  # make test installs PostgreSQL: its absence is a broken set-up
+        pytest.fail("PostgreSQL server binaries not found (make sysdeps)", pytrace=False)
+    server = PostgresServer(tmp_path / "pg")
+    url = server.start()
+    yield server, url
+    server.stop()
+
+
+def _pg_start(server):
+    opts = f"-p {server.port} -k {server.base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    server._run("pg_ctl", "-D", str(server.data), "-w", "-l", str(server.base / "log"),
+                "-o", opts, "start")  # fmt: skip
+
+
+def test_postgres_store_same_result_and_an_outage_is_survived(
+    tmp_path, pg_server, flood_store, biliu
+):
+    """The cycle on PostgreSQL equals the cycle on SQLite; with the server down the cycle
+    is retried then flagged, and once it is back the service goes on from its state."""
+    from hydrotwin.live.pipeline import Pipeline
+    from hydrotwin.live.replay import replay
+
+    server, url = pg_server
+    path, _ = flood_store
+    src = open_store(path)
+    obs = [Observation(s, t, e, v, "m3/s" if e == "Q" else "mm", "replay")
+           for s, e in ((OUTLET_ID, "Q"), ("BL000001", "P1"))
+           for t, v in src.series(s, e)]  # fmt: skip
+    src.close()
+    pg = open_store(url)
+    pg.sync_basin(biliu)
+    replay(obs, Pipeline(pg, []), speed=0.0)
+    pg.close()
+    a = DutyService(biliu, str(path), tmp_path / "a", cfg(horizon_h=6.0))
+    b = DutyService(biliu, url, tmp_path / "b", cfg(horizon_h=6.0))
+    for t in (DAY0 - 2 * H, DAY0 - H):
+        ra, rb = a.run_cycle(t), b.run_cycle(t)
+        assert ra is not None and rb is not None, b.last_error
+        for v in ("station_discharge", "station_discharge_corrected"):
+            np.testing.assert_allclose(rb.dataset[v].values, ra.dataset[v].values, rtol=1e-12)
+    server._run("pg_ctl", "-D", str(server.data), "-m", "immediate", "-w", "stop")
+    assert b.run_cycle(DAY0) is None
+    last = read_log(tmp_path / "b" / "cycles.jsonl")[-1]
+    assert last["status"] == "failed" and "did not answer after 3 tries" in last["why"]
+    assert last["forecast_in_force"] == "cycles/20120802T2300Z.nc"
+    _pg_start(server)
+    res = b.run_cycle(DAY0)
+    assert res is not None, b.last_error
+    assert read_log(tmp_path / "b" / "cycles.jsonl")[-1]["warm_start"] is True
