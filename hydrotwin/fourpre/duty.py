@@ -47,6 +47,9 @@ from hydrotwin.timeutil import as_utc, epoch_s, from_epoch_s, hour_floor, now_ut
 log = logging.getLogger(__name__)
 
 HOUR = timedelta(hours=1)
+# the HDF5 library under netCDF4 is not thread-safe: the service thread writes cycle files
+# while a view reads earlier ones (past_forecasts), so both go through this lock
+NC_LOCK = threading.Lock()
 SIM_KEEP_H = 240  # simulated discharge kept in the state: more than any fitting window
 
 
@@ -520,7 +523,8 @@ class DutyService:
             return None
         name = f"cycles/{issue.strftime('%Y%m%dT%H%MZ')}.nc"
         new.forecast = name
-        return write_netcdf(ds, self.dir / name)
+        with NC_LOCK:
+            return write_netcdf(ds, self.dir / name)
 
     def _failed(self, issue: datetime | None, msg: str) -> None:
         self.last_error = msg
@@ -594,3 +598,24 @@ def _templates(basin: Basin) -> list[Any]:
     except HydroTwinError as exc:
         log.warning("duty: the basin's plan templates are unusable (%s); no plan pushes", exc)
         return []
+
+
+def past_forecasts(
+    state_dir: str | Path, station: str, last: int = 12, what: str = "level"
+) -> list[tuple[datetime, list[datetime], np.ndarray]]:
+    """The last ``last`` cycles' forecasts at a station, oldest first, as ``(issue time, times,
+    values)`` — corrected where the cycle corrected it (the "forecast spaghetti")."""
+    from hydrotwin.timeutil import datetimes_from_datetime64
+
+    files = sorted((Path(state_dir) / "cycles").glob("*.nc"))[-last:]
+    out = []
+    for f in files:
+        with NC_LOCK, xr.open_dataset(f) as ds:
+            if station not in ds["station"].values:
+                continue
+            var = f"station_{what}_corrected"
+            var = var if var in ds else f"station_{what}"
+            values = ds[var].sel(station=station).values.astype(float)
+            times = datetimes_from_datetime64(ds["time"].values)
+            out.append((parse_iso(ds.attrs["issue_time_utc"]), times, values))
+    return out
