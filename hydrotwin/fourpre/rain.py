@@ -258,9 +258,7 @@ def gauge_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
     return w
 
 
-def get_rain(
-    basin: Basin, rain: str | Rain, start: datetime, steps: int, dt_h: float
-) -> Rain:
+def get_rain(basin: Basin, rain: str | Rain, start: datetime, steps: int, dt_h: float) -> Rain:
     """``design:<…>``, the path of a CSV file, or rain already on the steps (duty mode)."""
     if isinstance(rain, Rain):
         want = (steps, len(basin.subbasins))
