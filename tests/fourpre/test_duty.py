@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -110,6 +113,14 @@ def test_a_replayed_day_rolls_hourly_warm_started_and_corrected(tmp_path, flood_
     # warm start continues the previous cycle: its state is the last one's after one more hour
     st = json.loads((tmp_path / "duty" / "state.json").read_text())
     assert st["issue"] == "2012-08-04T00:00:00Z" and st["cycles"] == 25
+    # the rising flood was pushed as forecast warnings with their lead time, once per grade
+    pushes = read_log(tmp_path / "duty" / "pushes.jsonl")
+    assert {p["level"] for p in pushes} >= {"yellow"}
+    assert all(p["lead_time_h"] >= 0 and p["station"] == OUTLET_ID for p in pushes)
+    grades = ["none", "blue", "yellow", "orange", "red"]
+    assert [grades.index(p["level"]) for p in pushes] == sorted(
+        grades.index(p["level"]) for p in pushes
+    )
 
 
 def test_correction_beats_the_raw_forecast_over_the_flood_day(tmp_path, flood_store, biliu):
@@ -330,3 +341,32 @@ def test_postgres_store_same_result_and_an_outage_is_survived(
     res = b.run_cycle(DAY0)
     assert res is not None, b.last_error
     assert read_log(tmp_path / "b" / "cycles.jsonl")[-1]["warm_start"] is True
+
+
+def test_a_briefly_locked_store_delays_the_cycle_but_it_completes(tmp_path, flood_store, biliu):
+    """Another process holds the SQLite file exclusively for 1.5 s: the cycle waits (busy
+    timeout, then retries) and completes; nothing is flagged."""
+    path, _ = flood_store
+    svc = DutyService(biliu, str(path), tmp_path / "duty", cfg(horizon_h=6.0))
+    assert svc.run_cycle(DAY0 - H) is not None
+    held = threading.Event()
+
+    def hold() -> None:
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA locking_mode=EXCLUSIVE")
+        con.execute("BEGIN EXCLUSIVE")
+        con.execute("CREATE TABLE IF NOT EXISTS lock_probe (x)")
+        held.set()
+        time.sleep(1.5)
+        con.rollback()
+        con.close()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert held.wait(10)
+    t0 = time.monotonic()
+    res = svc.run_cycle(DAY0)
+    t.join()
+    assert res is not None, svc.last_error
+    assert time.monotonic() - t0 >= 1.0  # it really waited for the lock
+    assert read_log(tmp_path / "duty" / "cycles.jsonl")[-1]["status"] == "ok"
