@@ -172,6 +172,7 @@ class Cycle:
     def __init__(self, basin: Basin, store: Any, cfg: DutyConfig, state: DutyState) -> None:
         self.basin, self.store, self.cfg, self.state = basin, store, cfg, state
         self.filled: dict[str, int] = {}
+        self.gates: dict[str, int] = {}  # gate reports used per structure (observed period)
 
     def read(self, fn: Callable[[], Any], what: str) -> Any:
         return inputs.with_retry(fn, what, self.cfg.tries, self.cfg.retry_wait_s)
@@ -194,8 +195,12 @@ class Cycle:
                 "observed rain",
             )
             self.filled.update({f"rain:{k}": v for k, v in filled.items()})
+            basin_obs, self.gates = self.read(
+                lambda: inputs.observed_gate_basin(self.basin, self.store, t_state, issue),
+                "gate openings",
+            )
             ds_obs = run_forecast(
-                self.basin, Rain(rain, "store", "observed rain from the store"), hours=n,
+                basin_obs, Rain(rain, "store", "observed rain from the store"), hours=n,
                 start=t_state, **warm,
             )  # fmt: skip
             warm = end_states(ds_obs)
@@ -213,6 +218,7 @@ class Cycle:
             issue_time_utc=iso(issue),
             duty_filled_json=json.dumps(self.filled),
             duty_observed_levels_json=json.dumps(z_obs),
+            duty_observed_gates_json=json.dumps(self.gates),
             duty_warm_start=int(bool(st.model)),
         )
         new = DutyState(**{**asdict(st), "basin": self.basin.id, "issue": iso(issue),

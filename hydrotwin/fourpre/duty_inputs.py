@@ -12,6 +12,9 @@ Fill rule (``docs/duty.md``), every filled value counted per station in the cycl
   stay missing (the hours are left out of the error model's fit).
 * **reservoir level** (``ZU``/``RZ``/``Z``, basin datum): the last value at most
   ``FILL_GAP_H`` hours before the issue time, else the model's own level is kept.
+* **gate openings** (``GH`` at a reservoir or sluice station): the observed period is run with
+  them as the structure's gate schedule (the first value also before the first report); a
+  structure with no report keeps its operating rule. The forecast runs the basin's rule.
 
 Store reads go through :func:`with_retry`: a store briefly locked or unreachable is retried
 ``tries`` times before the cycle fails (the previous forecast stays in force).
@@ -154,6 +157,40 @@ def observed_reservoir_levels(basin: Basin, store: Any, at: datetime) -> dict[st
                 out[s.reservoir] = pts[-1][1]
                 break
     return out
+
+
+def observed_gate_basin(
+    basin: Basin, store: Any, t0: datetime, t1: datetime
+) -> tuple[Basin, dict[str, int]]:
+    """The basin with the gate openings (``GH``) observed in [t0, t1] at each reservoir or
+    sluice station as its gate schedule for the observed period (all gate groups of the
+    structure, capped at their maximum; before the first report the first value holds), and
+    the number of reports used per structure. Structures without reports keep their rule."""
+    from hydrotwin.basin.manifest import OperatingRule
+
+    found: dict[str, list[tuple[datetime, float]]] = {}
+    for s in basin.stations:
+        target = s.reservoir or s.sluice_gate
+        if target is None:
+            continue
+        pts = store.series(s.id, "GH", start=t0, end=t1)
+        if pts:
+            found[target] = pts
+    if not found:
+        return basin, {}
+    b = basin.model_copy(deep=True)
+    for struct in [*b.reservoirs, *b.sluice_gates]:
+        pts = found.get(struct.id)
+        if not pts:
+            continue
+        hours = [max((t - t0) / HOUR, 0.0) for t, _ in pts]
+        keep = [i for i in range(len(pts)) if i == 0 or hours[i] > hours[i - 1]]
+        sched_h = [0.0] + [hours[i] for i in keep if hours[i] > 0.0]
+        values = [pts[keep[0]][1]] + [pts[i][1] for i in keep if hours[i] > 0.0]
+        struct.rule = OperatingRule(
+            kind="gate_schedule", schedule_h=sched_h, schedule_opening_m=values
+        )
+    return b, {k: len(v) for k, v in found.items()}
 
 
 def latest_time(basin: Basin, store: Any, since: datetime | None) -> datetime | None:

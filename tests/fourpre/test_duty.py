@@ -370,3 +370,24 @@ def test_a_briefly_locked_store_delays_the_cycle_but_it_completes(tmp_path, floo
     assert res is not None, svc.last_error
     assert time.monotonic() - t0 >= 1.0  # it really waited for the lock
     assert read_log(tmp_path / "duty" / "cycles.jsonl")[-1]["status"] == "ok"
+
+
+def test_observed_gate_openings_operate_the_reservoir_in_the_observed_period(tmp_path, demo_basin):
+    """Gates reported shut (GH = 0) through 12 h of 10 mm/h rain: the reservoir fills above
+    where its flood-limit rule would have held it, and the cycle says it used the reports."""
+    t0 = datetime(2026, 7, 1, tzinfo=UTC)
+    gauges = ["61612010", "61612020", "61612030", "61612040"]
+    rain = [Observation(g, t0 + h * H, "P1", 10.0, "mm", "replay")
+            for h in range(1, 13) for g in gauges]  # fmt: skip
+    gates = [Observation("61612100", t0 + h * H, "GH", 0.0, "m", "replay") for h in range(13)]
+    levels = {}
+    for name, obs in (("rule", rain), ("shut", rain + gates)):
+        feed(tmp_path / f"{name}.db", obs, demo_basin)
+        svc = DutyService(demo_basin, str(tmp_path / f"{name}.db"), tmp_path / name,
+                          cfg(horizon_h=6.0, spinup_h=12.0), plans=[])  # fmt: skip
+        res = svc.run_cycle(t0 + 12 * H)
+        assert res is not None, svc.last_error
+        used = json.loads(res.dataset.attrs["duty_observed_gates_json"])
+        assert used == ({} if name == "rule" else {"qingxi_res": 13})
+        levels[name] = float(res.dataset["reservoir_level"].values[0, 0])
+    assert levels["shut"] > levels["rule"] + 0.05, levels
