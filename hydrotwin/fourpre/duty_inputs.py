@@ -179,7 +179,8 @@ def observed_gate_basin(
     if not found:
         return basin, {}
     b = basin.model_copy(deep=True)
-    for struct in [*b.reservoirs, *b.sluice_gates]:
+    structs: list[Any] = [*b.reservoirs, *b.sluice_gates]
+    for struct in structs:
         pts = found.get(struct.id)
         if not pts:
             continue
