@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "sl651",
     "live",
     "store",
+    "duty",  # duty and hindcast
 )
 
 

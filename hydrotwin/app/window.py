@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._loader: _BasinLoader | None = None
         self.live = None  # LiveController of the open basin
         self.fourpre = None  # FourPreController: timeline, forecast, BIM
+        self.duty = None  # DutyController while duty mode runs (app/duty_controller.py)
         self.panel_docks: list[QDockWidget] = []  # plugin panels of the open basin
         self.dispatch = QtDispatcher(self)
         self.session = TwinSession(dispatch=self.dispatch)
@@ -237,6 +238,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(
             self.fourpre.timeline_dock, self.live.hydrograph_dock, Qt.Orientation.Vertical
         )
+        self._add_duty_action()  # duty mode (值守): app/duty_controller.py
         self._add_plugin_panels()
         self._add_capacity_menu()  # rain-holding capacity (issue 17)
         self.viewport.set_map_transform(self._local_to_map)
@@ -388,9 +390,27 @@ class MainWindow(QMainWindow):
                 self.view_menu.addAction(dock.toggleViewAction())
                 self.panel_docks.append(dock)
 
+    # -- duty mode (值守): the service and its dock live in app/duty_controller.py -------------
+    def _add_duty_action(self) -> None:
+        self.fourpre_menu.addSeparator()
+        self.fourpre_menu.addAction(self.tr("Duty mode…")).triggered.connect(self.start_duty)
+
+    def start_duty(self) -> None:
+        from hydrotwin.app.duty_controller import DutyController
+
+        if self.duty is not None:
+            return
+        if self.session.store is None:
+            self.show_error(self.tr("Duty mode"), self.tr("Open a live store first (Live menu)."))
+            return
+        self.duty = DutyController(self, self.session)
+
     def _close_controllers(self) -> None:
         """Stop and remove the live and four-pre controllers of the open basin (their threads
         are joined) and the plugin panels; the session drops the basin's state."""
+        if self.duty is not None:
+            self.duty.close()
+            self.duty = None
         for dock in self.panel_docks:
             self.view_menu.removeAction(dock.toggleViewAction())
             self.removeDockWidget(dock)

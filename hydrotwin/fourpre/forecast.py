@@ -29,6 +29,7 @@ import xarray as xr
 from hydrotwin.basin.manifest import Basin, GateGroup, OperatingRule, XinanjiangState
 from hydrotwin.errors import InputDataError, ParameterError
 from hydrotwin.files import atomic_path
+from hydrotwin.fourpre.rain import Rain
 from hydrotwin.solver.network import OutletStructure, ReachState, route_network
 from hydrotwin.solver.reservoir import GateArrays, ReservoirSpec, route_reservoir, sluice_levels
 from hydrotwin.solver.xinanjiang import (
@@ -151,7 +152,7 @@ class _ResOut:
 
 def run_forecast(
     basin: Basin,
-    rain: str = "design:100yr",
+    rain: str | Rain = "design:100yr",
     hours: float = 72.0,
     start: datetime | None = None,
     *,

@@ -258,9 +258,17 @@ def gauge_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
     return w
 
 
-def get_rain(basin: Basin, rain: str, start: datetime, steps: int, dt_h: float) -> Rain:
-    """``design:<…>``, ``none`` (no rain: the recession from the initial state) or the path of
-    a CSV file."""
+def get_rain(basin: Basin, rain: str | Rain, start: datetime, steps: int, dt_h: float) -> Rain:
+    """``design:<…>``, ``none`` (no rain: the recession from the initial state), the path of a
+    CSV file, or rain already on the steps (duty mode)."""
+    if isinstance(rain, Rain):
+        want = (steps, len(basin.subbasins))
+        if rain.rain_mm.shape != want:
+            raise InputDataError(
+                f"rain {rain.source!r} has shape {rain.rain_mm.shape}; expected {want} "
+                "(steps, sub-basins)"
+            )
+        return rain
     if rain == "none":
         return Rain(np.zeros((steps, len(basin.subbasins))), "none", "no rain (recession)")
     if rain.startswith("design:"):

@@ -86,6 +86,7 @@ class HydrographWidget(QWidget):
             line.hide()
             self.plot.addItem(line)
             self._lines[lv] = line
+        self._past: list[pg.PlotDataItem] = []  # forecast spaghetti, reused (set_past_forecasts)
         self.station: str | None = None
         self._obs_t: list[float] = []
         self._obs_v: list[float] = []
@@ -176,6 +177,30 @@ class HydrographWidget(QWidget):
         self.issue_line.setPos(issued_at.timestamp())
         self.issue_line.label.setFormat(self.tr("Forecast issued"))
         self.issue_line.show()
+
+    def set_past_forecasts(
+        self, forecasts: Sequence[tuple[datetime, Sequence[datetime], Sequence[float]]]
+    ) -> None:
+        """Earlier forecasts ``(issue time, times, values)``, oldest first, as thin lines that
+        darken towards the newest: how the forecast moved as the flood came ("spaghetti")."""
+        while len(self._past) < len(forecasts):
+            item = self.plot.plot([], [])  # not in the legend: one entry per issue is noise
+            item.setZValue(-1)
+            self._past.append(item)
+        n = len(forecasts)
+        for k, item in enumerate(self._past):
+            if k >= n:
+                item.setData([], [])
+                continue
+            _issued, times, values = forecasts[k]
+            grey = int(200 - 140 * (k + 1) / n)
+            item.setPen(pg.mkPen((grey, grey, grey), width=1))
+            item.setData(_epoch(times), np.asarray(values, dtype=float))
+
+    @property
+    def past_forecast_count(self) -> int:
+        """How many earlier forecasts are drawn."""
+        return sum(1 for item in self._past if item.xData is not None and len(item.xData))
 
     def set_window(self, start: datetime, end: datetime) -> None:
         """Show ``[start, end]`` on the time axis (the session's chart window, not wall time)."""

@@ -99,3 +99,25 @@ def test_capacity_dock_from_the_four_pre_menu(zh_window, qtbot, tmp_path):
     h = ren.GetSize()[1]
     assert dock.pick(round(x), round(h - y)) == "qingxi_res"
     assert "青溪水库" in dock.curve.getPlotItem().titleLabel.text
+
+
+def test_duty_mode_menu_needs_a_store_then_runs_its_dock(zh_window, qtbot, tmp_path, monkeypatch):
+    """四预 → 值守模式…: without a live store it says so and keeps running; with one the duty
+    dock appears, and closing the basin's controllers stops the service thread."""
+    import hydrotwin.app.duty_controller as dc
+
+    win = zh_window
+    with qtbot.waitSignal(win.basin_opened, timeout=120_000):
+        win.open_basin("demo")
+    texts = [a.text() for a in win.fourpre_menu.actions()]
+    assert "值守模式…" in texts
+    win.start_duty()
+    assert win.duty is None and "请先打开实时数据库" in win._last_error.text()
+    monkeypatch.setattr(dc, "duty_state_dir", lambda bid: tmp_path / "duty" / bid)
+    win.session.open_store(str(tmp_path / "obs.db"))
+    win.start_duty()
+    assert win.duty is not None and win.duty.dock.windowTitle() == "值守模式"
+    service = win.duty.service
+    assert service.running
+    win._close_controllers()
+    assert win.duty is None and not service.running

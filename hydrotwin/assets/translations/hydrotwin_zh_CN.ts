@@ -473,7 +473,7 @@
     </message>
     <message>
         <source>Last report</source>
-        <translation>最近报文</translation>
+        <translation>最近报送</translation>
     </message>
     <message>
         <source>Age</source>
@@ -510,6 +510,72 @@
     <message>
         <source>{s:.0f} s</source>
         <translation>{s:.0f} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>DutyController</name>
+    <message>
+        <source>Duty mode</source>
+        <translation>值守模式</translation>
+    </message>
+    <message>
+        <source>Duty: {text}</source>
+        <translation>值守：{text}</translation>
+    </message>
+    <message>
+        <source>HydroTwin duty</source>
+        <translation>HydroTwin 值守</translation>
+    </message>
+</context>
+<context>
+    <name>DutyPanel</name>
+    <message>
+        <source>Last cycle</source>
+        <translation>上次滚动</translation>
+    </message>
+    <message>
+        <source>Next cycle</source>
+        <translation>下次滚动</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Last push</source>
+        <translation>最近推送</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>测站</translation>
+    </message>
+    <message>
+        <source>Last report</source>
+        <translation>最近报送</translation>
+    </message>
+    <message>
+        <source>Data freshness</source>
+        <translation>数据时效</translation>
+    </message>
+    <message>
+        <source>Failed: {why}</source>
+        <translation>失败：{why}</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>{issued}: recommended plan {plan} ({changed})</source>
+        <translation>{issued}：推荐方案 {plan}（{changed}）</translation>
+    </message>
+    <message>
+        <source>{issued}: {station} {level} in {lead:.0f} h</source>
+        <translation>{issued}：{station} 预见期 {lead:.0f} 小时达 {level}</translation>
+    </message>
+    <message>
+        <source>Cycle {issue} failed: {why}</source>
+        <translation>{issue} 滚动预报失败：{why}</translation>
     </message>
 </context>
 <context>
@@ -1023,6 +1089,18 @@
     <message>
         <source>Plugin panel</source>
         <translation>插件面板</translation>
+    </message>
+    <message>
+        <source>Duty mode…</source>
+        <translation>值守模式…</translation>
+    </message>
+    <message>
+        <source>Duty mode</source>
+        <translation>值守模式</translation>
+    </message>
+    <message>
+        <source>Open a live store first (Live menu).</source>
+        <translation>请先打开实时数据库（实时菜单）。</translation>
     </message>
 </context>
 <context>
