@@ -19,6 +19,7 @@ class _Suspect:
     failures: int = 0
     episodes: int = 0
     refused_until: float = 0.0
+    last_failure: float = 0.0
 
 
 class AuthGuard:
@@ -26,7 +27,8 @@ class AuthGuard:
 
     After ``max_failures`` wrong passwords the address is refused (even with the right
     password, or guessing would go on) for ``backoff_s`` × 2^(episode − 1), at most
-    ``max_backoff_s``; a valid frame after the back-off ends the episodes. Only addresses the
+    ``max_backoff_s``. A right password does not reset the count (a guesser could interleave
+    with the real station); ``max_backoff_s`` without a failure does. Only addresses the
     registry knows are tracked, so the table is bounded by the basin's station list.
     """
 
@@ -44,6 +46,9 @@ class AuthGuard:
     def failure(self, address: str, now: float) -> float:
         """Count one wrong password; the back-off started by it in seconds (0 if none)."""
         s = self._by_address.setdefault(address, _Suspect())
+        if now - s.last_failure > self.max_backoff_s:
+            s.failures = s.episodes = 0
+        s.last_failure = now
         s.failures += 1
         if s.failures < self.max_failures:
             return 0.0
@@ -59,9 +64,6 @@ class AuthGuard:
             s.episodes,
         )
         return wait
-
-    def success(self, address: str) -> None:
-        self._by_address.pop(address, None)
 
 
 class HourlyQuota:
@@ -145,3 +147,26 @@ class ByteBudget:
                 self.limit,
             )
         return False
+
+
+class WorkShare:
+    """A share of the event loop's time for connections that have not authenticated.
+
+    A token bucket of CPU seconds refilled at ``share`` seconds per second (at most
+    ``burst_s`` banked): however many sockets send crafted input, together they get at most
+    that share, and stations that proved themselves keep the rest.
+    """
+
+    def __init__(self, share: float, burst_s: float, now: float) -> None:
+        self.share = share
+        self.burst_s = burst_s
+        self._level = burst_s
+        self._t = now
+
+    def spend(self, seconds: float, now: float) -> float:
+        """Charge work done; the pause in seconds before the spender may work again."""
+        self._level = min(self.burst_s, self._level + (now - self._t) * self.share)
+        self._t = now
+        # the debt is capped at one burst: a single slow step must not stall every newcomer
+        self._level = max(-self.burst_s, self._level - seconds)
+        return 0.0 if self._level >= 0 else -self._level / self.share

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import ipaddress
 import logging
 import time
@@ -39,13 +41,26 @@ from typing import Any
 
 from hydrotwin.errors import FrameError, HydroTwinError
 from hydrotwin.live import sl651
-from hydrotwin.live.guards import AuthGuard, ByteBudget, HourlyQuota, LogLimiter
+from hydrotwin.live.guards import AuthGuard, ByteBudget, HourlyQuota, LogLimiter, WorkShare
 from hydrotwin.live.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
 StatusListener = Callable[[dict[str, Any]], None]
 MiB = 1024 * 1024
+
+
+def _libc_trim() -> Callable[[], None] | None:
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc (Windows, macOS, musl): the allocator keeps its own policy
+    return lambda: trim(0)
+
+
+#: glibc keeps freed 4 KiB packet bodies in its heap: 16 connections' unfinished messages stayed
+#: in the process's RSS after they closed until malloc_trim handed the pages back.
+_return_freed_memory = _libc_trim() or (lambda: None)
 
 
 class StationRegistry:
@@ -105,7 +120,7 @@ class ReceiverConfig:
     unauthenticated_idle_timeout_s: float = 30.0  # until a frame of a known station arrives
     frame_deadline_s: float = 60.0  # first byte -> complete frame (slow drip)
     max_garbage_bytes: int = 64 * 1024
-    auth_failures_per_connection: int = 3  # then the connection is closed
+    auth_failures_per_connection: int = 5  # then the connection is closed
     auth_failures_per_address: int = 5  # then the address is refused for a back-off ...
     auth_backoff_s: float = 60.0  # ... doubling each episode ...
     auth_backoff_max_s: float = 3600.0  # ... up to this
@@ -113,7 +128,8 @@ class ReceiverConfig:
     reassembly_per_connection_bytes: int = 8 * MiB
     reassembly_max_pending: int = 8  # messages per connection
     reassembly_timeout_s: float = 120.0  # since the message's last packet
-    work_per_turn_bytes: int = 64 * 1024  # decoded per connection before yielding
+    work_per_turn_s: float = 0.002  # decoding one connection's input before yielding
+    unauthenticated_cpu_share: float = 0.25  # of the loop, for all not yet authenticated
     quarantine_per_connection: int = 50
     quarantine_per_host_per_hour: int = 200
     log_lines_per_host: int = 5  # per log interval; the rest are summarised
@@ -165,6 +181,7 @@ class Receiver:
         self.reassembly = ByteBudget(cfg.reassembly_budget_bytes)
         self.quarantine_quota = HourlyQuota(cfg.quarantine_per_host_per_hour)
         self.log_limit = LogLimiter(cfg.log_lines_per_host, cfg.log_interval_s)
+        self.unauthenticated_work = WorkShare(cfg.unauthenticated_cpu_share, 0.01, time.monotonic())
 
     def add_status_listener(self, fn: StatusListener) -> None:
         self._status.append(fn)
@@ -192,6 +209,7 @@ class Receiver:
                 "SL 651 receiver accepts frames from ANY station address, without a password "
                 "(no station list): run with a basin to accept only its stations"
             )
+        sl651.crc16_modbus(b"")  # builds the CRC table now, not on the first station's frame
         await self.pipeline.start()
         try:
             self._server = await asyncio.start_server(
@@ -307,7 +325,6 @@ class _Connection:
         self.pending_since: float | None = None  # first byte of a frame not yet complete
         self.closing = False
         self.close_reason = "closed by the peer"
-        self._work = 0
         self._tried: set[int] = set()  # resync candidates (absolute offsets) that failed
         self._consumed = 0  # bytes cut off the head of the buffer so far
 
@@ -320,8 +337,11 @@ class _Connection:
 
     def release(self) -> None:
         """Return the reassembly bytes to the shared budget and log one summary line."""
-        self.rx.reassembly.used -= self.reasm.bytes
+        held = self.reasm.bytes
+        self.rx.reassembly.used -= held
         self.reasm.clear()
+        if held > MiB:
+            _return_freed_memory()
         unfinished = len(self.buf)
         self.buf = bytearray()
         level = logging.WARNING if (self.rejected or self.garbage or unfinished) else logging.INFO
@@ -408,7 +428,6 @@ class _Connection:
             fits = 0 < total <= self.cfg.max_frame_bytes and j + total <= len(buf)
             if fits and key not in self._tried:
                 self._tried.add(key)
-                self._work += total
                 try:
                     sl651.decode(bytes(buf[j : j + total]))
                     return j
@@ -419,11 +438,11 @@ class _Connection:
 
     async def _drain_frames(self) -> bool:
         """Cut complete frames off the buffer; False when the connection must be closed."""
-        buf = self.buf
+        buf, turn = self.buf, time.monotonic()
         while buf and not self.closing:
-            if self._work >= self.cfg.work_per_turn_bytes:
-                self._work = 0
-                await asyncio.sleep(0)  # crafted input must not starve other stations
+            if time.monotonic() - turn > self.cfg.work_per_turn_s:
+                await self._yield(turn)  # crafted input must not starve other stations
+                turn = time.monotonic()
             s = self._next_start(0)
             if s < 0:
                 keep = 1 if buf[-1] == 0x7E else 0  # half a start marker: the rest may follow
@@ -435,13 +454,13 @@ class _Connection:
             try:
                 total = self._length_at(0)
             except FrameError as exc:
-                await self._garbage(1, str(exc))
+                await self._skip(str(exc))
                 continue
             if total is None:
                 break
             if total > self.cfg.max_frame_bytes:
-                await self._garbage(
-                    1, f"frame length {total} exceeds the limit {self.cfg.max_frame_bytes}"
+                await self._skip(
+                    f"frame length {total} exceeds the limit {self.cfg.max_frame_bytes}"
                 )
                 continue
             if len(buf) < total:
@@ -452,36 +471,59 @@ class _Connection:
                     j, f"length field says {total} bytes but a valid frame starts at offset {j}"
                 )
                 continue
+            if buf[0] == 0x7E and buf[13] not in (sl651.STX, sl651.SYN):
+                # what decode would say after a CRC over up to 4 KiB: crafted headers cost less
+                await self._skip(f"HEX body start {buf[13]:02X}; expected 02 STX or 16 SYN")
+                continue
             raw = bytes(buf[:total])
-            self._work += total
             try:
                 fr = sl651.decode(raw)
             except FrameError as exc:
-                # resynchronise one byte on: a real frame may start inside this candidate
-                await self._reject(raw, str(exc))
-                self.garbage += 1
-                self._cut(1)
+                # resynchronise on the next start: a real frame may begin inside this candidate
+                await self._reject(raw, str(exc), store=False)
+                await self._skip(str(exc))
                 continue
             self._cut(total)
             await self._frame(fr, raw)
             self.pending_since = time.monotonic() if buf else None
         if self.garbage > self.cfg.max_garbage_bytes and not self.closing:
-            await self._quarantine(
-                b"", f"connection closed after {self.garbage} bytes of undecodable input"
-            )
+            if self._may_quarantine():
+                await self._store(
+                    b"", f"connection closed after {self.garbage} bytes of undecodable input"
+                )
             self.close(f"{self.garbage} bytes of undecodable input")
+        if not self.closing:
+            await self._yield(turn)
         return not self.closing
+
+    async def _yield(self, turn: float) -> None:
+        """Let other connections run; one that has not authenticated waits for its share, so
+        that the loop idles and the store's writer thread gets the GIL (with sleep(0) alone
+        the commits of good stations waited ~100 ms for it under a crafted flood)."""
+        if self.authenticated:
+            await asyncio.sleep(0)
+            return
+        now = time.monotonic()
+        await asyncio.sleep(self.rx.unauthenticated_work.spend(now - turn, now))
+
+    async def _skip(self, reason: str) -> None:
+        """The start marker at the head begins no frame: skip to the next one."""
+        j = self._next_start(1)
+        if j < 0:
+            j = max(1, len(self.buf) - (1 if self.buf[-1] == 0x7E else 0))
+        await self._garbage(j, reason)
 
     async def _garbage(self, n: int, reason: str) -> None:
         """Skip n bytes at the head of the buffer that are no frame."""
-        data = bytes(self.buf[:n])
+        data = bytes(self.buf[:n]) if self._may_quarantine() else None
         self._cut(n)
         self.garbage += n
         self.rx.stats.garbage_bytes += n
-        await self._quarantine(data, reason)
+        if data is not None:
+            await self._store(data, reason)
 
     # -- rejection and quarantine --------------------------------------------------------------
-    async def _reject(self, raw: bytes, reason: str) -> None:
+    async def _reject(self, raw: bytes, reason: str, store: bool = True) -> None:
         self.rx.stats.rejected += 1
         self.rejected += 1
         if self.rx.log_limit.allow(self.host, time.monotonic()):
@@ -489,20 +531,24 @@ class _Connection:
         self.rx._emit(
             kind="rejected", source="sl651", peer=self.peer, reason=reason, station=self.stcd
         )
-        await self._quarantine(raw, reason)
+        if store and self._may_quarantine():
+            await self._store(raw, reason)
 
-    async def _quarantine(self, raw: bytes, reason: str) -> None:
+    def _may_quarantine(self) -> bool:
+        """At most quarantine_per_connection rows, after the first 10 one per second, and at
+        most quarantine_per_host_per_hour from one host (reconnecting does not reset it)."""
         now = time.monotonic()
-        # at most quarantine_per_connection rows, after the first 10 one per second, and at
-        # most quarantine_per_host_per_hour rows from one host (reconnecting does not reset it)
         if self.quarantined >= self.cfg.quarantine_per_connection:
-            return
+            return False
         if self.quarantined >= 10 and now - self.last_quarantine < 1.0:
-            return
+            return False
         if not self.rx.quarantine_quota.take(self.host, now):
-            return
+            return False
         self.quarantined += 1
         self.last_quarantine = now
+        return True
+
+    async def _store(self, raw: bytes, reason: str) -> None:
         try:
             await self.rx.pipeline.run_in_writer(
                 self.rx.pipeline.store.add_quarantine, raw, reason, self.peer

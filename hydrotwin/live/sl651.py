@@ -862,7 +862,7 @@ class Reassembler:
     copy (a station resends a packet the centre NAKed). ``feed`` returns the complete frame
     with its body parsed, or None while packets are missing. ``bytes`` is what the pending
     packets hold, so that a receiver can bound it across connections; ``expire`` drops
-    messages whose first packet is older than a time-out.
+    messages whose latest packet is older than a time-out.
     """
 
     def __init__(self, max_pending: int = 64, max_total_bytes: int = 8 * 1024 * 1024) -> None:
@@ -886,7 +886,7 @@ class Reassembler:
         self.bytes = 0
 
     def expire(self, now: float, timeout_s: float) -> list[tuple[str, int]]:
-        """Drop messages started more than ``timeout_s`` before ``now``; their keys."""
+        """Drop messages with no packet for more than ``timeout_s``; their keys."""
         old = [k for k, t in self._started.items() if now - t > timeout_s]
         for k in old:
             self._drop(k)
@@ -905,7 +905,7 @@ class Reassembler:
                 )
                 self._drop(oldest)
             parts = self._pending[key] = {}
-            self._started[key] = now
+        self._started[key] = now  # the time-out counts from the latest packet
         if parts and next(iter(parts.values())).packet_total != fr.packet_total:
             total = next(iter(parts.values())).packet_total
             self._drop(key)
