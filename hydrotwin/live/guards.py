@@ -28,8 +28,8 @@ class AuthGuard:
     After ``max_failures`` wrong passwords the address is refused (even with the right
     password, or guessing would go on) for ``backoff_s`` × 2^(episode − 1), at most
     ``max_backoff_s``. A right password does not reset the count (a guesser could interleave
-    with the real station); ``max_backoff_s`` without a failure does. Only addresses the
-    registry knows are tracked, so the table is bounded by the basin's station list.
+    with the real station); ``max_backoff_s`` of quiet after the last back-off ends does. Only
+    addresses the registry knows are tracked, so the table is bounded by the station list.
     """
 
     def __init__(self, max_failures: int, backoff_s: float, max_backoff_s: float) -> None:
@@ -46,8 +46,8 @@ class AuthGuard:
     def failure(self, address: str, now: float) -> float:
         """Count one wrong password; the back-off started by it in seconds (0 if none)."""
         s = self._by_address.setdefault(address, _Suspect())
-        if now - s.last_failure > self.max_backoff_s:
-            s.failures = s.episodes = 0
+        if now - max(s.last_failure, s.refused_until) > self.max_backoff_s:
+            s.failures = s.episodes = 0  # quiet for a whole back-off since the last episode
         s.last_failure = now
         s.failures += 1
         if s.failures < self.max_failures:

@@ -43,7 +43,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hydrotwin.errors import HydroTwinError, InputDataError
-from hydrotwin.live.guards import HourlyQuota
+from hydrotwin.live.guards import HourlyQuota, LogLimiter
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.pipeline import Pipeline
 
@@ -189,6 +189,7 @@ class MqttSubscriber:
         self.stations = frozenset(stations) if stations is not None else None
         self.limits = limits or PayloadLimits()
         self._quota = HourlyQuota(quarantine_per_topic_per_hour)
+        self._log_limit = LogLimiter()
         self._status = status
         self.connected = threading.Event()
         self.received = 0
@@ -304,9 +305,10 @@ class MqttSubscriber:
     def _quarantine(self, msg: mqtt.MQTTMessage, bad: list[Rejected]) -> bool:
         """Keep each rejected item with its reason; False if the store refused."""
         self.rejected += len(bad)
-        log.warning(
-            "MQTT message on %s: %d item(s) rejected, first: %s", msg.topic, len(bad), bad[0][1]
-        )
+        if self._log_limit.allow(msg.topic, time.monotonic()):
+            log.warning(
+                "MQTT message on %s: %d item(s) rejected, first: %s", msg.topic, len(bad), bad[0][1]
+            )
         for item, reason in bad:
             if not self._quota.take(msg.topic, time.monotonic()):
                 break
