@@ -288,6 +288,8 @@ class Receiver:
             await conn.run(reader)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             conn.close_reason = f"lost ({exc})"
+        except TimeoutError:
+            conn.close_reason = f"confirmation not read within {self.config.write_timeout_s} s"
         except asyncio.CancelledError:
             conn.close_reason = "cancelled (receiver stopping)"
         finally:
@@ -480,11 +482,11 @@ class _Connection:
                 fr = sl651.decode(raw)
             except FrameError as exc:
                 # resynchronise on the next start: a real frame may begin inside this candidate
-                await self._reject(raw, str(exc), store=False)
-                await self._skip(str(exc))
+                await self._reject(raw, str(exc))
+                await self._skip(str(exc), store=False)
                 continue
             self._cut(total)
-            await self._frame(fr, raw)
+            await self._one_frame(fr, raw)
             self.pending_since = time.monotonic() if buf else None
         if self.garbage > self.cfg.max_garbage_bytes and not self.closing:
             if self._may_quarantine():
@@ -506,16 +508,16 @@ class _Connection:
         now = time.monotonic()
         await asyncio.sleep(self.rx.unauthenticated_work.spend(now - turn, now))
 
-    async def _skip(self, reason: str) -> None:
+    async def _skip(self, reason: str, store: bool = True) -> None:
         """The start marker at the head begins no frame: skip to the next one."""
         j = self._next_start(1)
         if j < 0:
             j = max(1, len(self.buf) - (1 if self.buf[-1] == 0x7E else 0))
-        await self._garbage(j, reason)
+        await self._garbage(j, reason, store)
 
-    async def _garbage(self, n: int, reason: str) -> None:
+    async def _garbage(self, n: int, reason: str, store: bool = True) -> None:
         """Skip n bytes at the head of the buffer that are no frame."""
-        data = bytes(self.buf[:n]) if self._may_quarantine() else None
+        data = bytes(self.buf[:n]) if store and self._may_quarantine() else None
         self._cut(n)
         self.garbage += n
         self.rx.stats.garbage_bytes += n
@@ -523,7 +525,7 @@ class _Connection:
             await self._store(data, reason)
 
     # -- rejection and quarantine --------------------------------------------------------------
-    async def _reject(self, raw: bytes, reason: str, store: bool = True) -> None:
+    async def _reject(self, raw: bytes, reason: str) -> None:
         self.rx.stats.rejected += 1
         self.rejected += 1
         if self.rx.log_limit.allow(self.host, time.monotonic()):
@@ -531,7 +533,7 @@ class _Connection:
         self.rx._emit(
             kind="rejected", source="sl651", peer=self.peer, reason=reason, station=self.stcd
         )
-        if store and self._may_quarantine():
+        if self._may_quarantine():
             await self._store(raw, reason)
 
     def _may_quarantine(self) -> bool:
@@ -617,6 +619,16 @@ class _Connection:
         rx.reassembly.used += self.reasm.bytes - before
         await self._reject(raw, reason)
         return None
+
+    async def _one_frame(self, fr: sl651.Frame, raw: bytes) -> None:
+        """Whatever one decoded frame raises ends in its quarantine, not the connection's."""
+        try:
+            await self._frame(fr, raw)
+        except (ConnectionError, TimeoutError):
+            raise  # the peer is gone or not reading its confirmations
+        except Exception as exc:
+            log.exception("frame from %s (%s) failed", self.peer, self.stcd)
+            await self._reject(raw, f"{type(exc).__name__}: {exc}")
 
     async def _frame(self, fr: sl651.Frame, raw: bytes) -> None:
         rx = self.rx
