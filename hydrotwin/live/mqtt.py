@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -46,6 +46,7 @@ from hydrotwin.errors import HydroTwinError, InputDataError
 from hydrotwin.live.guards import HourlyQuota, LogLimiter
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.pipeline import Pipeline
+from hydrotwin.timeutil import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def parse_message(
         raise InputDataError(
             f"MQTT payload holds {len(items)} observations; at most {limits.max_items} per message"
         )
-    now = now or datetime.now(UTC)
+    now = now or now_utc()
     lo, hi = now - limits.past, now + limits.future
     good: list[Observation] = []
     bad: list[Rejected] = []
@@ -226,7 +227,7 @@ class MqttSubscriber:
             return
         client.subscribe([(t, 1) for t in self.topics])
         self.connected.set()
-        now = datetime.now(UTC)
+        now = now_utc()
         if not flags.session_present and self._last_contact is not None:
             self.session_lost += 1
             log.warning(
@@ -254,7 +255,7 @@ class MqttSubscriber:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         self.connected.clear()
-        self._last_contact = datetime.now(UTC)
+        self._last_contact = now_utc()
         log.warning(
             "MQTT disconnected from %s:%d (%s); reconnecting with backoff",
             self.host,
@@ -278,7 +279,7 @@ class MqttSubscriber:
 
     def _handle(self, client: mqtt.Client, msg: mqtt.MQTTMessage) -> None:
         payload = bytes(msg.payload)
-        self._last_contact = datetime.now(UTC)
+        self._last_contact = now_utc()
         try:
             obs, bad = parse_message(payload, self.limits, self.stations)
         except InputDataError as exc:
