@@ -9,7 +9,7 @@ SYSPKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-
            libegl1 libgl1 fonts-wqy-microhei mosquitto postgresql netcdf-bin
 PYTEST_ARGS ?=
 
-.PHONY: install sysdeps run test lint translations bench clean
+.PHONY: install sysdeps run broker test lint translations bench clean
 
 $(VENV)/.installed: pyproject.toml plugins/demo_basin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ translations: install
 
 run: install
 	$(VENV)/bin/hydrotwin --basin demo
+
+# The MQTT broker the live feed expects (persistent sessions; packaging/mosquitto.conf).
+broker:
+	mkdir -p .mosquitto && mosquitto -c packaging/mosquitto.conf
 
 lint: install
 	$(VENV)/bin/ruff check hydrotwin plugins tests bench

@@ -158,7 +158,7 @@ def bench_tcp_and_latency(
 ) -> tuple[float, float, float]:
     from hydrotwin.fourpre.warning import StationThresholds, WarningEngine
     from hydrotwin.live.pipeline import Pipeline
-    from hydrotwin.live.receiver import Receiver, ReceiverConfig
+    from hydrotwin.live.receiver import Receiver, ReceiverConfig, StationRegistry
     from hydrotwin.live.store import open_store
 
     fleet = _fleet()
@@ -181,7 +181,7 @@ def bench_tcp_and_latency(
     sims = fleet.make_fleet(stations)
 
     async def run():
-        rx = Receiver(pipe, None, ReceiverConfig(port=0))
+        rx = Receiver(pipe, StationRegistry.any_station(), ReceiverConfig(port=0))
         host, port = await rx.start()
         t = time.perf_counter()
         res = await fleet.run_fleet(host, port, sims, reports, deadline_s=120)

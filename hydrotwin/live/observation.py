@@ -12,6 +12,7 @@ the store, the warnings and the charts share one vocabulary. Values are in the u
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,6 +53,17 @@ ELEMENT_UNITS: dict[str, str] = {
 
 #: Elements that are water levels (subject to per-station datum corrections).
 LEVEL_ELEMENTS = frozenset({"Z", "ZU", "ZB", "RZ"} | {f"DRZ{i}" for i in range(1, 9)})
+
+#: A station code in JSON: an SL 323 STCD (8 characters) or an SL 651 address (10 hex digits),
+#: with room for a platform's own codes; anything longer or with other characters is refused.
+STATION_CODE = re.compile(r"[0-9A-Za-z_-]{1,20}")
+
+
+def element_unit(element: str) -> str | None:
+    """The unit of a known element (``DRZ1``…``DRZ8`` are levels in m), None if unknown."""
+    if element in ELEMENT_UNITS:
+        return ELEMENT_UNITS[element]
+    return "m" if element in LEVEL_ELEMENTS else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,33 +118,69 @@ class Observation:
         missing = [k for k in ("station", "time", "element", "value") if k not in data]
         if missing:
             raise InputDataError(
-                f"observation JSON {data!r} lacks {missing}; expected station, time, element, "
+                f"observation JSON {_clip(data)} lacks {missing}; expected station, time, element, "
                 "value and unit"
             )
         station, element = data["station"], data["element"]
-        if not isinstance(station, str) or not station:
-            raise InputDataError(f"observation JSON: station {station!r} is not a non-empty string")
-        if not isinstance(element, str) or not element:
-            raise InputDataError(f"observation JSON: element {element!r} is not a non-empty string")
-        raw_time = data["time"]
-        if not isinstance(raw_time, str):
-            raise InputDataError(f"observation JSON: time {raw_time!r} is not an ISO 8601 string")
-        try:
-            time = datetime.fromisoformat(raw_time.replace("Z", "+00:00"))
-        except ValueError:
+        if not isinstance(station, str) or not STATION_CODE.fullmatch(station):
             raise InputDataError(
-                f"observation JSON: time {raw_time!r} is not ISO 8601 (e.g. 2026-07-01T08:00:00Z)"
-            ) from None
+                f"observation JSON: station {_clip(station)} is not a station code "
+                f"(1–20 letters, digits, '_' or '-')"
+            )
+        expected_unit = element_unit(element) if isinstance(element, str) else None
+        if not isinstance(element, str) or expected_unit is None:
+            raise InputDataError(
+                f"observation JSON {station}: element {_clip(element)} is not a known SL 651 "
+                "identifier (Z, ZU, PJ, Q … see ELEMENT_UNITS)"
+            )
+        unit = data.get("unit", expected_unit)
+        if unit != expected_unit:
+            raise InputDataError(
+                f"observation JSON {station}/{element}: unit {_clip(unit)}; "
+                f"expected {expected_unit!r}"
+            )
+        time = _json_time(data["time"], f"{station}/{element}")
         value = data["value"]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputDataError(f"observation JSON: value {value!r} is not a number")
-        unit = data.get("unit", ELEMENT_UNITS.get(element, ""))
-        expected_unit = ELEMENT_UNITS.get(element)
-        if expected_unit is not None and unit != expected_unit:
             raise InputDataError(
-                f"observation JSON {station}/{element}: unit {unit!r}; expected {expected_unit!r}"
+                f"observation JSON {station}/{element}: value {_clip(value)} is not a number"
             )
-        return cls(station, time, element, float(value), str(unit), source)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise InputDataError(
+                f"observation JSON {station}/{element}: value {_clip(value)} is too large"
+            ) from None
+        try:
+            return cls(station, time, element, number, str(unit), source)
+        except OverflowError:
+            raise InputDataError(
+                f"observation JSON {station}/{element}: time {time!r} cannot be expressed in UTC"
+            ) from None
+
+
+def _clip(value: object, n: int = 40) -> str:
+    """A value for an error message, cut short (a hostile field may be megabytes long)."""
+    text = repr(value)
+    return text if len(text) <= n else f"{text[:n]}… ({len(text)} characters)"
+
+
+def _json_time(raw: object, what: str) -> datetime:
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise InputDataError(
+            f"observation JSON {what}: time {_clip(raw)} is not an ISO 8601 string"
+        )
+    try:
+        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputDataError(
+            f"observation JSON {what}: time {raw!r} is not ISO 8601 (e.g. 2026-07-01T08:00:00Z)"
+        ) from None
+    if t.tzinfo is None:
+        raise InputDataError(
+            f"observation JSON {what}: time {raw!r} has no offset; expected e.g. +08:00 or Z"
+        )
+    return t
 
 
 def to_basin_datum(obs: Observation, datum_offset_m: float) -> Observation:

@@ -860,15 +860,39 @@ class Reassembler:
 
     Packets are keyed by (station, function code); a repeated packet replaces the earlier
     copy (a station resends a packet the centre NAKed). ``feed`` returns the complete frame
-    with its body parsed, or None while packets are missing.
+    with its body parsed, or None while packets are missing. ``bytes`` is what the pending
+    packets hold, so that a receiver can bound it across connections; ``expire`` drops
+    messages whose latest packet is older than a time-out.
     """
 
     def __init__(self, max_pending: int = 64, max_total_bytes: int = 8 * 1024 * 1024) -> None:
         self._pending: dict[tuple[str, int], dict[int, Frame]] = {}
+        self._started: dict[tuple[str, int], float] = {}
+        self._held: dict[tuple[str, int], int] = {}  # body bytes per pending message
         self.max_pending = max_pending
         self.max_total_bytes = max_total_bytes
+        self.bytes = 0
 
-    def feed(self, fr: Frame) -> Frame | None:
+    def _drop(self, key: tuple[str, int]) -> None:
+        self._pending.pop(key, None)
+        self._started.pop(key, None)
+        self.bytes -= self._held.pop(key, 0)
+
+    def clear(self) -> None:
+        """Drop every pending message (the connection closed)."""
+        self._pending.clear()
+        self._started.clear()
+        self._held.clear()
+        self.bytes = 0
+
+    def expire(self, now: float, timeout_s: float) -> list[tuple[str, int]]:
+        """Drop messages with no packet for more than ``timeout_s``; their keys."""
+        old = [k for k, t in self._started.items() if now - t > timeout_s]
+        for k in old:
+            self._drop(k)
+        return old
+
+    def feed(self, fr: Frame, now: float = 0.0) -> Frame | None:
         if fr.complete:
             return fr
         key = (fr.station, fr.function)
@@ -879,24 +903,29 @@ class Reassembler:
                 log.warning(
                     "dropping incomplete multi-packet message %s (too many pending)", oldest
                 )
-                del self._pending[oldest]
+                self._drop(oldest)
             parts = self._pending[key] = {}
+        self._started[key] = now  # the time-out counts from the latest packet
         if parts and next(iter(parts.values())).packet_total != fr.packet_total:
-            del self._pending[key]
+            total = next(iter(parts.values())).packet_total
+            self._drop(key)
             raise FrameError(
                 f"packet {fr.packet_seq} says {fr.packet_total} packets in all but earlier packets "
-                f"of station {fr.station} function {fr.function:02X} said "
-                f"{next(iter(parts.values())).packet_total}"
+                f"of station {fr.station} function {fr.function:02X} said {total}"
             )
+        old = parts.get(fr.packet_seq or 0)
         parts[fr.packet_seq or 0] = fr
-        if sum(len(p.body) for p in parts.values()) > self.max_total_bytes:
-            del self._pending[key]
+        grown = len(fr.body) - (len(old.body) if old else 0)
+        self.bytes += grown
+        self._held[key] = self._held.get(key, 0) + grown
+        if self._held[key] > self.max_total_bytes:
+            self._drop(key)
             raise FrameError(
                 f"multi-packet message from {fr.station} exceeds {self.max_total_bytes} bytes"
             )
         if len(parts) < (fr.packet_total or 0):
             return None
-        del self._pending[key]
+        self._drop(key)
         ordered = [parts[i] for i in range(1, (fr.packet_total or 0) + 1)]
         first = ordered[0]
         merged = replace(

@@ -30,6 +30,7 @@ def _start(port: int, db) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--store",
             str(db),
+            "--allow-any-station",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

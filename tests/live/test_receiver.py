@@ -143,19 +143,54 @@ def test_per_host_connection_limit(tmp_path):
     assert data == b"" and refused == 1 and acked == 4
 
 
+def _keepalive(address: str = "0012345678", password: str = "1234") -> bytes:
+    from datetime import datetime
+
+    t = datetime(2026, 7, 1, 8, 0)
+    return sl651.encode_keepalive(station=address, password=password, serial=1, send_time=t)
+
+
 def test_connection_limit(tmp_path):
+    """A full table of authenticated stations refuses the next connection."""
+
     async def body(host, port, store, rx):
         conns = [await asyncio.open_connection(host, port) for _ in range(3)]
+        for k, (_, w) in enumerate(conns):
+            w.write(_keepalive(f"00123456{k:02d}"))
+            await w.drain()
         await asyncio.sleep(0.2)
         extra_r, extra_w = await asyncio.open_connection(host, port)
         data = await asyncio.wait_for(extra_r.read(10), 5)
         for _, w in conns:
             w.close()
         extra_w.close()
-        return data, rx.stats.refused_connections
+        return data, rx.stats.refused_connections, rx.stats.evicted_connections
 
-    data, refused = _run(_with_receiver(tmp_path, body, max_connections=3))
-    assert data == b"" and refused == 1
+    data, refused, evicted = _run(
+        _with_receiver(tmp_path, body, StationRegistry.any_station(), max_connections=3)
+    )
+    assert data == b"" and refused == 1 and evicted == 0
+
+
+def test_full_table_evicts_longest_idle_unauthenticated(tmp_path):
+    """Idle sockets that never sent a valid frame cannot lock a new station out."""
+
+    async def body(host, port, store, rx):
+        idle = []
+        for _ in range(4):
+            idle.append(await asyncio.open_connection(host, port))
+            await asyncio.sleep(0.05)  # the first is the longest idle
+        res = await fleet.run_fleet(host, port, fleet.make_fleet(1), 3, deadline_s=10)
+        first = await asyncio.wait_for(idle[0][0].read(10), 5)  # EOF: it was evicted
+        for _, w in idle:
+            w.close()
+        return res.acked_frames, first, rx.stats
+
+    acked, first, stats = _run(
+        _with_receiver(tmp_path, body, StationRegistry.any_station(), max_connections=4)
+    )
+    assert acked == 3 and first == b""
+    assert stats.evicted_connections == 1 and stats.refused_connections == 0
 
 
 def test_multipacket_and_keepalive_over_tcp(tmp_path):

@@ -1,11 +1,15 @@
 """``hydrotwin live sl651|mqtt|replay``: feed live data into the observation store.
 
-* ``hydrotwin live sl651 --listen 127.0.0.1:5005 --store obs.db [--basin demo]`` — SL 651
-  TCP centre (loopback unless told otherwise); with a basin, only its stations (address and
+* ``hydrotwin live sl651 --listen 127.0.0.1:5005 --store obs.db --basin demo`` — SL 651
+  TCP centre (loopback unless told otherwise); only the basin's stations (address and
   password) are accepted and warnings are computed and stored.
-* ``hydrotwin live mqtt --broker 127.0.0.1:1883 --topic 'hydrotwin/+/obs' --store obs.db`` —
-  MQTT subscriber (QoS 1, persistent session) for the JSON payload documented in
-  ``hydrotwin.live.mqtt``.
+* ``hydrotwin live mqtt --broker 127.0.0.1:1883 --topic 'hydrotwin/+/obs' --store obs.db
+  --basin demo`` — MQTT subscriber (QoS 1, persistent session) for the JSON payload documented
+  in ``hydrotwin.live.mqtt``; only the basin's station codes are stored.
+
+Without ``--basin`` there is no station list: SL 651 and MQTT then refuse to start (exit 2)
+unless ``--allow-any-station`` says that accepting every station is meant; it is logged as a
+warning.
 * ``hydrotwin live replay event.csv --speed 60 --store obs.db`` — a recorded event (CSV or
   NetCDF) played at N× into the same pipeline.
 
@@ -50,6 +54,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--backup-every", type=float, default=3600.0, help="backup interval, s")
         q.add_argument("--backup-keep", type=int, default=24, help="backups kept (default 24)")
 
+    def stations(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--allow-any-station",
+            action="store_true",
+            help="without --basin: accept every station (logged as a warning); for test benches",
+        )
+
     s = ss.add_parser("sl651", help="SL 651 TCP centre")
     s.add_argument("--listen", default="127.0.0.1:5005", help="HOST:PORT (default 127.0.0.1:5005)")
     s.add_argument("--idle-timeout", type=float, default=300.0, help="seconds (default 300)")
@@ -62,6 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="confirmation end character: EOT (done) or ESC (stay online)",
     )
     common(s)
+    stations(s)
     s.set_defaults(func=run_sl651)
 
     m = ss.add_parser("mqtt", help="MQTT subscriber (JSON observations)")
@@ -73,6 +85,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--username")
     m.add_argument("--password")
     common(m)
+    stations(m)
     m.set_defaults(func=run_mqtt)
 
     r = ss.add_parser("replay", help="replay a recorded event (CSV or NetCDF)")
@@ -171,6 +184,18 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _no_station_list(args: argparse.Namespace) -> bool:
+    """True (after saying so on stderr) when neither a basin nor running open was chosen."""
+    if getattr(args, "basin", None) or args.allow_any_station:
+        return False
+    print(
+        f"hydrotwin live {args.live_command}: error: no station list: give --basin (the "
+        "stations to accept) or --allow-any-station (accept every station, deliberately)",
+        file=sys.stderr,
+    )
+    return True
+
+
 def run_sl651(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
@@ -179,6 +204,8 @@ def run_sl651(args: argparse.Namespace) -> int:
     from hydrotwin.live.source import Sl651Source
 
     host, port = _hostport(args.listen, "--listen")
+    if _no_station_list(args):
+        return 2
     session = _session(args)
     basin = session.basin
     registry = StationRegistry.from_basin(basin) if basin else StationRegistry(None)
@@ -202,7 +229,10 @@ def run_mqtt(args: argparse.Namespace) -> int:
     from hydrotwin.live.source import MqttSource
 
     host, port = _hostport(args.broker, "--broker")
+    if _no_station_list(args):
+        return 2
     session = _session(args)
+    basin = session.basin
     source = MqttSource(
         host,
         port,
@@ -210,6 +240,7 @@ def run_mqtt(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         username=args.username,
         password=args.password,
+        stations={s.id for s in basin.stations} if basin else None,
     )
     print(f"connecting to {host}:{port}", flush=True)
     return _run(session, source)
