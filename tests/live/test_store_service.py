@@ -32,7 +32,7 @@ def _start(port, db, log, *extra):
     with open(log, "w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "hydrotwin.app.cli", "live", "sl651", "--listen",
-             f"127.0.0.1:{port}", "--store", str(db), "--check-every", "0.3",
+             f"127.0.0.1:{port}", "--store", str(db), "--allow-any-station", "--check-every", "0.3",
              "--checkpoint-every", "0.2", *extra],
             stdout=subprocess.PIPE, stderr=err, text=True,
         )  # fmt: skip
@@ -95,7 +95,9 @@ def test_damage_while_running_then_restore(tmp_path):
     text = log.read_text()
     assert text.count("taken out of service") == 1 and "not acknowledging" not in text
     assert res.acked_frames == 360
-    restart = _cli("live", "sl651", "--listen", f"127.0.0.1:{port}", "--store", str(db))
+    restart = _cli(
+        "live", "sl651", "--listen", f"127.0.0.1:{port}", "--store", str(db), "--allow-any-station"
+    )
     assert restart.returncode == 1 and str(db) in restart.stderr and "restore" in restart.stderr
     check = _cli("store", "check", "--store", str(db))
     assert check.returncode == 1 and "observations waiting" in check.stdout

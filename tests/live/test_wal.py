@@ -25,7 +25,15 @@ def test_clean_stop_leaves_the_main_file_complete(tmp_path):
     proc = _start(port, db, tmp_path / "rx.log", "--checkpoint-every", "0")
     try:
         assert _send(port, fleet.make_fleet(3), 0, 100, res) == [100, 100, 100]
-        second = _cli("live", "sl651", "--listen", f"127.0.0.1:{free_port()}", "--store", str(db))
+        second = _cli(
+            "live",
+            "sl651",
+            "--listen",
+            f"127.0.0.1:{free_port()}",
+            "--store",
+            str(db),
+            "--allow-any-station",
+        )
         assert second.returncode == 1 and "written by another service" in second.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -47,7 +55,9 @@ def test_lost_wal_after_a_crash_is_refused(tmp_path):
     wal = tmp_path / "obs.db-wal"
     assert wal.stat().st_size > 0
     wal.unlink()  # what an operator copying only obs.db (or cleaning up "temp files") does
-    again = _cli("live", "sl651", "--listen", f"127.0.0.1:{port}", "--store", str(db))
+    again = _cli(
+        "live", "sl651", "--listen", f"127.0.0.1:{port}", "--store", str(db), "--allow-any-station"
+    )
     assert again.returncode == 1
     assert "obs.db-wal is missing" in again.stderr and "store restore" in again.stderr
     assert not wal.exists()  # refused before SQLite could start a fresh WAL
