@@ -242,21 +242,21 @@ def _maps(tr: Translator, comp: Comparison, pick: PlanResult, font: str) -> list
     assert pick.rehearsal_nc is not None
     depth, ext = _grid(pick.rehearsal_nc, "max_depth")
     k = max(1, -(-depth.shape[1] // 900))
-    legend = [(DRY_RGB, tr.translate(C, "dry"))] + [(c, f"≥ {m:g} m") for m, c in RAMP]
+    legend = [(DRY_RGB, tr.translate("PlanPdf", "dry"))] + [(c, f"≥ {m:g} m") for m, c in RAMP]
     out: list[Flowable] = [
         MapFlowable(
             depth_rgb(block_max(depth, k)),
             ext,
             legend,
             font,
-            tr.translate(C, "Maximum depth") + f" — {pick.plan.name}",
+            tr.translate("PlanPdf", "Maximum depth") + f" — {pick.plan.name}",
         )
     ]
     arr, _ = _grid(pick.rehearsal_nc, "arrival_time")
     hours = comp.rehearsal_hours or comp.hours
     wet = np.isfinite(arr) & (np.nan_to_num(depth) >= 0.15)
     rel = np.clip(np.nan_to_num(arr) / 3600.0 / hours, 0, 1)
-    legend_a = [(DRY_RGB, tr.translate(C, "not flooded"))] + [
+    legend_a = [(DRY_RGB, tr.translate("PlanPdf", "not flooded"))] + [
         (c, f"{f * hours:g} h") for f, c in ARRIVAL_RAMP
     ]
     out += [
@@ -266,7 +266,7 @@ def _maps(tr: Translator, comp: Comparison, pick: PlanResult, font: str) -> list
             ext,
             legend_a,
             font,
-            tr.translate(C, "Arrival time (hours after start)"),
+            tr.translate("PlanPdf", "Arrival time (hours after start)"),
         ),
     ]
     others = [r for r in comp.results if r is not pick and r.rehearsal_nc is not None]
@@ -279,7 +279,7 @@ def _maps(tr: Translator, comp: Comparison, pick: PlanResult, font: str) -> list
         stops = ((-1.0, (33, 102, 172)), (0.0, (247, 247, 247)), (1.0, (178, 24, 43)))
         changed = np.abs(np.nan_to_num(d)) >= 0.05
         legend_d = [(DRY_RGB, "< 0.05 m")] + [(c, f"{v:+g} m") for v, c in stops]
-        title = tr.translate(C, "Difference of maximum depth") + (
+        title = tr.translate("PlanPdf", "Difference of maximum depth") + (
             f": {pick.plan.name} − {other.plan.name}"
         )
         out += [
@@ -378,12 +378,12 @@ def _hydrographs(tr: Translator, comp: Comparison, pick: PlanResult, font: str) 
             for r in comp.results
         ]
         lines = [
-            (tr.translate(C, "flood limit"), res.levels.flood_limit_m, "#2ca02c"),
-            (tr.translate(C, "design flood"), res.levels.design_flood_m, "#ff7f00"),
-            (tr.translate(C, "check flood"), res.levels.check_flood_m, "#d62728"),
+            (tr.translate("PlanPdf", "flood limit"), res.levels.flood_limit_m, "#2ca02c"),
+            (tr.translate("PlanPdf", "design flood"), res.levels.design_flood_m, "#ff7f00"),
+            (tr.translate("PlanPdf", "check flood"), res.levels.check_flood_m, "#d62728"),
         ]
         name = res.names.zh if lang.startswith("zh") else res.names.en
-        title = f"{name} — " + tr.translate(C, "reservoir level")
+        title = f"{name} — " + tr.translate("PlanPdf", "reservoir level")
         out += [_chart(title, series, lines, "m", font), Spacer(1, 4)]
     engine = WarningEngine.from_basin(b)
     for s in pick.stations:
@@ -403,7 +403,7 @@ def _hydrographs(tr: Translator, comp: Comparison, pick: PlanResult, font: str) 
             if (v := th.threshold(lv)) is not None
         ]
         name = s.name_zh if lang.startswith("zh") else s.name_en
-        title = f"{name} ({s.station}) — " + tr.translate(C, "water level")
+        title = f"{name} ({s.station}) — " + tr.translate("PlanPdf", "water level")
         out += [_chart(title, series, lines, "m", font), Spacer(1, 4)]
     return out
 
@@ -417,12 +417,13 @@ def _local(t: datetime, tz: ZoneInfo) -> str:
 
 def _indicators(tr: Translator, st: _Styles, comp: Comparison) -> Table:
     ids = [r.plan.id for r in comp.results]
-    rows: list[list[Any]] = [[tr.translate(C, "Indicator")] + [r.plan.name for r in comp.results]]
+    rows: list[list[Any]] = [
+        [tr.translate("PlanPdf", "Indicator")] + [r.plan.name for r in comp.results]
+    ]
     for row in comp.rows():
         label = _group_name(comp, row.group, tr.ui_lang)
-        label = (
-            f"{label} · {tr.translate(C, ROW_LABELS.get(row.key.rpartition(':')[2], row.label))}"
-        )
+        what = ROW_LABELS.get(row.key.rpartition(":")[2], row.label)
+        label = f"{label} · {tr.translate('PlanPdf', what)}"
         cells = []
         for i in ids:
             v = row.values.get(i)
@@ -460,25 +461,27 @@ def _orders(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult) -> 
     lang = tr.ui_lang
     rows: list[list[Any]] = [
         [
-            tr.translate(C, "No."),
-            tr.translate(C, "Structure"),
-            tr.translate(C, "From"),
-            tr.translate(C, "Order"),
-            tr.translate(C, "Responsible / signature"),
+            tr.translate("PlanPdf", "No."),
+            tr.translate("PlanPdf", "Structure"),
+            tr.translate("PlanPdf", "From"),
+            tr.translate("PlanPdf", "Order"),
+            tr.translate("PlanPdf", "Responsible / signature"),
         ]
     ]
     for rid, act in pick.plan.reservoirs.items():
         if act.start_level_m is not None:
             res = comp.basin.reservoir(rid)
             name = res.names.zh if lang.startswith("zh") else res.names.en
-            order = tr.translate(C, "pre-release to level %1 m").replace(
+            order = tr.translate("PlanPdf", "pre-release to level %1 m").replace(
                 "%1", f"{act.start_level_m:.2f}"
             )
-            rows.append([str(len(rows)), name, tr.translate(C, "before the start"), order, ""])
+            rows.append(
+                [str(len(rows)), name, tr.translate("PlanPdf", "before the start"), order, ""]
+            )
     for gid, ops in gate_operations(pick.dataset).items():
         for h, e in ops:
             t = comp.start + timedelta(hours=h)
-            order = tr.translate(C, "set opening to %1 m").replace("%1", f"{e:.2f}")
+            order = tr.translate("PlanPdf", "set opening to %1 m").replace("%1", f"{e:.2f}")
             rows.append(
                 [
                     str(len(rows)),
@@ -514,11 +517,11 @@ def _warning_table(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResu
     }
     rows: list[list[Any]] = [
         [
-            tr.translate(C, "Station"),
-            tr.translate(C, "Grade"),
-            tr.translate(C, "Threshold (m)"),
-            tr.translate(C, "Reached"),
-            tr.translate(C, "Lead time (h)"),
+            tr.translate("PlanPdf", "Station"),
+            tr.translate("PlanPdf", "Grade"),
+            tr.translate("PlanPdf", "Threshold (m)"),
+            tr.translate("PlanPdf", "Reached"),
+            tr.translate("PlanPdf", "Lead time (h)"),
         ]
     ]
     for ev in _warnings(comp, pick):
@@ -532,7 +535,7 @@ def _warning_table(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResu
             ]
         )
     if len(rows) == 1:
-        rows.append([tr.translate(C, "no threshold is crossed"), "", "", "", ""])
+        rows.append([tr.translate("PlanPdf", "no threshold is crossed"), "", "", "", ""])
     return _table(st, rows, [170, 90, 80, 90, TEXT_W - 430])
 
 
@@ -541,24 +544,28 @@ def _evacuation(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult)
     tz = ZoneInfo(comp.basin.basin.timezone)
     rows: list[list[Any]] = [
         [
-            tr.translate(C, "Place"),
-            tr.translate(C, "People"),
-            tr.translate(C, "Buildings"),
-            tr.translate(C, "Water arrives"),
-            tr.translate(C, "Max depth (m)"),
-            tr.translate(C, "Duration (h)"),
-            tr.translate(C, "Evacuate"),
+            tr.translate("PlanPdf", "Place"),
+            tr.translate("PlanPdf", "People"),
+            tr.translate("PlanPdf", "Buildings"),
+            tr.translate("PlanPdf", "Water arrives"),
+            tr.translate("PlanPdf", "Max depth (m)"),
+            tr.translate("PlanPdf", "Duration (h)"),
+            tr.translate("PlanPdf", "Evacuate"),
         ]
     ]
     places = [] if pick.flood is None else list(pick.flood.places)
     places.sort(key=lambda p: (p.arrival_h is None, p.arrival_h or 0.0, -p.max_depth_m))
     for p in places:
         when = (
-            tr.translate(C, "not reached")
+            tr.translate("PlanPdf", "not reached")
             if p.arrival_h is None
             else f"{_local(comp.start + timedelta(hours=p.arrival_h), tz)} (+{p.arrival_h:g} h)"
         )
-        go = tr.translate(C, "yes") if p.max_depth_m >= 0.5 else tr.translate(C, "stand by")
+        go = (
+            tr.translate("PlanPdf", "yes")
+            if p.max_depth_m >= 0.5
+            else tr.translate("PlanPdf", "stand by")
+        )
         rows.append(
             [
                 p.place,
@@ -580,31 +587,34 @@ def _cover(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult, info
     b = comp.basin
     tz = ZoneInfo(b.basin.timezone)
     zh = tr.ui_lang.startswith("zh")
-    title = tr.translate(C, "Flood-control plan (预案)")
+    title = tr.translate("PlanPdf", "Flood-control plan (预案)")
     meta = [
-        [tr.translate(C, "Basin"), f"{b.basin.names.zh if zh else b.basin.names.en} ({b.id})"],
-        [tr.translate(C, "Scenario"), info.title or "—"],
-        [tr.translate(C, "Storm"), f"{comp.rain_description} ({comp.rain})"],
         [
-            tr.translate(C, "Forecast issued"),
+            tr.translate("PlanPdf", "Basin"),
+            f"{b.basin.names.zh if zh else b.basin.names.en} ({b.id})",
+        ],
+        [tr.translate("PlanPdf", "Scenario"), info.title or "—"],
+        [tr.translate("PlanPdf", "Storm"), f"{comp.rain_description} ({comp.rain})"],
+        [
+            tr.translate("PlanPdf", "Forecast issued"),
             f"{comp.start.astimezone(tz):%Y-%m-%d %H:%M} {b.basin.timezone}",
         ],
-        [tr.translate(C, "Forecast length"), f"{comp.hours:g} h"],
-        [tr.translate(C, "Plan chosen"), f"{pick.plan.name} ({pick.plan.id})"],
-        [tr.translate(C, "Prepared by"), info.prepared_by or "—"],
-        [tr.translate(C, "Organisation"), info.organisation or "—"],
-        [tr.translate(C, "Software"), f"HydroTwin {__version__}"],
+        [tr.translate("PlanPdf", "Forecast length"), f"{comp.hours:g} h"],
+        [tr.translate("PlanPdf", "Plan chosen"), f"{pick.plan.name} ({pick.plan.id})"],
+        [tr.translate("PlanPdf", "Prepared by"), info.prepared_by or "—"],
+        [tr.translate("PlanPdf", "Organisation"), info.organisation or "—"],
+        [tr.translate("PlanPdf", "Software"), f"HydroTwin {__version__}"],
     ]
     sign = [
         [
-            tr.translate(C, "Role"),
-            tr.translate(C, "Name"),
-            tr.translate(C, "Signature"),
-            tr.translate(C, "Date"),
+            tr.translate("PlanPdf", "Role"),
+            tr.translate("PlanPdf", "Name"),
+            tr.translate("PlanPdf", "Signature"),
+            tr.translate("PlanPdf", "Date"),
         ]
     ]
     sign += [
-        [tr.translate(C, r), "", "", ""]
+        [tr.translate("PlanPdf", r), "", "", ""]
         for r in (
             QT_TRANSLATE_NOOP("PlanPdf", "Prepared"),
             QT_TRANSLATE_NOOP("PlanPdf", "Reviewed"),
@@ -626,7 +636,7 @@ def _cover(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult, info
         Spacer(1, 30),
         _table(st, meta, [120, TEXT_W - 120]),
         Spacer(1, 40),
-        Paragraph(_esc(tr.translate(C, "Signatures")), st.h3),
+        Paragraph(_esc(tr.translate("PlanPdf", "Signatures")), st.h3),
         sig,
         PageBreak(),
     ]
@@ -634,26 +644,30 @@ def _cover(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult, info
 
 def _recommendation(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult) -> list:
     rec = comp.recommendation
-    name = comp.result(rec.plan_id).plan.name if rec.plan_id else tr.translate(C, "none")
+    name = comp.result(rec.plan_id).plan.name if rec.plan_id else tr.translate("PlanPdf", "none")
     out: list = [
-        Paragraph(_esc(tr.translate(C, "Recommendation and why")), st.h2),
-        Paragraph(_esc(tr.translate(C, "Recommended by the rule:") + f" {name}"), st.body),
-        Paragraph(_esc(tr.translate(C, "Plan chosen:") + f" {pick.plan.name}"), st.body),
-        Paragraph(_esc(tr.translate(C, "Rule:") + " " + recommendation_rule(tr.ui_lang)), st.body),
+        Paragraph(_esc(tr.translate("PlanPdf", "Recommendation and why")), st.h2),
+        Paragraph(_esc(tr.translate("PlanPdf", "Recommended by the rule:") + f" {name}"), st.body),
+        Paragraph(_esc(tr.translate("PlanPdf", "Plan chosen:") + f" {pick.plan.name}"), st.body),
+        Paragraph(
+            _esc(tr.translate("PlanPdf", "Rule:") + " " + recommendation_rule(tr.ui_lang)), st.body
+        ),
     ]
     if rec.ranking:
         order = " > ".join(comp.result(i).plan.name for i in rec.ranking)
-        out.append(Paragraph(_esc(tr.translate(C, "Ranking:") + f" {order}"), st.body))
+        out.append(Paragraph(_esc(tr.translate("PlanPdf", "Ranking:") + f" {order}"), st.body))
     if rec.unacceptable:
         bad = ", ".join(f"{comp.result(k).plan.name} ({v})" for k, v in rec.unacceptable.items())
         out.append(
-            Paragraph(_esc(tr.translate(C, "Above the check flood level:") + f" {bad}"), st.body)
+            Paragraph(
+                _esc(tr.translate("PlanPdf", "Above the check flood level:") + f" {bad}"), st.body
+            )
         )
     out.append(Paragraph(_esc(pick.plan.description), st.small))
     out += [
-        Paragraph(_esc(tr.translate(C, "Indicators of all plans")), st.h3),
+        Paragraph(_esc(tr.translate("PlanPdf", "Indicators of all plans")), st.h3),
         _indicators(tr, st, comp),
-        Paragraph(_esc(tr.translate(C, "★ marks the best value of a row.")), st.small),
+        Paragraph(_esc(tr.translate("PlanPdf", "★ marks the best value of a row.")), st.small),
     ]
     return [*out, PageBreak()]
 
@@ -665,16 +679,18 @@ def build_story(comp: Comparison, chosen: str | None, tr: Translator, info: DocI
     pick = comp.result(chosen or comp.recommendation.plan_id or comp.results[0].plan.id)
     story = _cover(tr, st, comp, pick, info) + _recommendation(tr, st, comp, pick)
     if pick.rehearsal_nc is not None:
-        story += [Paragraph(_esc(tr.translate(C, "Flood maps")), st.h2)]
+        story += [Paragraph(_esc(tr.translate("PlanPdf", "Flood maps")), st.h2)]
         story += [*_maps(tr, comp, pick, font), PageBreak()]
-    story += [Paragraph(_esc(tr.translate(C, "Hydrographs")), st.h2)]
+    story += [Paragraph(_esc(tr.translate("PlanPdf", "Hydrographs")), st.h2)]
     story += [*_hydrographs(tr, comp, pick, font), PageBreak()]
     story += [
-        Paragraph(_esc(tr.translate(C, "Operation orders")) + f": {_esc(pick.plan.name)}", st.h2),
+        Paragraph(
+            _esc(tr.translate("PlanPdf", "Operation orders")) + f": {_esc(pick.plan.name)}", st.h2
+        ),
         _orders(tr, st, comp, pick),
-        Paragraph(_esc(tr.translate(C, "Thresholds crossed")), st.h3),
+        Paragraph(_esc(tr.translate("PlanPdf", "Thresholds crossed")), st.h3),
         _warning_table(tr, st, comp, pick),
-        Paragraph(_esc(tr.translate(C, "Places at risk: evacuation list")), st.h3),
+        Paragraph(_esc(tr.translate("PlanPdf", "Places at risk: evacuation list")), st.h3),
         _evacuation(tr, st, comp, pick),
     ]
     return story
@@ -700,7 +716,7 @@ def render_pdf(
     story = build_story(comp, chosen, tr, info)
     font = _font(tr.ui_lang)
     buf = io.BytesIO()
-    title = tr.translate(C, "Flood-control plan (预案)")
+    title = tr.translate("PlanPdf", "Flood-control plan (预案)")
     doc = SimpleDocTemplate(
         buf,
         pagesize=A4,

@@ -163,7 +163,8 @@ def parse_scenario(data: dict[str, Any], path: str | Path) -> Scenario:
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        # a misspelt key also makes its field "missing": name the cause first
+        errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         field = _field_path(errors[0]["loc"]) or "(scenario)"
         raise _error(p, field, _describe(errors[0]) + more) from None

@@ -1,0 +1,75 @@
+"""What a scenario run leaves behind: the comparison as JSON and HTML, the 预案 PDF, a video.
+
+Callable without the CLI (the app's scenario controller uses it too). The video writer lives
+in :mod:`hydrotwin.app.video` (another piece of work); :func:`write_video` is the one place
+that calls it, imported lazily so this build runs without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hydrotwin.errors import InputDataError
+
+if TYPE_CHECKING:
+    from hydrotwin.fourpre.plan import Comparison
+    from hydrotwin.fourpre.scenario import Scenario
+
+VIDEO_MISSING = "video export is not available in this build"
+
+
+def check_video_path(path: str | Path) -> Path:
+    """Refuse a video path whose folder does not exist, or a build without the video module
+    (before any work)."""
+    import importlib.util
+
+    if importlib.util.find_spec("hydrotwin.app.video") is None:
+        raise InputDataError(VIDEO_MISSING)
+    p = Path(path)
+    if not p.parent.is_dir():
+        raise InputDataError(f"video {p}: folder {p.parent} does not exist (expected an "
+                             "existing folder; it is not created)")  # fmt: skip
+    return p
+
+
+def export_scenario(
+    scenario: Scenario,
+    comp: Comparison,
+    out_dir: str | Path,
+    *,
+    report: str | Path | None = None,
+    video: str | Path | None = None,
+    lang: str = "zh_CN",
+) -> list[Path]:
+    """Write ``comparison.json`` and ``comparison.html`` in ``out_dir``, then the PDF and the
+    video if asked; returns the paths written."""
+    from hydrotwin.app.report import write_html, write_json
+    from hydrotwin.fourpre.scenario import chosen_plan
+
+    out = Path(out_dir)
+    chosen = chosen_plan(scenario, comp)
+    paths = [write_json(comp, out / "comparison.json", chosen),
+             write_html(comp, out / "comparison.html", chosen, lang=lang)]  # fmt: skip
+    if report is not None:
+        from hydrotwin.app.plan_pdf import DocInfo, write_plan_pdf
+
+        info = DocInfo(scenario.report.prepared_by, scenario.report.organisation, scenario.title)
+        paths.append(write_plan_pdf(comp, report, chosen, lang, info))
+    if video is not None:
+        paths.append(write_video(scenario, comp, chosen, video))
+    return paths
+
+
+# -- the video hook: connected to hydrotwin.app.video at merge --------------------------------
+
+
+def write_video(scenario: Scenario, comp: Comparison, chosen: str, path: str | Path) -> Path:
+    """The chosen plan's rehearsal as MP4, following ``scenario.camera`` and showing
+    ``scenario.annotation``; needs :mod:`hydrotwin.app.video`."""
+    try:
+        from hydrotwin.app import video  # type: ignore[attr-defined]
+    except ImportError:
+        raise InputDataError(VIDEO_MISSING) from None
+    rehearsal = comp.result(chosen).rehearsal_nc
+    return video.write_scenario_video(scenario, rehearsal, path)  # the video work's entry point
