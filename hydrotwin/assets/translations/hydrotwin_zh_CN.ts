@@ -472,6 +472,14 @@
         <translation>保存截图…</translation>
     </message>
     <message>
+        <source>Open scenario…</source>
+        <translation>打开情景…</translation>
+    </message>
+    <message>
+        <source>Save scenario…</source>
+        <translation>保存情景…</translation>
+    </message>
+    <message>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -482,6 +490,10 @@
     <message>
         <source>Reset view</source>
         <translation>重置视角</translation>
+    </message>
+    <message>
+        <source>Presenter mode</source>
+        <translation>会商模式</translation>
     </message>
     <message>
         <source>Four-&amp;pre</source>
@@ -1227,6 +1239,48 @@
     <message>
         <source>building</source>
         <translation>房屋</translation>
+    </message>
+</context>
+<context>
+    <name>PresenterMode</name>
+    <message>
+        <source>Space play/pause · ←/→ one hour · 1–4 plan · F full screen · Esc leave</source>
+        <translation>空格 播放/暂停 · ←/→ 步进一小时 · 1–4 切换方案 · F 全屏 · Esc 退出</translation>
+    </message>
+    <message>
+        <source>Plans</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>Plan %1: %2</source>
+        <translation>方案 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>ScenarioController</name>
+    <message>
+        <source>Open scenario</source>
+        <translation>打开情景</translation>
+    </message>
+    <message>
+        <source>Scenario (*.toml)</source>
+        <translation>情景文件 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Save scenario</source>
+        <translation>保存情景</translation>
+    </message>
+    <message>
+        <source>No scenario is open.</source>
+        <translation>尚未打开情景。</translation>
+    </message>
+    <message>
+        <source>Presenter mode</source>
+        <translation>会商模式</translation>
+    </message>
+    <message>
+        <source>Open a basin first.</source>
+        <translation>请先打开流域。</translation>
     </message>
 </context>
 <context>
