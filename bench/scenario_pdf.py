@@ -19,6 +19,7 @@ RUNS = 5
 
 def main() -> int:
     import hydrotwin_demo_basin
+
     from hydrotwin.app.plan_pdf import DocInfo, write_plan_pdf
     from hydrotwin.fourpre.scenario import chosen_plan, load_scenario, run_scenario
 
