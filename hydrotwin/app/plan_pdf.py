@@ -38,7 +38,7 @@ from reportlab.platypus import (
 )
 
 from hydrotwin import __version__
-from hydrotwin.app.report import PLAN_COLOURS, Translator
+from hydrotwin.app.report import PLAN_COLOURS, WARNING_LINE, Translator
 from hydrotwin.app.report_flood import RAMP, block_max, depth_rgb
 from hydrotwin.errors import InputDataError
 from hydrotwin.files import atomic_path
@@ -398,7 +398,7 @@ def _hydrographs(tr: Translator, comp: Comparison, pick: PlanResult, font: str) 
             for r in comp.results
         ]
         lines = [
-            (grade(lv).name(lang), v, grade(lv).colour)
+            (grade(lv).name(lang), v, WARNING_LINE if lv == Level.YELLOW else grade(lv).colour)
             for lv in (Level.BLUE, Level.YELLOW, Level.ORANGE, Level.RED)
             if (v := th.threshold(lv)) is not None
         ]
@@ -594,7 +594,7 @@ def _cover(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult, info
             f"{b.basin.names.zh if zh else b.basin.names.en} ({b.id})",
         ],
         [tr.translate("PlanPdf", "Scenario"), info.title or "—"],
-        [tr.translate("PlanPdf", "Storm"), f"{comp.rain_description} ({comp.rain})"],
+        [tr.translate("PlanPdf", "Storm"), f"{_storm_name(comp, zh)} ({comp.rain})"],
         [
             tr.translate("PlanPdf", "Forecast issued"),
             f"{comp.start.astimezone(tz):%Y-%m-%d %H:%M} {b.basin.timezone}",
@@ -640,6 +640,15 @@ def _cover(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult, info
         sig,
         PageBreak(),
     ]
+
+
+def _storm_name(comp: Comparison, zh: bool) -> str:
+    """The design storm's name in the document's language (else the forecast's description)."""
+    sid = comp.rain.removeprefix("design:").split(" ")[0]
+    for storm in comp.basin.design_storms:
+        if storm.id == sid:
+            return storm.names.zh if zh else storm.names.en
+    return comp.rain_description
 
 
 def _recommendation(tr: Translator, st: _Styles, comp: Comparison, pick: PlanResult) -> list:
