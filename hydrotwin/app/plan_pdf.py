@@ -39,7 +39,7 @@ from reportlab.platypus import (
 
 from hydrotwin import __version__
 from hydrotwin.app.report import PLAN_COLOURS, WARNING_LINE, Translator
-from hydrotwin.app.report_flood import RAMP, block_max, depth_rgb
+from hydrotwin.app.report_flood import BUILDING, RAMP, block_max, depth_rgb
 from hydrotwin.errors import InputDataError
 from hydrotwin.files import atomic_path
 from hydrotwin.fourpre.plan import Comparison, PlanResult, gate_operations, recommendation_rule
@@ -238,14 +238,35 @@ def _ramp(v: np.ndarray, stops: tuple, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _buildings(rgb: np.ndarray, ext: tuple[float, float, float, float], comp: Comparison):
+    """Mark the basin's buildings (exposure points) on a north-up map, so places can be found."""
+    from hydrotwin.basin.exposure import read_exposure_points
+
+    pts = read_exposure_points(comp.basin)
+    if pts is None:
+        return rgb
+    x0, x1, y0, y1 = ext
+    h, w = rgb.shape[:2]
+    col = ((np.asarray(pts.x) - x0) / (x1 - x0) * w).astype(int)
+    row = ((y1 - np.asarray(pts.y)) / (y1 - y0) * h).astype(int)
+    ok = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+    out = rgb.copy()
+    out[row[ok], col[ok]] = BUILDING
+    return out
+
+
 def _maps(tr: Translator, comp: Comparison, pick: PlanResult, font: str) -> list[Flowable]:
     assert pick.rehearsal_nc is not None
     depth, ext = _grid(pick.rehearsal_nc, "max_depth")
     k = max(1, -(-depth.shape[1] // 900))
-    legend = [(DRY_RGB, tr.translate("PlanPdf", "dry"))] + [(c, f"≥ {m:g} m") for m, c in RAMP]
+    legend = [
+        (DRY_RGB, tr.translate("PlanPdf", "dry")),
+        (BUILDING, tr.translate("PlanPdf", "building")),
+    ]
+    legend += [(c, f"≥ {m:g} m") for m, c in RAMP]
     out: list[Flowable] = [
         MapFlowable(
-            depth_rgb(block_max(depth, k)),
+            _buildings(depth_rgb(block_max(depth, k)), ext, comp),
             ext,
             legend,
             font,
@@ -262,7 +283,7 @@ def _maps(tr: Translator, comp: Comparison, pick: PlanResult, font: str) -> list
     out += [
         Spacer(1, 8),
         MapFlowable(
-            _ramp(rel, ARRIVAL_RAMP, wet)[::k, ::k],
+            _buildings(_ramp(rel, ARRIVAL_RAMP, wet)[::k, ::k], ext, comp),
             ext,
             legend_a,
             font,
@@ -423,11 +444,14 @@ def _indicators(tr: Translator, st: _Styles, comp: Comparison) -> Table:
     for row in comp.rows():
         label = _group_name(comp, row.group, tr.ui_lang)
         what = ROW_LABELS.get(row.key.rpartition(":")[2], row.label)
-        label = f"{label} · {tr.translate('PlanPdf', what)}"
+        what = tr.translate("PlanPdf", what)
+        label = f"{label} · {what}" if label else what
         cells = []
         for i in ids:
             v = row.values.get(i)
             text = "—" if v is None else f"{v:.{row.digits}f}"
+            if v is not None and row.key.endswith(":grade"):
+                text = grade(int(v)).name(tr.ui_lang)
             cells.append(text + (" ★" if i in row.best else ""))
         rows.append([f"{label} ({row.unit})" if row.unit else label, *cells])
     w0 = TEXT_W * 0.46

@@ -702,6 +702,10 @@
         <translation>未淹没</translation>
     </message>
     <message>
+        <source>building</source>
+        <translation>房屋</translation>
+    </message>
+    <message>
         <source>Maximum depth</source>
         <translation>最大水深</translation>
     </message>
