@@ -85,6 +85,67 @@ class ScenarioController(QObject):
         if fourpre is not None:
             fourpre.play_rehearsal(str(comp.result(chosen_plan(self.scenario, comp)).rehearsal_nc))
 
+    def add_actions(self, menu: Any) -> None:
+        """The trainer's recording actions (camera key frame, annotation) on ``menu``."""
+        from PySide6.QtGui import QAction, QKeySequence
+
+        for text, keys, slot in (
+            (self.tr("Record camera key frame"), "Ctrl+K", self.record_camera_key),
+            (self.tr("Add annotation at the view centre…"), "Ctrl+Shift+A", self.ask_annotation),
+        ):
+            act = QAction(text, self.window)
+            act.setShortcut(QKeySequence(keys))
+            act.triggered.connect(slot)
+            menu.addAction(act)
+
+    def _now_h(self) -> float | None:
+        from hydrotwin.fourpre.scenario import hours_since_start
+
+        if self.scenario is None:
+            self.window.show_error(self.tr("Trainer"), self.tr("No scenario is open."))
+            return None
+        return max(0.0, hours_since_start(self.scenario, self.window.session.clock.now))
+
+    def _camera_map(self) -> tuple[tuple, tuple, tuple]:
+        cam = self.window.viewport.plotter.camera
+        scene = self.window.scene  # the scene's local frame → the basin's map coordinates
+
+        def to_map(p: Any) -> tuple[float, float, float]:
+            x, y, z = scene.local_to_map(*p)
+            return float(x), float(y), float(z)
+
+        return to_map(cam.position), to_map(cam.focal_point), tuple(float(v) for v in cam.up)
+
+    def record_camera_key(self) -> None:
+        """Put the 3D view's camera (map coordinates) on the path at the clock's time."""
+        from hydrotwin.fourpre.scenario import CameraKey, with_camera_key
+
+        t = self._now_h()
+        if t is None:
+            return
+        pos, focal, up = self._camera_map()
+        key = CameraKey(time_h=round(t, 4), position=pos, focal_point=focal, view_up=up)
+        self.scenario = with_camera_key(self.scenario, key)
+
+    def ask_annotation(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(self.window, self.tr("Annotation"), self.tr("Text:"))
+        if ok and text.strip():
+            self.annotate(text.strip())
+
+    def annotate(self, text: str, duration_h: float = 1.0) -> None:
+        """Pin ``text`` to the view's centre (map x, y) at the clock's time."""
+        from hydrotwin.fourpre.scenario import Annotation, with_annotation
+
+        t = self._now_h()
+        if t is None:
+            return
+        _, focal, _ = self._camera_map()
+        note = Annotation(time_h=round(t, 4), x=focal[0], y=focal[1], text=text,
+                          duration_h=duration_h)  # fmt: skip
+        self.scenario = with_annotation(self.scenario, note)
+
     def presenter_mode(self) -> None:
         """Enter 会商模式 with the open basin's timeline and the scenario's plans."""
         from hydrotwin.viewers.presenter import PresentedPlan, PresenterMode

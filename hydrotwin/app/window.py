@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         presenter_act.setShortcut(QKeySequence("F11"))
         presenter_act.triggered.connect(self.scenarios.presenter_mode)
         view_menu.addAction(presenter_act)
+        self.scenarios.add_actions(view_menu)  # trainer: camera key frames, annotations
         self.view_menu = view_menu
 
         self.fourpre_menu = self.menuBar().addMenu(self.tr("Four-&pre"))

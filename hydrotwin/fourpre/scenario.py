@@ -326,6 +326,23 @@ def chosen_plan(scenario: Scenario, comp: Comparison) -> str:
     return scenario.chosen or comp.recommendation.plan_id or comp.results[0].plan.id
 
 
+def hours_since_start(scenario: Scenario, t: datetime) -> float:
+    """Hours from the scenario's start to timeline instant ``t`` (aware)."""
+    return (t - scenario.start).total_seconds() / 3600.0
+
+
+def with_camera_key(scenario: Scenario, key: CameraKey) -> Scenario:
+    """A copy with ``key`` on the camera path (replacing one at the same time), in time order."""
+    keys = [k for k in scenario.camera if k.time_h != key.time_h] + [key]
+    return scenario.model_copy(update={"camera": sorted(keys, key=lambda k: k.time_h)})
+
+
+def with_annotation(scenario: Scenario, note: Annotation) -> Scenario:
+    """A copy with ``note`` added to the annotations, in time order."""
+    notes = sorted([*scenario.annotation, note], key=lambda a: a.time_h)
+    return scenario.model_copy(update={"annotation": notes})
+
+
 def clock_time(scenario: Scenario, hours: float) -> datetime:
     """The timeline instant ``hours`` after the scenario's start (for drills and annotations)."""
     return scenario.start + timedelta(hours=hours)

@@ -127,3 +127,29 @@ def test_broken_scenario_is_an_error_box(win, tmp_path):
     assert win.isVisible() and win._last_error.isVisible()
     assert "plans[1]: 'pre_relaese'" in win._last_error.text()
     assert win.scenarios.scenario is None
+
+
+def test_trainer_opens_the_demo_scenario_records_and_saves(win, qtbot, tmp_path):
+    ctl = win.scenarios
+    with qtbot.waitSignal(win.session.events.rehearsal, timeout=240_000):
+        assert ctl.open_scenario(DEMO) is True
+    assert ctl.comparison is not None
+    chosen = ctl.comparison.result("pre_release").rehearsal_nc  # the recommended plan
+    assert win.session.rehearsal.path == str(chosen)
+    clock = win.session.clock
+    ctl.record_camera_key()
+    ctl.annotate("溃口位置")
+    clock.step(3600)
+    win.viewport.plotter.camera.azimuth = 30.0
+    ctl.record_camera_key()
+    ctl.annotate("青溪镇进水")
+    ctl.save(tmp_path / "recorded.toml")
+    back = load_scenario(tmp_path / "recorded.toml")
+    assert [k.time_h for k in back.camera] == [0.0, 1.0]
+    assert [a.text for a in back.annotation] == ["溃口位置", "青溪镇进水"]
+    x0, y0, x1, y1 = 454600.0, 3112300.0, 475000.0, 3124900.0  # near the basin, map metres
+    for k in back.camera:
+        fx, fy, _ = k.focal_point
+        assert x0 - 20_000 < fx < x1 + 20_000 and y0 - 20_000 < fy < y1 + 20_000
+    assert back.camera[0].position != back.camera[1].position
+    assert back.plans == ["flood_limit", "pre_release"] and back.breach.id == "levee_town"

@@ -1279,6 +1279,26 @@
         <translation>尚未打开情景。</translation>
     </message>
     <message>
+        <source>Record camera key frame</source>
+        <translation>记录相机关键帧</translation>
+    </message>
+    <message>
+        <source>Add annotation at the view centre…</source>
+        <translation>在视图中心添加标注…</translation>
+    </message>
+    <message>
+        <source>Trainer</source>
+        <translation>培训</translation>
+    </message>
+    <message>
+        <source>Annotation</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文字：</translation>
+    </message>
+    <message>
         <source>Presenter mode</source>
         <translation>会商模式</translation>
     </message>
