@@ -30,6 +30,8 @@ class ScenarioController(QObject):
         self.path: Path | None = None
         self.comparison: Any = None
         self.presenter: Any = None
+        self.drill: Any = None  # DrillRunner of the open scenario's drill events
+        self._prompt: Any = None
 
     def ask_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, self.tr("Open scenario"), "",
@@ -84,6 +86,30 @@ class ScenarioController(QObject):
         fourpre = self.window.fourpre
         if fourpre is not None:
             fourpre.play_rehearsal(str(comp.result(chosen_plan(self.scenario, comp)).rehearsal_nc))
+        self._start_drill()
+
+    # -- drills: the clock pauses at each event with a prompt until the trainer continues ----
+    def _start_drill(self) -> None:
+        from hydrotwin.fourpre.drill import DrillRunner
+
+        if self.drill is not None:
+            self.drill.close()
+            self.drill = None
+        if self.scenario is not None and self.scenario.drill:
+            self.drill = DrillRunner(self.window.session.clock, self.scenario)
+            self.drill.prompt.connect(self._show_prompt)
+
+    def _show_prompt(self, event: Any) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Drill"),
+                          event.prompt or event.kind, QMessageBox.StandardButton.Ok,
+                          self.window)  # fmt: skip
+        box.button(QMessageBox.StandardButton.Ok).setText(self.tr("Continue"))
+        box.setModal(False)
+        box.finished.connect(lambda _r: self.drill.continue_() if self.drill else None)
+        box.show()
+        self._prompt = box
 
     def add_actions(self, menu: Any) -> None:
         """The trainer's recording actions (camera key frame, annotation) on ``menu``."""
@@ -157,10 +183,24 @@ class ScenarioController(QObject):
         comp = self.comparison
         plans = [] if comp is None else [PresentedPlan(r.plan.id, r.plan.name, str(r.rehearsal_nc))
                                          for r in comp.results if r.rehearsal_nc]  # fmt: skip
+        screen = self._choose_screen()
         if self.presenter is None:
             self.presenter = PresenterMode(
                 self.window, self.window.session.clock, keep_docks=[fourpre.timeline_dock],
                 comparison=comp, plans=plans, open_plan=fourpre.play_rehearsal,
                 toggle_play=fourpre.timeline.play_button.toggle,
             )  # fmt: skip
-        self.presenter.enter()
+        self.presenter.enter(screen)
+
+    def _choose_screen(self) -> Any:
+        """With more than one screen, ask which one the meeting looks at."""
+        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QInputDialog
+
+        screens = QGuiApplication.screens()
+        if len(screens) < 2:
+            return None
+        names = [f"{s.name()} ({s.geometry().width()}×{s.geometry().height()})" for s in screens]
+        name, ok = QInputDialog.getItem(self.window, self.tr("Presenter mode"),
+                                        self.tr("Screen:"), names, 0, False)  # fmt: skip
+        return screens[names.index(name)] if ok else None

@@ -16,6 +16,13 @@ from hydrotwin.fourpre.scenario import load_scenario, run_scenario
 
 pytestmark = pytest.mark.gui
 DEMO = Path(hydrotwin_demo_basin.__file__).parent / "scenarios" / "qingxi_100yr.toml"
+DRILL = """
+[[drill]]
+time_h = 0.5
+kind = "gauge_silent"
+station = "61612200"
+prompt = "石门闸站停报，请组织人工观测"
+"""
 
 
 @pytest.fixture(scope="module")
@@ -131,15 +138,23 @@ def test_broken_scenario_is_an_error_box(win, tmp_path):
 
 def test_trainer_opens_the_demo_scenario_records_and_saves(win, qtbot, tmp_path):
     ctl = win.scenarios
+    drilled = tmp_path / "drill.toml"
+    drilled.write_text(DEMO.read_text(encoding="utf-8") + DRILL, encoding="utf-8")
     with qtbot.waitSignal(win.session.events.rehearsal, timeout=240_000):
-        assert ctl.open_scenario(DEMO) is True
+        assert ctl.open_scenario(drilled) is True
     assert ctl.comparison is not None
     chosen = ctl.comparison.result("pre_release").rehearsal_nc  # the recommended plan
     assert win.session.rehearsal.path == str(chosen)
     clock = win.session.clock
     ctl.record_camera_key()
     ctl.annotate("溃口位置")
-    clock.step(3600)
+    clock.play()
+    clock.step(3600)  # past the drill event at 0.5 h: paused, prompt shown
+    assert not clock.playing and ctl._prompt.isVisible()
+    assert ctl._prompt.text() == "石门闸站停报，请组织人工观测"
+    ctl._prompt.button(ctl._prompt.StandardButton.Ok).click()
+    assert clock.playing and ctl.drill.waiting is None
+    clock.pause()
     win.viewport.plotter.camera.azimuth = 30.0
     ctl.record_camera_key()
     ctl.annotate("青溪镇进水")
@@ -153,3 +168,4 @@ def test_trainer_opens_the_demo_scenario_records_and_saves(win, qtbot, tmp_path)
         assert x0 - 20_000 < fx < x1 + 20_000 and y0 - 20_000 < fy < y1 + 20_000
     assert back.camera[0].position != back.camera[1].position
     assert back.plans == ["flood_limit", "pre_release"] and back.breach.id == "levee_town"
+    assert back.drill[0].station == "61612200"

@@ -1279,6 +1279,14 @@
         <translation>尚未打开情景。</translation>
     </message>
     <message>
+        <source>Drill</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
         <source>Record camera key frame</source>
         <translation>记录相机关键帧</translation>
     </message>
@@ -1305,6 +1313,10 @@
     <message>
         <source>Open a basin first.</source>
         <translation>请先打开流域。</translation>
+    </message>
+    <message>
+        <source>Screen:</source>
+        <translation>屏幕：</translation>
     </message>
 </context>
 <context>
