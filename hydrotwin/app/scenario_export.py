@@ -65,11 +65,18 @@ def export_scenario(
 
 
 def write_video(scenario: Scenario, comp: Comparison, chosen: str, path: str | Path) -> Path:
-    """The chosen plan's rehearsal as MP4, following ``scenario.camera`` and showing
-    ``scenario.annotation``; needs :mod:`hydrotwin.app.video`."""
+    """The chosen plan's rehearsal as MP4 following ``scenario.camera`` (map coordinates,
+    hours → seconds after the rehearsal's start, which is the scenario's start). Written
+    against main's ``app/video.write_video`` and ``scenes/movie.CameraKey``, which this branch
+    does not have: untested here. Annotations are not drawn yet."""
     try:
         from hydrotwin.app import video  # type: ignore[attr-defined]
+        from hydrotwin.scenes.movie import CameraKey  # type: ignore[import-not-found]
     except ImportError:
         raise InputDataError(VIDEO_MISSING) from None
-    rehearsal = comp.result(chosen).rehearsal_nc
-    return video.write_scenario_video(scenario, rehearsal, path)  # the video work's entry point
+    keys = [CameraKey(k.time_h * 3600.0, k.position, k.focal_point, k.view_up)
+            for k in scenario.camera]  # fmt: skip
+    res = video.write_video(comp.basin, comp.result(chosen).rehearsal_nc, path,
+                            title=scenario.title, lang=scenario.report.lang,
+                            camera_path=keys or None)  # fmt: skip
+    return Path(res.path)
