@@ -9,6 +9,7 @@ import errno
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import hydrotwin_demo_basin
@@ -154,7 +155,8 @@ def test_report_in_a_missing_folder_fails_before_running(capsys, tmp_path):
     assert not (tmp_path / "o").exists() and not (tmp_path / "nowhere").exists()
 
 
-def test_video_without_the_video_module_is_an_error(capsys, tmp_path):
+def test_video_without_the_video_module_is_an_error(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "hydrotwin.app.video", None)  # a build without it
     code, _, err = _run(capsys, "rehearse", str(DEMO), "--out", str(tmp_path / "o"),
                         "--video", str(tmp_path / "out.mp4"))  # fmt: skip
     assert code == 1 and "video export is not available in this build" in err
