@@ -6,7 +6,8 @@ PYTHON  ?= python3
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 SYSPKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
-           libegl1 libgl1 fonts-wqy-microhei mosquitto postgresql netcdf-bin
+           libegl1 libgl1 fonts-wqy-microhei mosquitto postgresql netcdf-bin \
+           poppler-utils
 PYTEST_ARGS ?=
 
 .PHONY: install sysdeps run broker test lint translations bench clean

@@ -134,6 +134,16 @@ class MainWindow(QMainWindow):
         shot_act = QAction(self.tr("Save screenshot…"), self)
         shot_act.triggered.connect(self._save_screenshot)
         file_menu.addAction(shot_act)
+        # -- scenarios and presenter mode (app/scenario_controller.py) --
+        from hydrotwin.app.scenario_controller import ScenarioController
+
+        self.scenarios = ScenarioController(self)
+        for text, slot in ((self.tr("Open scenario…"), self.scenarios.ask_open),
+                           (self.tr("Save scenario…"), self.scenarios.ask_save)):  # fmt: skip
+            act = QAction(text, self)
+            act.triggered.connect(slot)
+            file_menu.addAction(act)
+        # -- end scenarios --
         file_menu.addSeparator()
         quit_act = QAction(self.tr("Quit"), self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -147,6 +157,11 @@ class MainWindow(QMainWindow):
         view_menu.addAction(reset_act)
         view_menu.addAction(self.layers_dock.toggleViewAction())
         view_menu.addAction(self.basins_dock.toggleViewAction())
+        presenter_act = QAction(self.tr("Presenter mode"), self)  # 会商模式: scenario controller
+        presenter_act.setShortcut(QKeySequence("F11"))
+        presenter_act.triggered.connect(self.scenarios.presenter_mode)
+        view_menu.addAction(presenter_act)
+        self.scenarios.add_actions(view_menu)  # trainer: camera key frames, annotations
         self.view_menu = view_menu
 
         self.fourpre_menu = self.menuBar().addMenu(self.tr("Four-&pre"))

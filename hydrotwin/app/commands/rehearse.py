@@ -7,11 +7,18 @@ reservoir or rehearsal-inflow id) or ``--constant-outflow`` replace the forecast
 ``arrival_time.tif`` in ``--out``; with ``--video FILE.mp4`` also the rehearsal as a video (the
 same as ``hydrotwin video`` afterwards, station colours from the forecast's levels when there
 is one).
+
+With a scenario file (``hydrotwin rehearse scenario.toml --out DIR``) everything comes from the
+file (docs/scenarios.md): each plan forecast and rehearsed, ``comparison.json`` and
+``comparison.html`` in DIR, ``--report plan.pdf`` the 预案 document, ``--video out.mp4`` the
+chosen plan's rehearsal as video (the video module, when this build has it).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +29,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "local-inertial or Godunov scheme → CF-1.8 NetCDF frames and maxima, max depth and "
         "arrival time GeoTIFFs.",
     )
-    p.add_argument("--basin", required=True, help="basin id or path to basin.toml / its folder")
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario TOML file (then --basin and the storm options come from it)",
+    )
+    p.add_argument("--basin", help="basin id or path to basin.toml / its folder")
+    p.add_argument("--report", metavar="PDF", help="with a scenario: write the 预案 PDF")
+    p.add_argument(
+        "--lang",
+        dest="report_lang",
+        choices=["zh_CN", "en"],
+        help="PDF language (the scenario's, else zh_CN)",
+    )
     p.add_argument("--hours", type=float, default=12.0, help="rehearsal length, hours (12)")
     p.add_argument(
         "--rain", default="design:100yr", help="forecast rain, as for 'hydrotwin forecast'"
@@ -41,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="2D scheme (default: the manifest's; a breach defaults to godunov)",
     )
     p.add_argument("--every", type=float, default=600.0, help="seconds between frames (600)")
-    p.add_argument("--out", default="rehearsal", help="output folder (./rehearsal)")
+    p.add_argument("--out", help="output folder (./rehearsal)")
     p.add_argument("--threads", type=int, help="solver threads (default: all cores)")
     p.add_argument(
         "--inflow-csv",
@@ -55,7 +74,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead of the forecast: every reservoir releases Q m³/s and every rehearsal "
         "inflow brings Q m³/s",
     )
-    p.add_argument("--video", metavar="FILE.mp4", help="also write the rehearsal as an MP4 video")
+    p.add_argument(
+        "--video",
+        metavar="FILE.mp4",
+        help="also write the rehearsal (with a scenario: the chosen plan's) as an MP4 video",
+    )
     from hydrotwin.app.commands.video import add_video_options
 
     add_video_options(p)
@@ -63,6 +86,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.scenario:
+        return run_scenario_file(args)
+    if not args.basin:
+        print("hydrotwin rehearse: error: give a scenario file or --basin", file=sys.stderr)
+        return 2
     import numpy as np
 
     from hydrotwin.app.commands.forecast import parse_start
@@ -121,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         breach_time_h=args.breach_at,
         scheme=args.scheme,
         every_s=args.every,
-        out_dir=args.out,
+        out_dir=args.out or "rehearsal",
         threads=args.threads,
         progress=progress,
     )
@@ -140,3 +168,44 @@ def run(args: argparse.Namespace) -> int:
         levels = forecast_station_levels(forecast) if has_levels else None
         make_video(basin, res.netcdf, args.video, args, levels=levels)
     return 0
+
+
+def run_scenario_file(args: argparse.Namespace) -> int:
+    """``hydrotwin rehearse scenario.toml --out DIR [--report PDF] [--video MP4]``."""
+    from hydrotwin.app.plan_pdf import check_pdf_path
+    from hydrotwin.app.scenario_export import export_scenario
+    from hydrotwin.app.video import check_video_args
+    from hydrotwin.fourpre.scenario import check_scenario, load_scenario, run_scenario
+
+    sc = load_scenario(args.scenario)
+    check_scenario(sc, args.scenario)  # every input error before hours of solver work
+    if args.report:
+        check_pdf_path(args.report)
+    if args.video:
+        check_video_args(Path(args.video), args.fps, args.speedup, args.size)
+    out = args.out or "rehearsal"
+    print(f"scenario {sc.title}: {len(sc.plans) + len(sc.plan)} plan(s), {sc.horizon_h:g} h …")
+    comp = run_scenario(sc, args.scenario, out, progress=_plan_progress())
+    for r in comp.results:
+        m = ", ".join(f"{x.reservoir} peak {x.peak_level_m:.2f} m" for x in r.reservoirs)
+        fl = r.flood
+        flood = (
+            "" if fl is None else f"; flooded {fl.flooded_km2:.3f} km², max {fl.max_depth_m:.2f} m"
+        )
+        print(f"  {r.plan.id}: {m}{flood}")
+    lang = args.report_lang or sc.report.lang
+    for path in export_scenario(sc, comp, out, report=args.report, video=args.video, lang=lang):
+        print(f"  → {path}")
+    return 0
+
+
+def _plan_progress():
+    last: dict[str, float] = {}
+
+    def progress(plan_id: str, t_s: float, total_s: float) -> None:
+        pct = 100.0 * t_s / total_s if total_s else 100.0
+        if pct - last.get(plan_id, -100.0) >= 25.0 or t_s >= total_s:
+            last[plan_id] = pct
+            print(f"  {plan_id}: t = {t_s / 3600.0:6.2f} h ({pct:3.0f} %)", flush=True)
+
+    return progress

@@ -984,6 +984,14 @@
         <translation>保存截图…</translation>
     </message>
     <message>
+        <source>Open scenario…</source>
+        <translation>打开情景…</translation>
+    </message>
+    <message>
+        <source>Save scenario…</source>
+        <translation>保存情景…</translation>
+    </message>
+    <message>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -994,6 +1002,10 @@
     <message>
         <source>Reset view</source>
         <translation>重置视角</translation>
+    </message>
+    <message>
+        <source>Presenter mode</source>
+        <translation>会商模式</translation>
     </message>
     <message>
         <source>Four-&amp;pre</source>
@@ -1185,6 +1197,321 @@
     <message>
         <source>HTML report (*.html)</source>
         <translation>HTML 报告 (*.html)</translation>
+    </message>
+</context>
+<context>
+    <name>PlanPdf</name>
+    <message>
+        <source>Peak level</source>
+        <translation>最高水位</translation>
+    </message>
+    <message>
+        <source>Peak release</source>
+        <translation>最大下泄流量</translation>
+    </message>
+    <message>
+        <source>Highest warning grade</source>
+        <translation>最高预警等级</translation>
+    </message>
+    <message>
+        <source>Hours at or above warning</source>
+        <translation>超警戒历时</translation>
+    </message>
+    <message>
+        <source>Flooded area (depth ≥ 0.15 m)</source>
+        <translation>淹没面积（水深 ≥ 0.15 m）</translation>
+    </message>
+    <message>
+        <source>Buildings in water deeper than 0.5 m</source>
+        <translation>水深超过 0.5 m 的房屋</translation>
+    </message>
+    <message>
+        <source>People in water deeper than 0.5 m</source>
+        <translation>水深超过 0.5 m 的人口</translation>
+    </message>
+    <message>
+        <source>Max depth</source>
+        <translation>最大水深</translation>
+    </message>
+    <message>
+        <source>Arrival (depth ≥ 0.15 m)</source>
+        <translation>淹没到达（水深 ≥ 0.15 m）</translation>
+    </message>
+    <message>
+        <source>Duration of flooding</source>
+        <translation>淹没历时</translation>
+    </message>
+    <message>
+        <source>dry</source>
+        <translation>未淹没</translation>
+    </message>
+    <message>
+        <source>building</source>
+        <translation>房屋</translation>
+    </message>
+    <message>
+        <source>Maximum depth</source>
+        <translation>最大水深</translation>
+    </message>
+    <message>
+        <source>not flooded</source>
+        <translation>未淹没</translation>
+    </message>
+    <message>
+        <source>Arrival time (hours after start)</source>
+        <translation>洪水到达时间（起报后小时）</translation>
+    </message>
+    <message>
+        <source>Difference of maximum depth</source>
+        <translation>最大水深差</translation>
+    </message>
+    <message>
+        <source>flood limit</source>
+        <translation>汛限水位</translation>
+    </message>
+    <message>
+        <source>design flood</source>
+        <translation>设计洪水位</translation>
+    </message>
+    <message>
+        <source>check flood</source>
+        <translation>校核洪水位</translation>
+    </message>
+    <message>
+        <source>reservoir level</source>
+        <translation>库水位</translation>
+    </message>
+    <message>
+        <source>water level</source>
+        <translation>水位</translation>
+    </message>
+    <message>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Structure</source>
+        <translation>工程</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>起始时间</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>指令</translation>
+    </message>
+    <message>
+        <source>Responsible / signature</source>
+        <translation>责任人／签字</translation>
+    </message>
+    <message>
+        <source>pre-release to level %1 m</source>
+        <translation>预泄至水位 %1 m</translation>
+    </message>
+    <message>
+        <source>before the start</source>
+        <translation>起报前</translation>
+    </message>
+    <message>
+        <source>set opening to %1 m</source>
+        <translation>闸门开度调至 %1 m</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>测站</translation>
+    </message>
+    <message>
+        <source>Grade</source>
+        <translation>预警等级</translation>
+    </message>
+    <message>
+        <source>Threshold (m)</source>
+        <translation>阈值（m）</translation>
+    </message>
+    <message>
+        <source>Reached</source>
+        <translation>出现时间</translation>
+    </message>
+    <message>
+        <source>Lead time (h)</source>
+        <translation>预见期（h）</translation>
+    </message>
+    <message>
+        <source>no threshold is crossed</source>
+        <translation>无超阈值</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <source>People</source>
+        <translation>人口</translation>
+    </message>
+    <message>
+        <source>Buildings</source>
+        <translation>房屋</translation>
+    </message>
+    <message>
+        <source>Water arrives</source>
+        <translation>洪水到达</translation>
+    </message>
+    <message>
+        <source>Max depth (m)</source>
+        <translation>最大水深（m）</translation>
+    </message>
+    <message>
+        <source>Duration (h)</source>
+        <translation>淹没历时（h）</translation>
+    </message>
+    <message>
+        <source>Evacuate</source>
+        <translation>撤离</translation>
+    </message>
+    <message>
+        <source>not reached</source>
+        <translation>未到达</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>stand by</source>
+        <translation>待命</translation>
+    </message>
+    <message>
+        <source>Flood-control plan (预案)</source>
+        <translation>防洪调度预案</translation>
+    </message>
+    <message>
+        <source>Basin</source>
+        <translation>流域</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>情景</translation>
+    </message>
+    <message>
+        <source>Storm</source>
+        <translation>暴雨</translation>
+    </message>
+    <message>
+        <source>Forecast issued</source>
+        <translation>预报发布时间</translation>
+    </message>
+    <message>
+        <source>Forecast length</source>
+        <translation>预见期</translation>
+    </message>
+    <message>
+        <source>Plan chosen</source>
+        <translation>选定方案</translation>
+    </message>
+    <message>
+        <source>Prepared by</source>
+        <translation>编制单位</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Software</source>
+        <translation>软件</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>职责</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Signature</source>
+        <translation>签字</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Prepared</source>
+        <translation>编制</translation>
+    </message>
+    <message>
+        <source>Reviewed</source>
+        <translation>审核</translation>
+    </message>
+    <message>
+        <source>Approved</source>
+        <translation>批准</translation>
+    </message>
+    <message>
+        <source>Signatures</source>
+        <translation>签发</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Recommendation and why</source>
+        <translation>推荐方案及理由</translation>
+    </message>
+    <message>
+        <source>Recommended by the rule:</source>
+        <translation>按规则推荐：</translation>
+    </message>
+    <message>
+        <source>Plan chosen:</source>
+        <translation>选定方案：</translation>
+    </message>
+    <message>
+        <source>Rule:</source>
+        <translation>规则：</translation>
+    </message>
+    <message>
+        <source>Ranking:</source>
+        <translation>排序：</translation>
+    </message>
+    <message>
+        <source>Above the check flood level:</source>
+        <translation>超过校核洪水位：</translation>
+    </message>
+    <message>
+        <source>Indicators of all plans</source>
+        <translation>各方案指标</translation>
+    </message>
+    <message>
+        <source>★ marks the best value of a row.</source>
+        <translation>★ 标出每行的最优值。</translation>
+    </message>
+    <message>
+        <source>Flood maps</source>
+        <translation>淹没图</translation>
+    </message>
+    <message>
+        <source>Hydrographs</source>
+        <translation>过程线</translation>
+    </message>
+    <message>
+        <source>Operation orders</source>
+        <translation>调度操作指令</translation>
+    </message>
+    <message>
+        <source>Thresholds crossed</source>
+        <translation>超阈值情况</translation>
+    </message>
+    <message>
+        <source>Places at risk: evacuation list</source>
+        <translation>受威胁地点：撤离名单</translation>
     </message>
 </context>
 <context>
@@ -1460,6 +1787,80 @@
     <message>
         <source>building</source>
         <translation>房屋</translation>
+    </message>
+</context>
+<context>
+    <name>PresenterMode</name>
+    <message>
+        <source>Space play/pause · ←/→ one hour · 1–4 plan · F full screen · Esc leave</source>
+        <translation>空格 播放/暂停 · ←/→ 步进一小时 · 1–4 切换方案 · F 全屏 · Esc 退出</translation>
+    </message>
+    <message>
+        <source>Plans</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>Plan %1: %2</source>
+        <translation>方案 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>ScenarioController</name>
+    <message>
+        <source>Open scenario</source>
+        <translation>打开情景</translation>
+    </message>
+    <message>
+        <source>Scenario (*.toml)</source>
+        <translation>情景文件 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Save scenario</source>
+        <translation>保存情景</translation>
+    </message>
+    <message>
+        <source>No scenario is open.</source>
+        <translation>尚未打开情景。</translation>
+    </message>
+    <message>
+        <source>Drill</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Record camera key frame</source>
+        <translation>记录相机关键帧</translation>
+    </message>
+    <message>
+        <source>Add annotation at the view centre…</source>
+        <translation>在视图中心添加标注…</translation>
+    </message>
+    <message>
+        <source>Trainer</source>
+        <translation>培训</translation>
+    </message>
+    <message>
+        <source>Annotation</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文字：</translation>
+    </message>
+    <message>
+        <source>Presenter mode</source>
+        <translation>会商模式</translation>
+    </message>
+    <message>
+        <source>Open a basin first.</source>
+        <translation>请先打开流域。</translation>
+    </message>
+    <message>
+        <source>Screen:</source>
+        <translation>屏幕：</translation>
     </message>
 </context>
 <context>
