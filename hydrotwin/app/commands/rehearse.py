@@ -36,12 +36,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--basin", help="basin id or path to basin.toml / its folder")
     p.add_argument("--report", metavar="PDF", help="with a scenario: write the 预案 PDF")
-    p.add_argument(
-        "--lang",
-        dest="report_lang",
-        choices=["zh_CN", "en"],
-        help="PDF language (the scenario's, else zh_CN)",
-    )
     p.add_argument("--hours", type=float, default=12.0, help="rehearsal length, hours (12)")
     p.add_argument(
         "--rain", default="design:100yr", help="forecast rain, as for 'hydrotwin forecast'"
@@ -193,7 +187,7 @@ def run_scenario_file(args: argparse.Namespace) -> int:
             "" if fl is None else f"; flooded {fl.flooded_km2:.3f} km², max {fl.max_depth_m:.2f} m"
         )
         print(f"  {r.plan.id}: {m}{flood}")
-    lang = args.report_lang or sc.report.lang
+    lang = args.video_lang or sc.report.lang  # one --lang for every document of the run
     for path in export_scenario(sc, comp, out, report=args.report, video=args.video, lang=lang):
         print(f"  → {path}")
     return 0

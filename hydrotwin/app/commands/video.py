@@ -19,8 +19,9 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=_size, default=(1920, 1080), help="WIDTHxHEIGHT (1920x1080)")
     p.add_argument("--title", help="title burned into the video (default: the basin's name)")
     # dest differs from the top-level --lang (the app's UI language), as in ``render``.
-    p.add_argument("--lang", dest="video_lang", choices=["zh_CN", "en"], default="zh_CN",
-                   help="language of the burned-in text (zh_CN)")  # fmt: skip
+    p.add_argument("--lang", dest="video_lang", choices=["zh_CN", "en"],
+                   help="language of the burned-in text and of a report (default zh_CN; "
+                        "a scenario's own)")  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,7 +53,7 @@ def make_video(basin, result, out, args: argparse.Namespace, levels=None) -> Non
             print(f"  frame {done}/{total} ({pct} %)", flush=True)
 
     res = write_video(basin, result, out, fps=args.fps, speedup=args.speedup, size=args.size,
-                      title=args.title, lang=args.video_lang, levels=levels,
+                      title=args.title, lang=args.video_lang or "zh_CN", levels=levels,
                       progress=progress)  # fmt: skip
     print(f"video {res.path}: {res.frames} frames, {res.seconds:.1f} s at {res.fps:g} fps "
           f"({args.size[0]}x{args.size[1]}), written in {res.wall_s:.1f} s")  # fmt: skip
