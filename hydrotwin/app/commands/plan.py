@@ -64,7 +64,8 @@ def _grade(level) -> str:
     return level.name.lower()
 
 
-def _progress_printer():
+def progress_printer():
+    """``progress(plan_id, t_s, total_s)`` that prints each plan at every quarter."""
     last: dict[str, float] = {}
 
     def progress(plan_id: str, t_s: float, total_s: float) -> None:
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         rehearsal_hours=args.rehearse_hours,
         out_dir=args.out,
         workers=args.workers,
-        progress=_progress_printer() if args.rehearse else None,
+        progress=progress_printer() if args.rehearse else None,
     )
     chosen = args.choose or comp.recommendation.plan_id or comp.results[0].plan.id
     comp.result(chosen)  # an unknown --choose is an error before anything is written

@@ -167,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
 def run_scenario_file(args: argparse.Namespace) -> int:
     """``hydrotwin rehearse scenario.toml --out DIR [--report PDF] [--video MP4]``."""
     from hydrotwin.app.plan_pdf import check_pdf_path
+    from hydrotwin.app.commands.plan import progress_printer
     from hydrotwin.app.scenario_export import export_scenario
     from hydrotwin.app.video import check_video_args
     from hydrotwin.fourpre.scenario import check_scenario, load_scenario, run_scenario
@@ -179,7 +180,7 @@ def run_scenario_file(args: argparse.Namespace) -> int:
         check_video_args(Path(args.video), args.fps, args.speedup, args.size)
     out = args.out or "rehearsal"
     print(f"scenario {sc.title}: {len(sc.plans) + len(sc.plan)} plan(s), {sc.horizon_h:g} h …")
-    comp = run_scenario(sc, args.scenario, out, progress=_plan_progress())
+    comp = run_scenario(sc, args.scenario, out, progress=progress_printer())
     for r in comp.results:
         m = ", ".join(f"{x.reservoir} peak {x.peak_level_m:.2f} m" for x in r.reservoirs)
         fl = r.flood
@@ -191,15 +192,3 @@ def run_scenario_file(args: argparse.Namespace) -> int:
     for path in export_scenario(sc, comp, out, report=args.report, video=args.video, lang=lang):
         print(f"  → {path}")
     return 0
-
-
-def _plan_progress():
-    last: dict[str, float] = {}
-
-    def progress(plan_id: str, t_s: float, total_s: float) -> None:
-        pct = 100.0 * t_s / total_s if total_s else 100.0
-        if pct - last.get(plan_id, -100.0) >= 25.0 or t_s >= total_s:
-            last[plan_id] = pct
-            print(f"  {plan_id}: t = {t_s / 3600.0:6.2f} h ({pct:3.0f} %)", flush=True)
-
-    return progress
