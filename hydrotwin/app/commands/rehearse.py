@@ -166,8 +166,8 @@ def run(args: argparse.Namespace) -> int:
 
 def run_scenario_file(args: argparse.Namespace) -> int:
     """``hydrotwin rehearse scenario.toml --out DIR [--report PDF] [--video MP4]``."""
-    from hydrotwin.app.plan_pdf import check_pdf_path
     from hydrotwin.app.commands.plan import progress_printer
+    from hydrotwin.app.plan_pdf import check_pdf_path
     from hydrotwin.app.scenario_export import export_scenario
     from hydrotwin.app.video import check_video_args
     from hydrotwin.fourpre.scenario import check_scenario, load_scenario, run_scenario
