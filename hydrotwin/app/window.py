@@ -456,9 +456,11 @@ class MainWindow(QMainWindow):
 
 
 def _freeze_heap() -> None:
-    """Move what the open basin built (scene, Qt wrappers, manifests: millions of objects) out
-    of the cyclic collector's reach: a full collection over them took 100–250 ms and ran on
-    whichever thread allocated, freezing the event loop while a worker's result came in."""
+    """Move what opening the basin built (scene, Qt wrappers, manifests) out of the cyclic
+    collector's generations, so that a later full collection — which runs on whichever thread
+    allocates and holds the interpreter — does not walk them again while a worker's result is
+    unpacked. A precaution from the latency hunt behind the watchdog test; its own effect was
+    not measured apart from the rest."""
     import gc
 
     gc.collect()
