@@ -190,6 +190,7 @@ class FourPrePanel(QWidget):
         w = QWidget()
         lay = QVBoxLayout(w)
         self.plan_list = QListWidget()
+        self.plan_list.setMaximumHeight(96)  # the indicator table below gets the room
         try:
             self._plans = list(plan_templates(self.basin))
         except HydroTwinError as exc:
@@ -305,11 +306,14 @@ class FourPrePanel(QWidget):
         return f"{name} · {text}{unit}" if name else f"{text}{unit}"
 
     def _group_name(self, group: str) -> str:
+        """A row group (``flood``, ``reservoir:<id>``, ``station:<id>``, ``place:<name>``) in
+        words: the basin's name for a reservoir or station, the place's own name."""
+        gid = group.split(":")[-1]
         for items in (self.basin.reservoirs, self.basin.stations):
             for x in items:
-                if x.id == group:
+                if x.id == gid:
                     return x.names.zh if self._zh() else x.names.en
-        return "" if group == "flood" else group.split(":")[-1]
+        return "" if group == "flood" else gid
 
     def _cell(self, row, v) -> str:
         if v is None:
