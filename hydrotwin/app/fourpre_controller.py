@@ -69,6 +69,8 @@ class FourPreController(QObject):
         self._links.on(ev.forecast_failed, self._on_failed)
         self._links.on(ev.schedules, self._on_schedules)
         self._links.on(ev.rehearsal, self._on_rehearsal)
+        self._links.on(ev.difference, self._on_difference)
+        self.difference = None  # the draped DifferenceLayer, when one is shown
         self._links.listen(self.clock, self._on_clock)
 
         self.inspectors: dict[str, BimInspector] = {}
@@ -224,6 +226,19 @@ class FourPreController(QObject):
         self._water_links.keep(stop)
         self.window.viewport.render()
 
+    def _on_difference(self, diff, a_id: str, b_id: str) -> None:
+        from hydrotwin.scenes.difference import DifferenceLayer
+
+        if self.difference is None:
+            self.difference = DifferenceLayer(self.scene)
+        self.difference.show(diff, self.tr("Max depth difference (m)"))
+        comp = self.session.comparison
+        a, b = (comp.result(i).plan.name for i in (a_id, b_id))
+        self.window.statusBar().showMessage(
+            self.tr("Difference map: {b} − {a}").format(a=a, b=b), 10_000
+        )
+        self.window.viewport.render()
+
     # -- BIM -----------------------------------------------------------------------------------
     def _bim_files(self) -> dict[str, object]:
         """Unique IFC files of the basin's reservoirs and sluices → their BimRef."""
@@ -277,6 +292,8 @@ class FourPreController(QObject):
             self._bim_followers[path] = layer.follow_clock(self.clock, mine)
 
     def close(self) -> None:
+        if self.difference is not None:
+            self.difference.remove()
         self._close_plans()
         self.panel.close_panel()
         self._links.close()

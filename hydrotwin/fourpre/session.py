@@ -136,6 +136,7 @@ class SessionEvents(SignalGroup):
     job_failed = Signal(str, str)  # job name, what went wrong (shown, never fatal)
     progress = Signal(str, float, str)  # job name, fraction 0..1, what is being done
     comparison = Signal(object)  # plan Comparison (with floods when rehearsed), or None
+    difference = Signal(object, str, str)  # max-depth map B − A (xarray, m), plan A, plan B
 
 
 @dataclass(frozen=True)
@@ -484,6 +485,14 @@ class TwinSession:
     def set_comparison(self, comp: Any) -> None:
         self.comparison = comp
         self.events.comparison.emit(comp)
+
+    def show_difference(self, a_id: str, b_id: str) -> Any:
+        """Plan B's maximum depth − plan A's, announced for the scene to drape."""
+        if self.comparison is None:
+            raise HydroTwinError("no plan comparison yet: compare plans with their floods first")
+        diff = self.comparison.difference(a_id, b_id)
+        self.events.difference.emit(diff, a_id, b_id)
+        return diff
 
     def cancel(self, name: str) -> None:
         """Ask job ``name`` to stop (a worker process is terminated); returns at once."""

@@ -210,7 +210,20 @@ class FourPrePanel(QWidget):
         for x in (self.plan_list, load, self.with_flood, self.plans_button):
             lay.addWidget(x)
         lay.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.diff_a, self.diff_b = QComboBox(), QComboBox()
+        self.diff_button = QPushButton(self.tr("Difference map"))
+        self.diff_button.setToolTip(self.tr("Max depth of the second plan minus the first"))
+        self.diff_button.clicked.connect(self.show_difference)
+        self.diff_button.setEnabled(False)
+        for x in (self.diff_a, QLabel("→"), self.diff_b, self.diff_button):
+            row.addWidget(x)
+        lay.addLayout(row)
         return w
+
+    def show_difference(self) -> None:
+        a, b = self.diff_a.currentData(), self.diff_b.currentData()
+        self._call(lambda: self.session.show_difference(a, b))
 
     def _fill_plans(self) -> None:
         self.plan_list.clear()
@@ -284,6 +297,13 @@ class FourPrePanel(QWidget):
                     item.setText(item.text() + " ★")
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        flooded = all(r.rehearsal_nc is not None for r in comp.results)
+        for box, pick in ((self.diff_a, 0), (self.diff_b, 1)):
+            box.clear()
+            for r in comp.results:
+                box.addItem(r.plan.name, r.plan.id)
+            box.setCurrentIndex(min(pick, box.count() - 1))
+        self.diff_button.setEnabled(flooded and len(comp.results) >= 2)
         self.tabs.setCurrentIndex(3)
 
     def _row_label(self, row) -> str:

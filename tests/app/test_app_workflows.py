@@ -351,7 +351,7 @@ def test_four_pre_from_the_panel_keeps_the_gui_responsive(zh_demo_window, qtbot,
     for i, pid in enumerate(ids):
         state = 2 if pid in ("flood_limit", "pre_release") else 0
         panel.plan_list.item(i).setCheckState(type(panel.plan_list.item(i).checkState())(state))
-    comp = run_and_watch(lambda: panel.run_plans(0.1), session.events.comparison, 600_000)
+    comp = run_and_watch(lambda: panel.run_plans(1.0), session.events.comparison, 900_000)
     hold, pre = comp.result("flood_limit"), comp.result("pre_release")
     assert pre.reservoirs[0].peak_level_m < hold.reservoirs[0].peak_level_m
     assert pre.flood.flooded_km2 <= hold.flood.flooded_km2 + 1e-9
@@ -361,6 +361,21 @@ def test_four_pre_from_the_panel_keeps_the_gui_responsive(zh_demo_window, qtbot,
         for c in range(1, panel.table.columnCount())
     )
     panel.grab().save(str(tmp_path / "fourpre_panel_zh.png"))
+    # the difference map B − A (pre-release − hold) draped on the terrain, with its legend
+    assert panel.diff_button.isEnabled()
+    panel.diff_a.setCurrentIndex(panel.diff_a.findData("flood_limit"))
+    panel.diff_b.setCurrentIndex(panel.diff_b.findData("pre_release"))
+    panel.show_difference()
+    layer = win.fourpre.difference
+    diff = comp.difference("flood_limit", "pre_release")
+    assert float(np.nanmin(diff.values)) < -0.01, (
+        f"pre-release floods less somewhere: min {float(np.nanmin(diff.values))}, "
+        f"max {float(np.nanmax(diff.values))}, wet {np.count_nonzero(np.nan_to_num(diff.values))}"
+    )
+    assert panel.message.text() == "" and layer is not None and layer.changed_cells > 0
+    shown = layer.mesh.point_data["diff_m"]
+    assert np.nanmin(shown) < 0 and np.nanmax(np.abs(shown)) <= np.nanmax(np.abs(diff.values))
+    win.grab().save(str(tmp_path / "difference_zh.png"))
 
 
 def test_bad_input_in_the_panel_is_refused_with_a_message(demo_window, qtbot, tmp_path):

@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -638,6 +637,14 @@
         <translation>预演</translation>
     </message>
     <message>
+        <source>Max depth difference (m)</source>
+        <translation>最大水深差（米）</translation>
+    </message>
+    <message>
+        <source>Difference map: {b} − {a}</source>
+        <translation>差值图：{b} − {a}</translation>
+    </message>
+    <message>
         <source>Forecasting {rain}…</source>
         <translation>正在预报 {rain}…</translation>
     </message>
@@ -747,6 +754,14 @@
     <message>
         <source>Compare the checked plans</source>
         <translation>比选勾选的预案</translation>
+    </message>
+    <message>
+        <source>Difference map</source>
+        <translation>差值图</translation>
+    </message>
+    <message>
+        <source>Max depth of the second plan minus the first</source>
+        <translation>第二个预案的最大水深减去第一个预案的</translation>
     </message>
     <message>
         <source>Plan file</source>
