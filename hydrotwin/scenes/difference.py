@@ -2,9 +2,9 @@
 
 Diverging colours (blue: B floods less, red: B floods more), transparent where the two plans
 differ by less than ``threshold_m`` (the solvers' adaptive steps leave up to 0.6 mm of noise
-where a plan changes nothing, measured on the demo), with a legend in metres. The grid is averaged down to at
-most ``max_cells`` so software GL draws it at the terrain's cost, and sits just above the
-ground so it is not hidden by it.
+where a plan changes nothing, measured on the demo), with a legend in metres. The grid is
+averaged down to at most ``max_cells`` so software GL draws it at the terrain's cost, and sits
+just above the ground so it is not hidden by it.
 """
 
 from __future__ import annotations
