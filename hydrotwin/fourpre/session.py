@@ -33,88 +33,20 @@ from hydrotwin.fourpre.warning import (
     WarningEngine,
     classify,
 )
+from hydrotwin.fourpre.workers import (
+    ForecastProcess,
+    ForecastRequest,
+    forecast_task,
+    plans_task,
+    rehearse_in_worker,
+)
 from hydrotwin.timeutil import datetimes_from_datetime64, now_hour, seconds_from_datetime64
 
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Callable[[], object]], None]
 
-__all__ = ["ForecastRequest", "SessionEvents", "TwinSession"]
-
-
-def _forecast_task(basin: Any, req: ForecastRequest) -> Any:
-    """Worker-process body of a forecast (module level: pickled by reference)."""
-    from hydrotwin.fourpre.forecast import run_forecast
-
-    start = req.start or now_hour()
-    return run_forecast(basin, rain=req.rain, hours=req.hours, start=start, dt_h=req.dt_h)
-
-
-def _plans_task(basin: Any, plans: Sequence[Any], req: ForecastRequest, start: datetime) -> Any:
-    """Worker-process body of the plans' forecasts (their 2D runs are separate workers)."""
-    from hydrotwin.fourpre.plan import compare_plans
-
-    return compare_plans(basin, plans, rain=req.rain, hours=req.hours, start=start, dt_h=req.dt_h)
-
-
-class ForecastProcess:
-    """One long-lived worker process for the forecasts the app starts.
-
-    numba's first use in a process holds the interpreter for seconds, and a forecast built in
-    a thread of the GUI's process competes with it for the interpreter lock; in a process of
-    its own neither reaches the event loop. Started on first use (or by ``warm_up``), closed
-    with the session.
-    """
-
-    def __init__(self) -> None:
-        self._pool: Any = None
-        self._lock = threading.Lock()
-
-    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"))
-            pool = self._pool
-        return pool.submit(fn, *args).result()
-
-    def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _rehearse_in_worker(
-    basin: Any,
-    forecast: Any,
-    hours: float,
-    breach: str | None,
-    breach_time_h: float | None,
-    every_s: float,
-    out_dir: str | None,
-    progress: Callable[[float, float], None],
-    cancel: Callable[[], bool],
-    writer: Callable[..., Any],
-) -> Any:
-    """One rehearsal in a worker process (the plan rehearsals' runner); its NetCDF path.
-    ``writer(write_netcdf, ds, path)`` writes the forecast file (in the forecast process)."""
-    import tempfile
-    from pathlib import Path
-
-    from hydrotwin.fourpre.forecast import write_netcdf
-    from hydrotwin.fourpre.plan_rehearsal import RehearsalJob, run_jobs, threads_per_worker
-
-    root = Path(out_dir or tempfile.mkdtemp(prefix="hydrotwin-rehearsal-"))
-    nc = writer(write_netcdf, forecast, root / "forecast.nc")
-    job = RehearsalJob(
-        "rehearsal", basin, nc, root, hours, every_s, breach, breach_time_h, threads_per_worker(1)
-    )
-    done = run_jobs([job], workers=1, progress=lambda _p, t, total: progress(t, total),
-                    cancel=cancel)  # fmt: skip
-    return done["rehearsal"][0]
+__all__ = ["ForecastRequest", "Playback", "SessionEvents", "TwinSession", "load_playback"]
 
 
 class SessionEvents(SignalGroup):
@@ -137,16 +69,6 @@ class SessionEvents(SignalGroup):
     progress = Signal(str, float, str)  # job name, fraction 0..1, what is being done
     comparison = Signal(object)  # plan Comparison (with floods when rehearsed), or None
     difference = Signal(object, str, str)  # max-depth map B − A (xarray, m), plan A, plan B
-
-
-@dataclass(frozen=True)
-class ForecastRequest:
-    """A forecast to run: rain spec as ``hydrotwin forecast --rain`` takes it."""
-
-    rain: str
-    hours: float = 72.0
-    start: datetime | None = None
-    dt_h: float = 1.0
 
 
 @dataclass
@@ -264,7 +186,7 @@ class TwinSession:
         if self.basin is None:
             return
         basin, req = self.basin, ForecastRequest("none", 1.0)
-        self.start_job("warm-up", lambda _c: self.worker.run(_forecast_task, basin, req))
+        self.start_job("warm-up", lambda _c: self.worker.run(forecast_task, basin, req))
 
     def run_forecast(self, req: ForecastRequest) -> Any:
         """Compute and make current (blocking; the CLI and tests)."""
@@ -280,7 +202,7 @@ class TwinSession:
         basin = self.basin
 
         def work(cancelled: threading.Event) -> None:
-            ds = self.worker.run(_forecast_task, basin, req)
+            ds = self.worker.run(forecast_task, basin, req)
             if not cancelled.is_set():
                 self._dispatch(lambda: self.set_forecast(ds))
 
@@ -417,7 +339,7 @@ class TwinSession:
         forecast = self.forecast
 
         def work(cancelled: threading.Event) -> None:
-            path = _rehearse_in_worker(
+            path = rehearse_in_worker(
                 self.basin, forecast, hours, breach, breach_time_h, every_s, out_dir,
                 progress=lambda t, total: self._progress("rehearsal", t, total),
                 cancel=cancelled.is_set, writer=self.worker.run,
@@ -455,7 +377,7 @@ class TwinSession:
                 done[pid] = t / total if total else 1.0
                 self._progress("plans", sum(done.values()) * total / n, total)
 
-            comp = self.worker.run(_plans_task, basin, list(plans), req, start)
+            comp = self.worker.run(plans_task, basin, list(plans), req, start)
             if rehearsal_hours is not None and not cancelled.is_set():
                 rehearse_plans(comp, rehearsal_hours, out_dir, every_s=every_s,
                                progress=progress, cancel=cancelled.is_set)  # fmt: skip
