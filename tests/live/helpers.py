@@ -185,3 +185,25 @@ class PostgresServer:
             log.warning("stopping the test PostgreSQL server: %s", exc)
         if self.user:
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+def start_open_receiver(port: int, db, timeout_s: float = 30.0) -> subprocess.Popen:
+    """``hydrotwin live sl651 --allow-any-station`` as its own process, returned once it has
+    printed that it listens (the tests that kill it or read its memory need a real process)."""
+    import select
+    import sys
+
+    import pytest
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hydrotwin.app.cli", "live", "sl651", "--listen",
+         f"127.0.0.1:{port}", "--store", str(db), "--allow-any-station"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    ready, _, _ = select.select([proc.stdout], [], [], timeout_s)
+    if not ready:
+        proc.kill()
+        pytest.fail(f"receiver did not print 'listening on' within {timeout_s:.0f} s")
+    line = proc.stdout.readline()  # "listening on …" once the port is bound
+    assert "listening on" in line, f"receiver did not start: {line!r}"
+    return proc

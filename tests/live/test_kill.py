@@ -5,49 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import select
 import signal
 import subprocess
-import sys
-
-import pytest
 
 from hydrotwin.live.store import open_store
 
-from .helpers import free_port
+from .helpers import free_port, start_open_receiver
 from .test_receiver import fleet
-
-
-def _start(port: int, db) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hydrotwin.app.cli",
-            "live",
-            "sl651",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--store",
-            str(db),
-            "--allow-any-station",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    ready, _, _ = select.select([proc.stdout], [], [], 30.0)
-    if not ready:
-        proc.kill()
-        pytest.fail("receiver did not print 'listening on' within 30 s")
-    line = proc.stdout.readline()  # "listening on …" once the port is bound
-    assert "listening on" in line, f"receiver did not start: {line!r}"
-    return proc
 
 
 def test_kill9_mid_stream_then_restart(tmp_path):
     port, db = free_port(), tmp_path / "obs.db"
-    procs = [_start(port, db)]
+    procs = [start_open_receiver(port, db)]
     stations = fleet.make_fleet(6)
     kills = []
 
@@ -58,7 +27,7 @@ def test_kill9_mid_stream_then_restart(tmp_path):
             procs[-1].send_signal(signal.SIGKILL)
             procs[-1].wait(10)
             kills.append(res.acked_frames)
-            procs.append(await asyncio.to_thread(_start, port, db))
+            procs.append(await asyncio.to_thread(start_open_receiver, port, db))
 
     async def main():
         res = fleet.FleetResult()

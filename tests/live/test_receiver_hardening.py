@@ -18,7 +18,7 @@ from hydrotwin.live.receiver import Receiver, ReceiverConfig, StationRegistry
 from hydrotwin.live.store import open_store
 
 from . import attacker
-from .helpers import free_port, small_basin
+from .helpers import free_port, small_basin, start_open_receiver
 from .test_receiver import _keepalive, _run, _with_receiver, fleet
 
 T = datetime(2026, 7, 1, 8, 0)
@@ -180,33 +180,11 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def _start_cli(port: int, db) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hydrotwin.app.cli",
-            "live",
-            "sl651",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--store",
-            str(db),
-            "--allow-any-station",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert "listening on" in proc.stdout.readline()
-    return proc
-
-
 @pytest.mark.slow
 def test_unfinished_multipacket_messages_bounded_and_released(tmp_path):
     """16 connections each sending 8 MiB of a message whose last packet never comes."""
     port = free_port()
-    proc = _start_cli(port, tmp_path / "obs.db")
+    proc = start_open_receiver(port, tmp_path / "obs.db")
     body = bytes(8) + bytes(range(256)) * (8 * 4096 - 1)  # ~8 MiB
     packets = sl651.split_message(
         station="0012345678", password="1234", function=0x36, body=body, max_body=4000
