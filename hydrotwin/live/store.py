@@ -111,6 +111,23 @@ _RAIN_INTV = {
 }
 _HOURLY_OR_LONGER = {"P1", "P2", "P3", "P6", "P12"}
 _DERIVED_RAIN = ("PJ", "PT")  # rain reported as current amount / counter (rain.py)
+_STRONGER_RAIN = {  # values that win over a derived period at the same time
+    "PJ": sorted(_HOURLY_OR_LONGER),
+    "PT": [*sorted(_HOURLY_OR_LONGER), "PJ"],
+}
+_DERIVED_UPSERT = (
+    "INSERT INTO ST_PPTN_R (STCD, TM, DRP, INTV) VALUES (?,?,?,?) ON CONFLICT "
+    "(STCD, TM) DO UPDATE SET DRP=excluded.DRP, INTV=excluded.INTV"
+)
+# The reports of one station and element from the one before a batch's first (prev) to the
+# one after its last, each flagged when an explicit period value (or PJ over PT) holds its time.
+_DERIVE_SQL = (
+    "SELECT h.TM, h.VAL, EXISTS (SELECT 1 FROM HT_OBS_R s WHERE s.STCD = h.STCD "
+    "AND s.TM = h.TM AND s.ELEM IN ({0})) FROM HT_OBS_R h WHERE h.STCD = ? AND h.ELEM = ? "
+    "AND h.TM >= COALESCE((SELECT TM FROM HT_OBS_R WHERE STCD = ? AND ELEM = ? AND TM < ? "
+    "ORDER BY TM DESC LIMIT 1), ?) AND h.TM <= COALESCE((SELECT TM FROM HT_OBS_R "
+    "WHERE STCD = ? AND ELEM = ? AND TM > ? ORDER BY TM LIMIT 1), ?) ORDER BY h.TM"
+)
 
 # SQLite result codes that mean the file (not the statement) is bad: IOERR, CORRUPT, FULL,
 # NOTADB, READONLY. Writing on after one of them risks acknowledging unreadable data.
@@ -169,19 +186,19 @@ class StationRecord:
 
 
 def _ts(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    # isoformat is C and 3x faster than strftime; it runs for every observation stored
+    return t.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def _ts_us(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return t.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _parse_ts(v: Any) -> datetime:
     if isinstance(v, datetime):
         return as_utc(v)
-    s = str(v)
-    fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in s else "%Y-%m-%d %H:%M:%S"
-    return datetime.strptime(s, fmt).replace(tzinfo=UTC)
+    # the store writes "YYYY-MM-DD HH:MM:SS[.ffffff]" (_ts, _ts_us): ISO 8601, parsed in C
+    return datetime.fromisoformat(str(v)).replace(tzinfo=UTC)
 
 
 class ObservationStore:
@@ -451,8 +468,12 @@ class ObservationStore:
                 new = cur.rowcount
                 for sql, rows in groups.items():
                     cur.executemany(self._sql(sql), rows)
-                for (stcd, elem), (t0, t1) in _rain_spans(obs).items():
-                    self._derive_rain(cur, stcd, elem, t0, t1)
+                derived = [
+                    row
+                    for (stcd, elem), (t0, t1) in _rain_spans(obs).items()
+                    for row in self._derive_rain(cur, stcd, elem, t0, t1)
+                ]
+                cur.executemany(self._sql(_DERIVED_UPSERT), derived)
                 self._conn.commit()
             except Exception as exc:
                 self._conn.rollback()
@@ -461,40 +482,29 @@ class ObservationStore:
                 ) from exc
         return max(int(new), 0)
 
-    def _derive_rain(self, cur: Any, stcd: str, elem: str, t0: datetime, t1: datetime) -> None:
+    def _derive_rain(
+        self, cur: Any, stcd: str, elem: str, t0: datetime, t1: datetime
+    ) -> list[tuple[Any, ...]]:
         """ST_PPTN_R rows for PJ/PT reports in [t0, t1] and the report after (its period
-        changes when a late report lands before it); explicit P1…P12 (and PJ over PT) win."""
-        base = "SELECT TM, VAL FROM HT_OBS_R WHERE STCD = ? AND ELEM = ? AND "
+        changes when a late report lands before it); explicit P1…P12 (and PJ over PT) win.
 
-        def fetch(cond: str, *args: Any) -> list[tuple[datetime, float]]:
-            cur.execute(self._sql(base + cond), (stcd, elem, *args))
-            return [(_parse_ts(t), float(v)) for t, v in cur.fetchall()]
-
+        One query per station and element, the rows written by the caller in one statement:
+        this runs inside every commit of a live batch, on the frame → ACK path."""
+        stronger = _STRONGER_RAIN[elem]
         a, b = self._t(t0), self._t(t1)
-        prev = fetch("TM < ? ORDER BY TM DESC LIMIT 1", a)
-        points = fetch("TM >= ? AND TM <= ? ORDER BY TM", a, b)
-        points += fetch("TM > ? ORDER BY TM LIMIT 1", b)
-        stronger = sorted(_HOURLY_OR_LONGER) + (["PJ"] if elem == "PT" else [])
-        cur.execute(
-            self._sql(
-                "SELECT TM FROM HT_OBS_R WHERE STCD = ? AND TM >= ? AND TM <= ? AND ELEM IN "
-                f"({','.join('?' * len(stronger))})"
-            ),
-            (stcd, a, self._t(points[-1][0]), *stronger),
-        )
-        taken = {_parse_ts(r[0]) for r in cur.fetchall()}
-        rows = [
-            (stcd, self._t(t), drp, intv)
-            for t, drp, intv in period_rain(elem, points, prev[0] if prev else None)
-            if t not in taken
+        sql = self._sql(_DERIVE_SQL.format(",".join("?" * len(stronger))))
+        cur.execute(sql, (*stronger, stcd, elem, stcd, elem, a, a, stcd, elem, b, b))
+        got = [(_parse_ts(t), float(v), bool(x), t) for t, v, x in cur.fetchall()]
+        first = _parse_ts(a)  # as stored: the batch's first time at the store's resolution
+        prev = got[0][:2] if got and got[0][0] < first else None
+        later = [g for g in got if g[0] >= first]
+        stored = {g[0]: g[3] for g in later if not g[2]}  # times no explicit value holds
+        points = [(t, v) for t, v, _, _ in later]
+        return [
+            (stcd, stored[t], drp, intv)
+            for t, drp, intv in period_rain(elem, points, prev)
+            if t in stored
         ]
-        cur.executemany(
-            self._sql(
-                "INSERT INTO ST_PPTN_R (STCD, TM, DRP, INTV) VALUES (?,?,?,?) ON CONFLICT "
-                "(STCD, TM) DO UPDATE SET DRP=excluded.DRP, INTV=excluded.INTV"
-            ),
-            rows,
-        )
 
     def _sl323_plan(self, e: str, sttp: str) -> tuple[str, tuple[Any, ...]] | None:
         """(upsert SQL, constant trailing parameters) for an element at a station type."""
