@@ -111,22 +111,25 @@ _RAIN_INTV = {
 }
 _HOURLY_OR_LONGER = {"P1", "P2", "P3", "P6", "P12"}
 _DERIVED_RAIN = ("PJ", "PT")  # rain reported as current amount / counter (rain.py)
-_STRONGER_RAIN = {  # values that win over a derived period at the same time
-    "PJ": sorted(_HOURLY_OR_LONGER),
-    "PT": [*sorted(_HOURLY_OR_LONGER), "PJ"],
-}
 _DERIVED_UPSERT = (
     "INSERT INTO ST_PPTN_R (STCD, TM, DRP, INTV) VALUES (?,?,?,?) ON CONFLICT "
     "(STCD, TM) DO UPDATE SET DRP=excluded.DRP, INTV=excluded.INTV"
 )
-# The reports of one station and element from the one before a batch's first (prev) to the
-# one after its last, each flagged when an explicit period value (or PJ over PT) holds its time.
+# For each (station, element, first, last) of a batch: its reports from the one before
+# `first` (prev) to the one after `last`, each flagged when an explicit period value (or PJ
+# over PT) holds its time. One statement for the whole batch: it runs inside every commit.
+_STRONGER_SQL = ",".join(f"'{e}'" for e in sorted(_HOURLY_OR_LONGER))
 _DERIVE_SQL = (
-    "SELECT h.TM, h.VAL, EXISTS (SELECT 1 FROM HT_OBS_R s WHERE s.STCD = h.STCD "
-    "AND s.TM = h.TM AND s.ELEM IN ({0})) FROM HT_OBS_R h WHERE h.STCD = ? AND h.ELEM = ? "
-    "AND h.TM >= COALESCE((SELECT TM FROM HT_OBS_R WHERE STCD = ? AND ELEM = ? AND TM < ? "
-    "ORDER BY TM DESC LIMIT 1), ?) AND h.TM <= COALESCE((SELECT TM FROM HT_OBS_R "
-    "WHERE STCD = ? AND ELEM = ? AND TM > ? ORDER BY TM LIMIT 1), ?) ORDER BY h.TM"
+    "WITH k (STCD, ELEM, A, B) AS (VALUES {0}) "
+    "SELECT k.STCD, k.ELEM, h.TM, h.VAL, EXISTS (SELECT 1 FROM HT_OBS_R s "
+    "WHERE s.STCD = h.STCD AND s.TM = h.TM "
+    f"AND (s.ELEM IN ({_STRONGER_SQL}) OR (k.ELEM = 'PT' AND s.ELEM = 'PJ'))) "
+    "FROM k JOIN HT_OBS_R h ON h.STCD = k.STCD AND h.ELEM = k.ELEM "
+    "AND h.TM >= COALESCE((SELECT p.TM FROM HT_OBS_R p WHERE p.STCD = k.STCD "
+    "AND p.ELEM = k.ELEM AND p.TM < k.A ORDER BY p.TM DESC LIMIT 1), k.A) "
+    "AND h.TM <= COALESCE((SELECT n.TM FROM HT_OBS_R n WHERE n.STCD = k.STCD "
+    "AND n.ELEM = k.ELEM AND n.TM > k.B ORDER BY n.TM LIMIT 1), k.B) "
+    "ORDER BY k.STCD, k.ELEM, h.TM"
 )
 
 # SQLite result codes that mean the file (not the statement) is bad: IOERR, CORRUPT, FULL,
@@ -468,12 +471,9 @@ class ObservationStore:
                 new = cur.rowcount
                 for sql, rows in groups.items():
                     cur.executemany(self._sql(sql), rows)
-                derived = [
-                    row
-                    for (stcd, elem), (t0, t1) in _rain_spans(obs).items()
-                    for row in self._derive_rain(cur, stcd, elem, t0, t1)
-                ]
-                cur.executemany(self._sql(_DERIVED_UPSERT), derived)
+                spans = _rain_spans(obs)
+                if spans:
+                    cur.executemany(self._sql(_DERIVED_UPSERT), self._derive_rain(cur, spans))
                 self._conn.commit()
             except Exception as exc:
                 self._conn.rollback()
@@ -483,28 +483,22 @@ class ObservationStore:
         return max(int(new), 0)
 
     def _derive_rain(
-        self, cur: Any, stcd: str, elem: str, t0: datetime, t1: datetime
+        self, cur: Any, spans: dict[tuple[str, str], tuple[datetime, datetime]]
     ) -> list[tuple[Any, ...]]:
-        """ST_PPTN_R rows for PJ/PT reports in [t0, t1] and the report after (its period
-        changes when a late report lands before it); explicit P1…P12 (and PJ over PT) win.
-
-        One query per station and element, the rows written by the caller in one statement:
-        this runs inside every commit of a live batch, on the frame → ACK path."""
-        stronger = _STRONGER_RAIN[elem]
-        a, b = self._t(t0), self._t(t1)
-        sql = self._sql(_DERIVE_SQL.format(",".join("?" * len(stronger))))
-        cur.execute(sql, (*stronger, stcd, elem, stcd, elem, a, a, stcd, elem, b, b))
-        got = [(_parse_ts(t), float(v), bool(x), t) for t, v, x in cur.fetchall()]
-        first = _parse_ts(a)  # as stored: the batch's first time at the store's resolution
-        prev = got[0][:2] if got and got[0][0] < first else None
-        later = [g for g in got if g[0] >= first]
-        stored = {g[0]: g[3] for g in later if not g[2]}  # times no explicit value holds
-        points = [(t, v) for t, v, _, _ in later]
-        return [
-            (stcd, stored[t], drp, intv)
-            for t, drp, intv in period_rain(elem, points, prev)
-            if t in stored
-        ]
+        """ST_PPTN_R rows for the PJ/PT reports of each (station, element) in its span
+        [first, last] and the report after (its period changes when a late report lands
+        before it); explicit P1…P12 (and PJ over PT) win. One query for the batch."""
+        args: list[Any] = []
+        for (stcd, elem), (t0, t1) in spans.items():
+            args += (stcd, elem, self._t(t0), self._t(t1))
+        cur.execute(self._sql(_DERIVE_SQL.format(",".join(["(?,?,?,?)"] * len(spans)))), args)
+        found: dict[tuple[str, str], list[tuple[datetime, float, bool, Any]]] = {}
+        for stcd, elem, t, v, x in cur.fetchall():
+            found.setdefault((stcd, elem), []).append((_parse_ts(t), float(v), bool(x), t))
+        rows: list[tuple[Any, ...]] = []
+        for (stcd, elem), (t0, _) in spans.items():
+            rows += _period_rows(stcd, elem, _parse_ts(self._t(t0)), found.get((stcd, elem), []))
+        return rows
 
     def _sl323_plan(self, e: str, sttp: str) -> tuple[str, tuple[Any, ...]] | None:
         """(upsert SQL, constant trailing parameters) for an element at a station type."""
@@ -679,6 +673,22 @@ class ObservationStore:
             d["issued_at"] = _parse_ts(d["issued_at"]) if d["issued_at"] else None
             out.append(d)
         return out
+
+
+def _period_rows(
+    stcd: str, elem: str, first: datetime, got: list[tuple[datetime, float, bool, Any]]
+) -> list[tuple[Any, ...]]:
+    """Derived rows of one station and element from its reports around a batch (``first``
+    as stored): the one before ``first`` is the previous report, flagged times are taken."""
+    prev = got[0][:2] if got and got[0][0] < first else None
+    later = [g for g in got if g[0] >= first]
+    stored = {g[0]: g[3] for g in later if not g[2]}  # times no explicit value holds
+    points = [(t, v) for t, v, _, _ in later]
+    return [
+        (stcd, stored[t], drp, intv)
+        for t, drp, intv in period_rain(elem, points, prev)
+        if t in stored
+    ]
 
 
 def _rain_spans(obs: list[Observation]) -> dict[tuple[str, str], tuple[datetime, datetime]]:
