@@ -35,6 +35,7 @@ from numba import njit, prange
 from hydrotwin.errors import SolverError
 from hydrotwin.solver.hydraulics import gate_q, weir_q
 from hydrotwin.solver.reservoir import _storage
+from hydrotwin.solver.roots import illinois_keep, secant_point
 
 OK, ABOVE, UNREACHABLE, NO_TARGET = 0, 1, 2, 3
 STATUS_NAMES = ("ok", "above", "unreachable", "no_target")
@@ -266,20 +267,11 @@ def _solve_p(p_lo, f_lo, target_g, x1, args):
         if f_hi <= tol_f:
             p = hi
             break
-        p = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        p = secant_point(lo, f_lo, hi, f_hi)
         f = peak_g(p, cum, nk, uh, nu, ku, rof, area, dt, q0, g0, gt, qt, m, buf)[0] - target_g
         if abs(f) <= tol_f or hi - lo <= 1e-3 + 1e-8 * hi:
             break
-        if f > 0.0:
-            hi, f_hi = p, f
-            if side == -1:
-                f_lo *= 0.5
-            side = -1
-        else:
-            lo, f_lo = p, f
-            if side == 1:
-                f_hi *= 0.5
-            side = 1
+        lo, f_lo, hi, f_hi, side = illinois_keep(lo, f_lo, hi, f_hi, side, p, f)
     return p, OK
 
 

@@ -32,6 +32,7 @@ from numba import njit
 
 from hydrotwin.errors import SolverError
 from hydrotwin.solver.hydraulics import gate_q, weir_q
+from hydrotwin.solver.roots import illinois_keep, secant_point
 
 # A level rule closes the gap to its target over about three steps: with the trapezoidal
 # balance, e' = (1 − r)·e − r·e₋₁ with r = Δt/(2τ); τ = 3Δt gives real roots 1/2 and 1/3 (no
@@ -202,20 +203,11 @@ def _solve_level(
     side = 0
     z = 0.5 * (lo + hi)
     for _ in range(100):
-        z = (lo * fhi - hi * flo) / (fhi - flo)
+        z = secant_point(lo, flo, hi, fhi)
         fz = _resid(z, *a)
         if abs(fz) <= tol_f or hi - lo < 1e-12:
             break
-        if fz > 0.0:
-            hi, fhi = z, fz
-            if side == -1:
-                flo *= 0.5
-            side = -1
-        else:
-            lo, flo = z, fz
-            if side == 1:
-                fhi *= 0.5
-            side = 1
+        lo, flo, hi, fhi, side = illinois_keep(lo, flo, hi, fhi, side, z, fz)
     return z
 
 
@@ -306,20 +298,11 @@ def _route_kernel(inflow, q_in0, z0, dt, cz, cv, crest, sw, sm, sill, width, wm,
                 side = 0
                 f = qw / cap
                 for _ in range(60):
-                    f = (a * gb - b * ga) / (gb - ga)
+                    f = secant_point(a, ga, b, gb)
                     gf = _gates_at(z2, f, sill, width, wm, mu, emax, 0.0, False) - qw
                     if abs(gf) <= 1e-9 * qw or b - a < 1e-12:
                         break
-                    if gf > 0.0:
-                        b, gb = f, gf
-                        if side == -1:
-                            ga *= 0.5
-                        side = -1
-                    else:
-                        a, ga = f, gf
-                        if side == 1:
-                            gb *= 0.5
-                        side = 1
+                    a, ga, b, gb, side = illinois_keep(a, ga, b, gb, side, f, gf)
             for g in range(ng):
                 out_e[t, g] = f * emax[g]
         z1, v1, q1, i1 = z2, v2, q2, i2
