@@ -175,15 +175,24 @@ def fill_holes(z: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def condition(z: np.ndarray, transform: Any, latlon: bool):
-    """Depression-filled D8 flow directions (pyflwdir, Wang & Liu 2006) and upstream area."""
+    """Depression-filled DEM (pyflwdir priority flood, Wang & Liu 2006), D8 by steepest slope
+    on it (:mod:`builder_d8`; latitude-dependent cell lengths when ``latlon``) and the
+    pyflwdir flow-direction raster. ``z`` is float32 with NaN outside; it is not copied."""
     import pyflwdir  # type: ignore[import-untyped]
 
-    data = np.where(np.isnan(z), np.float32(NODATA), z)
-    filled, d8 = pyflwdir.dem.fill_depressions(data, nodata=NODATA, outlets="edge")
+    from hydrotwin.basin.builder_d8 import steepest_d8
+
+    filled, flood = pyflwdir.dem.fill_depressions(z, nodata=np.nan, outlets="edge")
+    d8 = steepest_d8(filled, flood, transform, latlon)
     flw = pyflwdir.from_array(
         d8, ftype="d8", check_ftype=False, transform=transform, latlon=latlon, cache=True
     )
-    return flw, np.where(np.isnan(z), np.nan, filled).astype(np.float32)
+    if flw.idxs_seq.size != int(np.count_nonzero(d8 != 247)):  # a loop: keep the flood's own
+        log.warning("steepest-slope D8 made a loop; using the priority-flood directions")
+        flw = pyflwdir.from_array(
+            flood, ftype="d8", check_ftype=False, transform=transform, latlon=latlon, cache=True
+        )
+    return flw, filled
 
 
 def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Terrain:
