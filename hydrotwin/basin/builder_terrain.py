@@ -108,11 +108,11 @@ def read_raster(path: Path, what: str = "DEM") -> tuple[np.ndarray, Any, Any]:
                 f"{what} {path}: the raster has no CRS; expected a georeferenced file "
                 "(assign one with gdal_edit.py -a_srs EPSG:xxxx)"
             )
-        data = src.read(1, masked=True).astype(np.float32)
+        z = src.read(1, out_dtype="float32")  # no masked array: one float32 copy, not three
+        z[src.read_masks(1) == 0] = np.nan  # nodata, per-dataset or internal masks
         crs = CRS.from_user_input(src.crs.to_wkt())
         transform = src.transform
-    z = np.ma.filled(data, np.nan)
-    z[~np.isfinite(z) | (np.abs(z) > 1.0e7)] = np.nan  # undeclared fill values such as -3.4e38
+    z[~(np.abs(z) <= 1.0e7)] = np.nan  # NaN, ±inf and undeclared fills such as -3.4e38
     if np.isnan(z).all():
         raise BasinDataError(f"{what} {path}: every cell is nodata; expected elevations")
     if abs(abs(transform.a) - abs(transform.e)) > 1e-6 * abs(transform.a) or transform.b:
