@@ -53,12 +53,19 @@ def variants(z, tr, ref, big) -> dict[str, float]:
     for depth in (10.0, 100.0):
         d8 = pyflwdir.dem.fill_depressions(z, nodata=np.nan, max_depth=depth)[1]
         out[f"  same, max_depth={depth:g} m (deeper pits kept)"] = agree(d8)
+    pits = np.flatnonzero(ref.ravel() == 0)
+    d8 = pyflwdir.dem.fill_depressions(z, nodata=np.nan, idxs_pit=pits)[1]
+    out[f"  same, outlets at the reference's {pits.size} pits (idxs_pit)"] = agree(d8)
     filled, flood = pyflwdir.dem.fill_depressions(z, nodata=np.nan)
     out["fill + steepest slope, planar degrees (√2 diagonals)"] = agree(
         steepest_d8(filled, flood, tr, latlon=False)
     )
     flw, _ = condition(z, tr, latlon=True)
     out["fill + steepest slope, latitude-dependent lengths (builder)"] = agree(flw.to_array("d8"))
+    f_min, flood_min = pyflwdir.dem.fill_depressions(z, nodata=np.nan, outlets="min")
+    out["  same, outlets='min' (the reference has one outlet)"] = agree(
+        steepest_d8(f_min, flood_min, tr, latlon=True)
+    )
     barnes = _barnes(filled, tr, flood)
     if barnes is not None:
         out["  same + Barnes et al. 2014 flats (pysheds resolve_flats)"] = agree(barnes)

@@ -1,10 +1,11 @@
 """Terrain analysis for the basin builder: DEM in, conditioned D8 flow directions out.
 
-Built on pyflwdir (Deltares; numba kernels, D8 from a DEM with the priority-flood depression
-filling of Wang & Liu 2006, upstream area, Strahler order, basin labels) rather than a flow
-router of our own. Geographic DEMs are reprojected to a metric CRS first (the one given, or the
-CGCS2000 3° Gauss–Krüger zone of the outlet in China, else its WGS 84 UTM zone), so that cell
-sizes, lengths and slopes are in metres. A D8 raster (ESRI codes) may replace the DEM's own
+Built on pyflwdir (Deltares; numba kernels, the priority-flood depression filling of Wang &
+Liu 2006, upstream area, Strahler order, basin labels) rather than a flow router of our own;
+the D8 directions on the filled DEM are the steepest slope (:mod:`builder_d8`). Geographic
+DEMs are reprojected to a metric CRS first (the one given, or the CGCS2000 3° Gauss–Krüger
+zone of the outlet in China, else its WGS 84 UTM zone), so that cell sizes, lengths and slopes
+are in metres. A D8 raster (ESRI codes) may replace the DEM's own
 directions; it is analysed on its own grid (geographic or not) with cell areas from pyflwdir.
 """
 
@@ -218,7 +219,10 @@ def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Te
         n = int(np.isnan(z).sum())
         notes.append(f"{n} nodata cell(s) around the data are outside: flow leaves the DEM there")
     flw, filled = condition(z, transform, latlon=False)
-    notes.append("depressions filled (pyflwdir priority flood, Wang & Liu 2006)")
+    notes.append(
+        "depressions filled (pyflwdir priority flood, Wang & Liu 2006); "
+        "D8 by steepest slope (drop / distance)"
+    )
     upa = _upa(flw)
     return Terrain(filled, transform, src_crs, flw, upa, dem, latlon=False, notes=notes)
 
