@@ -89,12 +89,12 @@ def test_rhine_d8_agrees_with_reference(shared_data):
     assert ceiling == pytest.approx(0.734, abs=0.002)
     assert ceiling < 0.95
     # where the rivers are: the reference's cells draining > 100 cells lie within 2 cells
-    # (≈ 1.2–1.9 km) of ours on 93 % of them
+    # (≈ 1.2–1.9 km) of ours on 94.2 % of them (93.3 % with pyflwdir's own directions)
     from scipy import ndimage
 
     ours = ndimage.binary_dilation(flw.upstream_area() > 100, iterations=2)
     near = float(ours[big].mean())
-    assert near >= 0.92, f"only {near:.3f} of the reference rivers within 2 cells of ours"
+    assert near >= 0.935, f"only {near:.3f} of the reference rivers within 2 cells of ours"
 
 
 def test_shiyan_station_areas_from_d8(shared_data):
