@@ -23,7 +23,6 @@ from hydrotwin.errors import BasinDataError
 
 log = logging.getLogger(__name__)
 
-NODATA = -9999.0
 RESAMPLING = "bilinear"
 """Resampling used when a geographic DEM is reprojected (elevations are continuous)."""
 
