@@ -142,7 +142,7 @@ def preview(spec: BuildSpec, progress=None, cancelled=None, terrains=None) -> Bu
     outlet, snap = T.snap_outlet(grid, float(ox[0]), float(oy[0]), spec.snap_m, min_km2)
     basin_km2 = float(grid.upa_km2.ravel()[outlet])
     thr = spec.stream_km2 or round(max(1.0, basin_km2 / 300.0), 2)
-    stream0 = np.nan_to_num(grid.upa_km2, nan=0.0) >= thr
+    stream0 = grid.upa_km2 >= thr  # NaN (outside) compares False
     stations = _stations(spec, grid, stream0, to_grid)
     reservoirs = _reservoirs(spec, grid, stream0, to_grid)
     _step(progress, cancelled, "extracting reaches and sub-basins", 0.6)

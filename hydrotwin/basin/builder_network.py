@@ -74,7 +74,8 @@ def extract(
     flw = t.flw
     n = t.upa_km2.size
     basin = flw.basins(idxs=np.array([outlet])).ravel() > 0
-    upa = np.nan_to_num(t.upa_km2.ravel(), nan=0.0)
+    upa = t.upa_km2.ravel()
+    upa = np.where(upa >= 0.0, upa, 0.0)  # NaN outside → 0 (one pass, unlike nan_to_num)
     stream = basin & (upa >= stream_km2)
     stream[outlet] = True
     ds = np.asarray(flw.idxs_ds)
@@ -128,7 +129,10 @@ def measure(t: Terrain, net: Network, to_metric, z_at=None) -> None:
     drove the analysis and the DEM is on another grid.
     """
     ncol = t.shape[1]
-    area = np.bincount(net.labels.ravel(), weights=t.cell_area_m2().ravel()) / 1e6
+    if t.latlon:
+        area = np.bincount(net.labels.ravel(), weights=t.cell_area_m2().ravel()) / 1e6
+    else:  # equal cells: a count (no 16M-cell float64 area grid)
+        area = np.bincount(net.labels.ravel()) * abs(t.transform.a * t.transform.e) / 1e6
     ds = np.asarray(t.flw.idxs_ds)
     for i, r in enumerate(net.reaches):
         line = line_cells(r, ds)

@@ -1,10 +1,11 @@
 """Terrain analysis for the basin builder: DEM in, conditioned D8 flow directions out.
 
-Built on pyflwdir (Deltares; numba kernels, D8 from a DEM with the priority-flood depression
-filling of Wang & Liu 2006, upstream area, Strahler order, basin labels) rather than a flow
-router of our own. Geographic DEMs are reprojected to a metric CRS first (the one given, or the
-CGCS2000 3° Gauss–Krüger zone of the outlet in China, else its WGS 84 UTM zone), so that cell
-sizes, lengths and slopes are in metres. A D8 raster (ESRI codes) may replace the DEM's own
+Built on pyflwdir (Deltares; numba kernels, the priority-flood depression filling of Wang &
+Liu 2006, upstream area, Strahler order, basin labels) rather than a flow router of our own;
+the D8 directions on the filled DEM are the steepest slope (:mod:`builder_d8`). Geographic
+DEMs are reprojected to a metric CRS first (the one given, or the CGCS2000 3° Gauss–Krüger
+zone of the outlet in China, else its WGS 84 UTM zone), so that cell sizes, lengths and slopes
+are in metres. A D8 raster (ESRI codes) may replace the DEM's own
 directions; it is analysed on its own grid (geographic or not) with cell areas from pyflwdir.
 """
 
@@ -22,7 +23,6 @@ from hydrotwin.errors import BasinDataError
 
 log = logging.getLogger(__name__)
 
-NODATA = -9999.0
 RESAMPLING = "bilinear"
 """Resampling used when a geographic DEM is reprojected (elevations are continuous)."""
 
@@ -108,11 +108,11 @@ def read_raster(path: Path, what: str = "DEM") -> tuple[np.ndarray, Any, Any]:
                 f"{what} {path}: the raster has no CRS; expected a georeferenced file "
                 "(assign one with gdal_edit.py -a_srs EPSG:xxxx)"
             )
-        data = src.read(1, masked=True).astype(np.float32)
+        z = src.read(1, out_dtype="float32")  # no masked array: one float32 copy, not three
+        z[src.read_masks(1) == 0] = np.nan  # nodata, per-dataset or internal masks
         crs = CRS.from_user_input(src.crs.to_wkt())
         transform = src.transform
-    z = np.ma.filled(data, np.nan)
-    z[~np.isfinite(z) | (np.abs(z) > 1.0e7)] = np.nan  # undeclared fill values such as -3.4e38
+    z[~(np.abs(z) <= 1.0e7)] = np.nan  # NaN, ±inf and undeclared fills such as -3.4e38
     if np.isnan(z).all():
         raise BasinDataError(f"{what} {path}: every cell is nodata; expected elevations")
     if abs(abs(transform.a) - abs(transform.e)) > 1e-6 * abs(transform.a) or transform.b:
@@ -175,15 +175,24 @@ def fill_holes(z: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def condition(z: np.ndarray, transform: Any, latlon: bool):
-    """Depression-filled D8 flow directions (pyflwdir, Wang & Liu 2006) and upstream area."""
+    """Depression-filled DEM (pyflwdir priority flood, Wang & Liu 2006), D8 by steepest slope
+    on it (:mod:`builder_d8`; latitude-dependent cell lengths when ``latlon``) and the
+    pyflwdir flow-direction raster. ``z`` is float32 with NaN outside; it is not copied."""
     import pyflwdir  # type: ignore[import-untyped]
 
-    data = np.where(np.isnan(z), np.float32(NODATA), z)
-    filled, d8 = pyflwdir.dem.fill_depressions(data, nodata=NODATA, outlets="edge")
+    from hydrotwin.basin.builder_d8 import steepest_d8
+
+    filled, flood = pyflwdir.dem.fill_depressions(z, nodata=np.nan, outlets="edge")
+    d8 = steepest_d8(filled, flood, transform, latlon)
     flw = pyflwdir.from_array(
         d8, ftype="d8", check_ftype=False, transform=transform, latlon=latlon, cache=True
     )
-    return flw, np.where(np.isnan(z), np.nan, filled).astype(np.float32)
+    if flw.idxs_seq.size != int(np.count_nonzero(d8 != 247)):  # a loop: keep the flood's own
+        log.warning("steepest-slope D8 made a loop; using the priority-flood directions")
+        flw = pyflwdir.from_array(
+            flood, ftype="d8", check_ftype=False, transform=transform, latlon=latlon, cache=True
+        )
+    return flw, filled
 
 
 def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Terrain:
@@ -209,7 +218,10 @@ def load_terrain(dem: Path, *, crs: str | None = None, outlet_lonlat=None) -> Te
         n = int(np.isnan(z).sum())
         notes.append(f"{n} nodata cell(s) around the data are outside: flow leaves the DEM there")
     flw, filled = condition(z, transform, latlon=False)
-    notes.append("depressions filled (pyflwdir priority flood, Wang & Liu 2006)")
+    notes.append(
+        "depressions filled (pyflwdir priority flood, Wang & Liu 2006); "
+        "D8 by steepest slope (drop / distance)"
+    )
     upa = _upa(flw)
     return Terrain(filled, transform, src_crs, flw, upa, dem, latlon=False, notes=notes)
 

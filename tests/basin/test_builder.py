@@ -397,3 +397,44 @@ def test_bad_basin_id_is_refused_before_any_work(tmp_path, logan_dem):
     with pytest.raises(BasinDataError, match=r"basin id '洛根 河': expected 1–64 letters"):
         build_basin(BuildSpec("洛根 河", logan_dem, OUTLET, out=tmp_path / "x"))
     _no_leftovers(tmp_path / "x")
+
+
+def test_nodata_kinds_read_as_nan_and_dem_tif_is_lossless(tmp_path):
+    """Declared nodata, NaN, ±inf and an undeclared −3.4e38 fill all read as NaN; the rest is
+    exact, and the zstd/float-predictor dem.tif gives the same float32 values back."""
+    import rasterio
+
+    from hydrotwin.basin.builder_write import write_geotiff
+
+    rng = np.random.default_rng(7)
+    z = (100.0 + rng.random((40, 50)) * 500.0).astype(np.float32)
+    bad = {(0, 0): -9999.0, (5, 7): np.nan, (9, 9): np.inf, (20, 3): -np.inf, (30, 40): -3.4e38}
+    for rc, v in bad.items():
+        z[rc] = v
+    got, tr, _ = T.read_raster(_raster(tmp_path / "kinds.tif", z, "EPSG:4547"))
+    holes = np.zeros(z.shape, bool)
+    holes[tuple(np.array(list(bad)).T)] = True
+    assert np.isnan(got[holes]).all() and not np.isnan(got[~holes]).any()
+    assert np.array_equal(got[~holes], z[~holes])
+    write_geotiff(tmp_path / "dem.tif", got, tr, "EPSG:4547")
+    with rasterio.open(tmp_path / "dem.tif") as src:
+        back = src.read(1)
+        assert src.compression.name.lower() == "zstd" and src.nodata == -9999.0
+    assert np.array_equal(back[~holes], z[~holes]) and (back[holes] == -9999.0).all()
+
+
+def test_subbasin_polygon_keeps_its_hole():
+    """A sub-basin ringing another comes out as a polygon with a hole, areas exact."""
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from hydrotwin.basin.builder_vectors import _polygon
+
+    lab = np.ones((10, 10), np.int32)
+    lab[3:6, 4:8] = 2
+    got = {
+        int(v): _polygon(g["coordinates"])
+        for g, v in shapes(lab, transform=from_origin(0, 300, 30, 30))
+    }
+    assert len(got[1].interiors) == 1 and got[1].area == pytest.approx(88 * 900.0)
+    assert got[2].area == pytest.approx(12 * 900.0) and got[1].is_valid

@@ -56,34 +56,45 @@ def test_logan_reach_topology(logan):
 
 
 def test_rhine_d8_agrees_with_reference(shared_data):
-    """D8 from rhine_elv0 against rhine_d8 on cells draining > 100 cells.
+    """D8 from rhine_elv0 against rhine_d8 on cells draining > 100 cells, on the native grid.
 
-    The reference is MERIT Hydro's (upscaled) flow directions, not steepest descent on this
-    DEM: it never runs uphill on it, yet 36 % of those cells are flat in it and even where it
-    runs strictly downhill it takes the steepest neighbour only ~63 % of the time. Steepest
-    descent on elv0 therefore reaches 60.0 % agreement (the issue asked 95 %); the bound
-    below guards that figure and fails on any regression of the conditioning. The rivers
-    themselves lie where the reference has them (second check).
+    The issue asked 95 %; no steepest-descent D8 on this DEM can reach it (table and reason
+    in docs/basin-builder.md, figures from bench/d8.py). The reference is MERIT Hydro's
+    upscaled 3″ network: on river cells with a lower neighbour it takes the steepest one only
+    63 % of the time, so even a perfect flat resolution tops out at 73.4 %. The builder's
+    steepest slope with latitude-dependent cell lengths gives 65.4 % (pyflwdir's own
+    lowest-neighbour directions 60.0 %); the bounds guard both figures.
     """
     import pyflwdir
     import rasterio
 
+    from hydrotwin.basin.builder_d8 import steepest_d8
+
     z, tr, _ = T.read_raster(shared_data / "dem/rhine_30arcsec/rhine_elv0.tif")
-    flw, _ = T.condition(z, tr, latlon=True)
+    flw, filled = T.condition(z, tr, latlon=True)
     with rasterio.open(shared_data / "dem/rhine_30arcsec/rhine_d8.tif") as src:
         ref = src.read(1)
     ref_upa = pyflwdir.from_array(ref, ftype="d8", transform=tr, latlon=True).upstream_area()
     big = ref_upa > 100
-    assert big.sum() > 30_000
+    assert big.sum() == 30_395
     agree = float((flw.to_array("d8")[big] == ref[big]).mean())
-    assert agree >= 0.58, f"D8 agreement {agree:.3f}"
+    assert agree >= 0.650, f"D8 agreement {agree:.4f}"
+    # the ceiling: where a lower neighbour exists, how often the reference takes the steepest
+    d8 = steepest_d8(filled, np.zeros(z.shape, np.uint8), tr, latlon=True)
+    slope = big & (d8 != 0)
+    steepest = float((d8[slope] == ref[slope]).mean())
+    flat = 1.0 - slope.sum() / big.sum()
+    assert steepest == pytest.approx(0.633, abs=0.002)
+    ceiling = flat + (1 - flat) * steepest
+    assert ceiling == pytest.approx(0.734, abs=0.002)
+    assert ceiling < 0.95
     # where the rivers are: the reference's cells draining > 100 cells lie within 2 cells
-    # (≈ 1.2–1.9 km) of ours on 93.3 % of them
+    # (≈ 1.2–1.9 km) of ours on 94.2 % of them (93.3 % with pyflwdir's own directions)
     from scipy import ndimage
 
     ours = ndimage.binary_dilation(flw.upstream_area() > 100, iterations=2)
     near = float(ours[big].mean())
-    assert near >= 0.92, f"only {near:.3f} of the reference rivers within 2 cells of ours"
+    assert near >= 0.935, f"only {near:.3f} of the reference rivers within 2 cells of ours"
 
 
 def test_shiyan_station_areas_from_d8(shared_data):
