@@ -26,6 +26,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -237,7 +238,9 @@ def _read_tif_folder(folder: Path) -> RainGrid:
     if not files:
         raise InputDataError(f"rain grid folder {folder}: no .tif files")
     stamped = sorted((_time_from_name(f), f) for f in files)
-    frames, units, crs, grid = [], None, None, None
+    frames: list[np.ndarray] = []
+    units = crs = ""
+    grid: tuple | None = None
     for _t, f in stamped:
         with rasterio.open(f) as src:
             if src.crs is None:
@@ -249,13 +252,14 @@ def _read_tif_folder(folder: Path) -> RainGrid:
                     "mm/h or kg m-2 s-1"
                 )
             g = (src.transform, src.shape, src.crs.to_wkt())
-            if (grid is not None and g != grid) or (units is not None and u != units):
+            if (grid is not None and g != grid) or (units and u != units):
                 raise InputDataError(
                     f"rain grid {f}: grid or units ({u!r}) differ from {stamped[0][1].name}"
                 )
-            grid, units, crs = g, u, src.crs.to_wkt()
+            grid, units, crs = g, str(u), src.crs.to_wkt()
             a = src.read(1, masked=True).astype(np.float64).filled(np.nan)
         frames.append(a)
+    assert grid is not None
     tr, (ny, nx), _ = grid
     x = tr.c + tr.a * (np.arange(nx) + 0.5)
     y = tr.f + tr.e * (np.arange(ny) + 0.5)
@@ -306,7 +310,7 @@ def write_rain_netcdf(grid: RainGrid, path: str | Path, attrs: dict | None = Non
     )  # fmt: skip
     if not det:
         ds = ds.assign_coords(member=("member", np.arange(data.shape[0], dtype=np.int32)))
-    enc = {
+    enc: dict[str, dict[str, Any]] = {
         "precipitation_amount": {"zlib": True, "complevel": 4, "_FillValue": np.float32(-1.0)},
         "time": {"units": "seconds since 1970-01-01 00:00:00", "dtype": "int64"},
         "time_bnds": {"units": "seconds since 1970-01-01 00:00:00", "dtype": "int64"},

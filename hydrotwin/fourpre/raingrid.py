@@ -124,7 +124,7 @@ def _radar_at_gauges(basin: Basin, grid: RainGrid, gauges: list[str], times) -> 
     for j, gid in enumerate(gauges):
         st = basin.station(gid)
         x, y = tr.transform(st.x, st.y)
-        col, row = ~grid.transform * (x, y)
+        col, row = ~grid.transform @ (x, y)
         r, c = int(np.floor(row)), int(np.floor(col))
         if not (0 <= r < grid.shape[0] and 0 <= c < grid.shape[1]):
             continue
