@@ -39,6 +39,7 @@ class Rain:
     rain_mm: np.ndarray  # [steps, subbasins]
     source: str
     description: str
+    observed_until: str | None = None  # ISO UTC end of observed (radar) rain; nowcast after
 
 
 def parse_design_key(key: str) -> str:

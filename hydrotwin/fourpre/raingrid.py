@@ -141,7 +141,7 @@ def rain_from_grid(basin: Basin, key: str, start: datetime, steps: int, dt_h: fl
     t0 = np.datetime64(start.replace(tzinfo=None), "s")
     edges = t0 + (np.arange(steps + 1) * dt_h * 3600).astype("timedelta64[s]")
     cum = np.zeros((steps + 1, len(basin.subbasins)))
-    covered_to = None
+    covered_to = first_end = None
     notes = []
     for i, f in enumerate(spec.files):
         grid = read_rain_grid(f)
@@ -161,12 +161,14 @@ def rain_from_grid(basin: Basin, key: str, start: datetime, steps: int, dt_h: fl
         lo = covered_to if covered_to is not None else first
         cum += _depth_between(grid, series, edges, lo)
         covered_to = max(covered_to or grid.times[-1], grid.times[-1])
+        first_end = first_end if i else grid.times[-1]
     if covered_to is not None and covered_to < edges[-1]:
         log.warning("rain grids end at %sZ; the forecast after that gets 0 mm (gap rule)",
                     covered_to)  # fmt: skip
     names = "+".join(f.name for f in spec.files)
     desc = "gridded rain, exact areal weights" + (f" ({'; '.join(notes)})" if notes else "")
-    return Rain(np.diff(cum, axis=0), f"grid:{names}", desc)
+    observed = f"{first_end}Z" if len(spec.files) > 1 else None
+    return Rain(np.diff(cum, axis=0), f"grid:{names}", desc, observed)
 
 
 def _depth_between(grid: RainGrid, series: np.ndarray, edges: np.ndarray, lo) -> np.ndarray:
