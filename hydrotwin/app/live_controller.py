@@ -40,7 +40,8 @@ class LiveController(QObject):
         tz = basin.basin.timezone
         zh = getattr(window, "lang", "zh_CN").startswith("zh")
         names = {s.id: (s.names.zh if zh else s.names.en) for s in basin.stations}
-        self.alarms = AlarmDock(tz, names, window)
+        sb_names = {sb.id: (sb.names.zh if zh else sb.names.en) for sb in basin.subbasins}
+        self.alarms = AlarmDock(tz, {**sb_names, **names}, window)  # sub-basins: rain alarms
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.alarms)
         self.connections = ConnectionDock(tz, names, window)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.connections)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import re
 
 import numpy as np
 
@@ -30,6 +31,14 @@ log = logging.getLogger(__name__)
 
 RAIN_THRESHOLD_MM_H = 0.1  # below this a cell is dry for STEPS (the pysteps examples' value)
 DB_ZERO = -15.0  # dB value given to dry cells
+
+
+def parse_lead(text: str) -> float:
+    """``3h`` / ``90min`` / ``1800s`` → seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(h|min|s)\s*", text)
+    if not m:
+        raise InputDataError(f"lead {text!r}: expected a number with h, min or s (e.g. 3h)")
+    return float(m.group(1)) * {"h": 3600.0, "min": 60.0, "s": 1.0}[m.group(2)]
 
 
 def _pysteps():

@@ -40,6 +40,7 @@ class Rain:
     source: str
     description: str
     observed_until: str | None = None  # ISO UTC end of observed (radar) rain; nowcast after
+    grid_files: tuple[str, ...] = ()  # the rain grids (nowcasts as cached files), for the 3D layer
 
 
 def parse_design_key(key: str) -> str:

@@ -1,8 +1,10 @@
 """Gridded rain into the forecast: ``grid:FILE[+FILE…][,gauges=CSV]`` → :class:`Rain`.
 
 - Several files (``grid:radar.nc+nowcast.nc``, "observed radar + nowcast") are joined in time;
-  where they overlap the file named first wins. An ensemble file (``member`` dim) enters as its
-  member mean.
+  where they overlap the file named first wins. ``nowcast[:LEAD]`` in place of a file is the
+  extrapolation nowcast (:mod:`hydrotwin.fourpre.nowcast`, default 3 h) from the file before it:
+  ``grid:radar.nc+nowcast`` is the four-pre panel's "observed radar + nowcast". An ensemble
+  file (``member`` dim) enters as its member mean.
 - **Missing frames and nodata (the rule)**: for each sub-basin and frame, the areal mean is
   taken over the valid cells when they carry ≥ 80 % of the sub-basin's weight (weights
   renormalised); otherwise that value is missing. Missing values are filled by linear
@@ -143,8 +145,11 @@ def rain_from_grid(basin: Basin, key: str, start: datetime, steps: int, dt_h: fl
     cum = np.zeros((steps + 1, len(basin.subbasins)))
     covered_to = first_end = None
     notes = []
+    grid = None
+    files: list[str] = []
     for i, f in enumerate(spec.files):
-        grid = read_rain_grid(f)
+        grid = _load(f, grid)
+        files.append(str(f) if grid.source == str(f) else str(_keep(grid)))
         if i == 0 and spec.gauges is not None:
             b = mean_field_bias(basin, grid, spec.gauges)
             grid.depth_mm = grid.depth_mm * b
@@ -168,7 +173,36 @@ def rain_from_grid(basin: Basin, key: str, start: datetime, steps: int, dt_h: fl
     names = "+".join(f.name for f in spec.files)
     desc = "gridded rain, exact areal weights" + (f" ({'; '.join(notes)})" if notes else "")
     observed = f"{first_end}Z" if len(spec.files) > 1 else None
-    return Rain(np.diff(cum, axis=0), f"grid:{names}", desc, observed)
+    return Rain(np.diff(cum, axis=0), f"grid:{names}", desc, observed, tuple(files))
+
+
+def _load(f: Path, previous: RainGrid | None) -> RainGrid:
+    """A grid file, or ``nowcast[:LEAD]``: a pysteps extrapolation (default 3 h) from the last
+    frame of the grid before it (computed here, in the forecast's worker)."""
+    name = str(f)
+    if not name.startswith("nowcast"):
+        return read_rain_grid(f)
+    from hydrotwin.fourpre.nowcast import nowcast, parse_lead
+
+    if previous is None:
+        raise InputDataError(f"rain {name!r}: 'nowcast' must follow a radar grid file")
+    lead = parse_lead(name.partition(":")[2] or "3h")
+    return nowcast(previous, lead)
+
+
+def _keep(grid: RainGrid) -> Path:
+    """A nowcast made for a forecast, kept in the cache so that the 3D rain layer can show it."""
+    import hashlib
+
+    from hydrotwin.basin.raingrid import write_rain_netcdf
+    from hydrotwin.fourpre.areal import cache_dir
+
+    key = hashlib.sha256(grid.depth_mm.tobytes() + grid.times.tobytes()).hexdigest()[:24]
+    out = cache_dir().parent / "nowcast" / f"{key}.nc"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_rain_netcdf(grid, out, {"title": grid.source})
+    return out
 
 
 def _depth_between(grid: RainGrid, series: np.ndarray, edges: np.ndarray, lo) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,19 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_lead(text: str) -> float:
-    """``3h`` / ``90min`` / ``1800s`` → seconds."""
-    from hydrotwin.errors import InputDataError
-
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(h|min|s)\s*", text)
-    if not m:
-        raise InputDataError(f"--lead {text!r}: expected a number with h, min or s (e.g. 3h)")
-    return float(m.group(1)) * {"h": 3600.0, "min": 60.0, "s": 1.0}[m.group(2)]
-
-
 def run(args: argparse.Namespace) -> int:
     from hydrotwin.basin.raingrid import read_rain_grid, write_rain_netcdf
-    from hydrotwin.fourpre.nowcast import nowcast, up_to
+    from hydrotwin.fourpre.nowcast import nowcast, parse_lead, up_to
 
     lead = parse_lead(args.lead)
     grid = up_to(read_rain_grid(args.radar), args.at)
