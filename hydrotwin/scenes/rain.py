@@ -176,3 +176,31 @@ def joined(paths) -> object:
         times.append(g.times[keep])
     return RainGrid(np.concatenate(depth)[None], np.concatenate(times), g0.x, g0.y, g0.crs,
                     g0.dt_s, " + ".join(g.source for g in grids))  # fmt: skip
+
+
+def legend_rows(lang: str) -> list[tuple[str, tuple[int, int, int]]]:
+    """The mm/h legend's rows: heading first (no colour), then one row per class."""
+    rows = [("雨强 (mm/h)" if lang.startswith("zh") else "Rain rate (mm/h)", (255, 255, 255))]
+    for lo, hi, rgb in rate_classes():
+        rows.append((f"≥ {lo:g}" if hi == math.inf else f"{lo:g}–{hi:g}", rgb))
+    return rows
+
+
+def add_legend(plotter, lang: str, font_file: str | None) -> list:
+    """Text actors of the legend in the viewport's lower left (pixels from the corner)."""
+    actors = []
+    for i, (text, rgb) in enumerate(reversed(legend_rows(lang))):
+        y = 12 + 20 * i
+        head = i == len(RATE_COLOURS)
+        kw = {"font_file": font_file} if font_file else {}
+        if not head:
+            actors.append(plotter.add_text("■", position=(12, y), font_size=11, color=rgb,
+                                           name=f"rain-legend-sq{i}", **kw))  # fmt: skip
+        x = 12 if head else 34
+        actors.append(plotter.add_text(text, position=(x, y), font_size=9, color=(255, 255, 255),
+                                       name=f"rain-legend-{i}", **kw))  # fmt: skip
+    for a in actors:
+        prop = a.GetTextProperty()
+        prop.SetBackgroundColor(0.10, 0.14, 0.20)
+        prop.SetBackgroundOpacity(0.6)
+    return actors

@@ -390,13 +390,14 @@ class BasinScene:
 
     def add_rain(self, grid, **kwargs):
         """Create (or replace) the rain layer; see :class:`~hydrotwin.scenes.rain.RainLayer`."""
-        from hydrotwin.scenes.rain import RainLayer
+        from hydrotwin.scenes.rain import RainLayer, add_legend
 
         for a in self._layers["rain"].actors:
             self.plotter.remove_actor(a, render=False)
         self._layers["rain"].actors.clear()
         self.rain = RainLayer(self.terrain, grid, **kwargs)
-        self._add("rain", self.rain.add_to(self.plotter))
+        legend = add_legend(self.plotter, self.label_lang, self.font_file)
+        self._add("rain", self.rain.add_to(self.plotter) + legend)
         return self.rain
 
     def bim_refs(self) -> list[tuple[str, object]]:

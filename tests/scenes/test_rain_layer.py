@@ -56,7 +56,10 @@ def test_rain_follows_the_clock_and_shows(demo_scene):
         np.testing.assert_allclose(acc, g.depth_mm[0].sum(axis=0))
     finally:
         stop()
-    assert scene.layer("rain").actors == [layer.actor]
+    actors = scene.layer("rain").actors
+    assert actors[0] is layer.actor and len(actors) == 1 + 2 * len(rate_classes()) + 1
+    texts = [a.GetInput() for a in actors[1:] if a.GetInput() != "■"]
+    assert "雨强 (mm/h)" in texts and "≥ 100" in texts and "16–30" in texts
 
 
 def layer_colours():
