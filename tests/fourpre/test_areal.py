@@ -143,3 +143,25 @@ def test_mean_field_bias_from_gauges(demo_basin, tmp_path):
     r = rain_from_grid(demo_basin, f"grid:{p},gauges={tmp_path / 'g.csv'}", start, 3, 1.0)
     np.testing.assert_allclose(r.rain_mm, 12.0, rtol=1e-6)  # B = 12 / 6 = 2
     assert "mean field bias 2.000" in r.description
+
+
+def test_forecast_cli_with_radar_plus_nowcast(demo_basin, tmp_path, capsys):
+    from hydrotwin_demo_basin import radar
+
+    from hydrotwin.app.cli import main
+
+    out = tmp_path / "fc.nc"
+    rc = main(["forecast", "--basin", "demo", "--rain", f"grid:{radar.radar_path()}+nowcast:1h",
+               "--start", "2026-07-02T06:00Z", "--hours", "25", "--out", str(out)])  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    assert "grid:radar_design_100yr_v1.nc+nowcast:1h" in capsys.readouterr().out
+    import xarray as xr
+
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["rain_observed_until_utc"] == "2026-07-03T06:00:00Z"
+        assert (ds.subbasin_rain.values[:, 1:] > 0).all()  # the last hour is the nowcast's
+    bad = tmp_path / "bad.nc"
+    bad.write_text("not netcdf")
+    rc = main(["forecast", "--basin", "demo", "--rain", f"grid:{bad}", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "bad.nc: cannot read it as NetCDF" in err
