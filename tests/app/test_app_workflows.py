@@ -432,6 +432,11 @@ def test_radar_and_nowcast_from_the_panel(zh_demo_window, qtbot, monkeypatch, tm
     table = win.live.alarms.table
     kinds = {table.item(r, 3).text() for r in range(table.rowCount())}
     assert any("小时雨量" in k for k in kinds), kinds
+    row = next(r for r in range(table.rowCount()) if "小时雨量" in table.item(r, 3).text())
+    focus = win.scene.plotter.camera.focal_point
+    table.cellClicked.emit(row, 0)  # a rain alarm: fly to its sub-basin, clock to its time
+    assert win.scene.plotter.camera.focal_point != focus
+    assert session.clock.now == table.item(row, 0).data(0x0100)
     layer = win.scene.rain
     assert layer is not None and layer.grid.times[-1] == np.datetime64("2026-07-03T01:00:00")
     session.clock.set_time(datetime(2026, 7, 2, 23, 30, tzinfo=UTC))  # in the nowcast
