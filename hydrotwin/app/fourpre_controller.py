@@ -209,7 +209,9 @@ class FourPreController(QObject):
         except (HydroTwinError, ValueError) as exc:
             self.window.show_error(self.tr("Rain layer"), str(exc))
             return
-        self._stop_rain = layer.play(self.clock)
+        outlines = self.scene.add_rain_alarms(self.session.forecast_warnings)
+        stops = [layer.play(self.clock), outlines.play(self.clock)]
+        self._stop_rain = lambda: [stop() for stop in stops]
 
     def _on_clock(self, now: datetime) -> None:
         """Reservoir surfaces at the forecast level of the clock's time; one render."""

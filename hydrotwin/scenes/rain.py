@@ -204,3 +204,54 @@ def add_legend(plotter, lang: str, font_file: str | None) -> list:
         prop.SetBackgroundColor(0.10, 0.14, 0.20)
         prop.SetBackgroundOpacity(0.6)
     return actors
+
+
+class RainAlarmOutlines:
+    """Sub-basin outlines on the terrain in the colour of the highest rain-alarm grade reached
+    by the clock's time (grey: none yet): over-threshold rain on the map."""
+
+    def __init__(self, terrain, polygons, ids: list[str], events, lift_m: float | None = None):
+        from hydrotwin.fourpre.warning import COLOURS, Level
+
+        self.ids, self._colours, self._none = ids, COLOURS, Level.NONE
+        self.events = sorted((e for e in events if e.kind.startswith("rain_")),
+                             key=lambda e: e.time)  # fmt: skip
+        lift = lift_m if lift_m is not None else 4.0 * terrain.dem.dx
+        ox, oy, _ = terrain.origin
+        pts, lines, owner = [], [], []
+        for i, geom in enumerate(polygons):
+            for ring in getattr(geom, "geoms", [geom]):
+                xy = np.asarray(ring.exterior.coords)
+                z = terrain.local_z(np.nan_to_num(terrain.elevation_at(xy[:, 0], xy[:, 1])) + lift)
+                start = sum(len(p) for p in pts)
+                pts.append(np.column_stack([xy[:, 0] - ox, xy[:, 1] - oy, z]))
+                lines.append(np.concatenate([[len(xy)], start + np.arange(len(xy))]))
+                owner.append(i)
+        self.mesh = pv.PolyData(np.vstack(pts).astype(np.float32), lines=np.concatenate(lines))
+        self.owner = np.asarray(owner)
+        self.mesh.cell_data["rgb"] = np.zeros((len(owner), 3), np.uint8)
+        self.levels: dict[str, int] = {}
+        self.actor = None
+
+    def add_to(self, plotter) -> list:
+        self.actor = plotter.add_mesh(self.mesh, scalars="rgb", rgb=True, line_width=4,
+                                      name="rain-alarm-outlines", reset_camera=False,
+                                      lighting=False, pickable=False, render=False)  # fmt: skip
+        return [self.actor]
+
+    def update(self, now: datetime) -> None:
+        """Colour each sub-basin by the highest grade among its alarms at or before ``now``."""
+        level = dict.fromkeys(self.ids, int(self._none))
+        for e in self.events:
+            if e.time > now:
+                break
+            if e.station in level:
+                level[e.station] = max(level[e.station], int(e.level))
+        self.levels = level
+        rgb = [_rgb(self._colours[self._none.__class__(level[self.ids[i]])]) for i in self.owner]
+        self.mesh.cell_data["rgb"][:] = np.asarray(rgb, np.uint8)
+        self.mesh.Modified()
+
+    def play(self, clock) -> Callable[[], None]:
+        self.update(clock.now)
+        return clock.add_listener(self.update)

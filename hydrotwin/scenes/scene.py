@@ -400,6 +400,17 @@ class BasinScene:
         self._add("rain", self.rain.add_to(self.plotter) + legend)
         return self.rain
 
+    def add_rain_alarms(self, events):
+        """Sub-basin outlines coloured by their rain-alarm grade (into the rain layer)."""
+        from hydrotwin.fourpre.areal import subbasin_polygons
+        from hydrotwin.scenes.rain import RainAlarmOutlines
+
+        polys = subbasin_polygons(self.basin).to_crs(self.basin.basin.crs).geometry
+        ids = [sb.id for sb in self.basin.subbasins]
+        outlines = RainAlarmOutlines(self.terrain, list(polys), ids, events)
+        self._add("rain", outlines.add_to(self.plotter))
+        return outlines
+
     def bim_refs(self) -> list[tuple[str, object]]:
         """(resolved IFC path, BimRef) of every distinct model the manifest names."""
         refs: dict[str, object] = {}

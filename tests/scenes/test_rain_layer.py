@@ -66,3 +66,23 @@ def layer_colours():
     from hydrotwin.scenes.rain import RATE_COLOURS
 
     return RATE_COLOURS
+
+
+def test_rain_alarm_outlines_take_the_grade_on_the_clock(demo_scene, demo_basin):
+    from hydrotwin.fourpre.warning import COLOURS, AlarmEvent, Level
+
+    plotter, scene = demo_scene
+    sb = demo_basin.subbasins[0].id
+    t = datetime(2026, 7, 2, 20, tzinfo=UTC)
+    events = [AlarmEvent(sb, t, "rain_3h", Level.BLUE, 31.0, 30.0, "observed"),
+              AlarmEvent(sb, t + timedelta(hours=1), "rain_3h", Level.ORANGE, 55.0, 50.0,
+                         "nowcast", 3600.0)]  # fmt: skip
+    out = scene.add_rain_alarms(events)
+    out.update(t - timedelta(minutes=1))
+    assert set(out.levels.values()) == {0}
+    out.update(t + timedelta(hours=2))
+    assert out.levels[sb] == Level.ORANGE and sum(out.levels.values()) == Level.ORANGE
+    mine = out.mesh.cell_data["rgb"][out.owner == 0]
+    want = tuple(int(COLOURS[Level.ORANGE][k : k + 2], 16) for k in (1, 3, 5))
+    assert (mine == want).all()
+    _shot(plotter)  # draws
