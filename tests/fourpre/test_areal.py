@@ -165,3 +165,28 @@ def test_forecast_cli_with_radar_plus_nowcast(demo_basin, tmp_path, capsys):
     rc = main(["forecast", "--basin", "demo", "--rain", f"grid:{bad}", "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 1 and "bad.nc: cannot read it as NetCDF" in err
+
+
+def test_weights_on_a_grid_in_another_crs(demo_basin):
+    """A 1-km grid in UTM 49N (not the basin's CGCS2000 GK zone): the polygons are reprojected
+    into the grid's CRS, and the weights still match clipping there."""
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs("EPSG:4547", "EPSG:32649", always_xy=True)
+    x0, y1 = tr.transform(435_000.0, 3_146_000.0)
+    x = np.floor(x0 / 1000) * 1000 - 5000 + 1000 * (np.arange(62) + 0.5)
+    y = np.ceil(y1 / 1000) * 1000 + 5000 - 1000 * (np.arange(62) + 0.5)
+    times = T0 + np.timedelta64(360, "s") * np.arange(1, 3)
+    g = RainGrid(np.ones((1, 2, 62, 62)), times, x, y, CRS("EPSG:32649").to_wkt(), 360.0, "utm")
+    w = areal.weights(demo_basin, g, use_cache=False).toarray()
+    polys = areal.subbasin_polygons(demo_basin).to_crs("EPSG:32649")
+    t = g.transform
+    for i, geom in enumerate(polys.geometry):
+        ref = np.zeros(62 * 62)
+        for k in np.flatnonzero(w[i] > 0):
+            r, c = divmod(k, 62)
+            cell = shapely.box(
+                t.c + c * 1000, t.f - (r + 1) * 1000, t.c + (c + 1) * 1000, t.f - r * 1000
+            )
+            ref[k] = cell.intersection(geom).area
+        np.testing.assert_allclose(w[i], ref / geom.area, rtol=1e-9, atol=1e-15)
