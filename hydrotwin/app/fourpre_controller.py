@@ -202,10 +202,10 @@ class FourPreController(QObject):
             return
         import json
 
-        from hydrotwin.scenes.rain import joined
+        from hydrotwin.basin.raingrid import join_grids
 
         try:
-            layer = self.scene.add_rain(joined(json.loads(files)))
+            layer = self.scene.add_rain(join_grids(json.loads(files)))
         except (HydroTwinError, ValueError) as exc:
             self.window.show_error(self.tr("Rain layer"), str(exc))
             return

@@ -318,3 +318,17 @@ def write_rain_netcdf(grid: RainGrid, path: str | Path, attrs: dict | None = Non
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, encoding=enc, format="NETCDF4")
     return Path(path)
+
+
+def join_grids(paths) -> RainGrid:
+    """The rain grids of a forecast (``rain_grid_files``) as one sequence: each file's frames
+    after the previous file's last (observed radar first, then its nowcast)."""
+    grids = [read_rain_grid(p) for p in paths]
+    g0 = grids[0]
+    depth, times = [g0.depth_mm.mean(axis=0)], [g0.times]
+    for g in grids[1:]:
+        keep = g.times > times[-1][-1]
+        depth.append(g.depth_mm.mean(axis=0)[keep])
+        times.append(g.times[keep])
+    return RainGrid(np.concatenate(depth)[None], np.concatenate(times), g0.x, g0.y, g0.crs,
+                    g0.dt_s, " + ".join(g.source for g in grids))  # fmt: skip

@@ -148,5 +148,15 @@ def forecast_rain_alarms(basin, ds, issued_at: datetime) -> list[AlarmEvent]:
     after = "nowcast"
     units = [str(s) for s in ds["subbasin"].values]
     issued = until or issued_at  # a nowcast's lead time counts from its last observed frame
-    return rain_alarms(depth, ends, units, dt_s, issued, observed_until=until, after=after,
-                       table=thresholds(basin))  # fmt: skip
+    table = thresholds(basin)
+    events = rain_alarms(depth, ends, units, dt_s, issued, observed_until=until, after=after,
+                         table=table)  # fmt: skip
+    files = ds.attrs.get("rain_grid_files")
+    if files:  # the grid cells too: the worst cell's first crossing per grade and duration
+        import json
+
+        from hydrotwin.basin.raingrid import join_grids
+
+        grid = join_grids(json.loads(files))
+        events += cell_alarms(grid, issued, observed_until=until, table=table)
+    return sorted(events, key=lambda e: (e.time, -int(e.level)))

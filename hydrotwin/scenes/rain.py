@@ -162,22 +162,6 @@ class RainLayer:
         return clock.add_listener(follow)
 
 
-def joined(paths) -> object:
-    """The rain grids of a forecast (``rain_grid_files``) as one sequence: each file's frames
-    after the previous file's last (observed radar first, then its nowcast)."""
-    from hydrotwin.basin.raingrid import RainGrid, read_rain_grid
-
-    grids = [read_rain_grid(p) for p in paths]
-    g0 = grids[0]
-    depth, times = [g0.depth_mm.mean(axis=0)], [g0.times]
-    for g in grids[1:]:
-        keep = g.times > times[-1][-1]
-        depth.append(g.depth_mm.mean(axis=0)[keep])
-        times.append(g.times[keep])
-    return RainGrid(np.concatenate(depth)[None], np.concatenate(times), g0.x, g0.y, g0.crs,
-                    g0.dt_s, " + ".join(g.source for g in grids))  # fmt: skip
-
-
 def legend_rows(lang: str) -> list[tuple[str, tuple[int, int, int]]]:
     """The mm/h legend's rows: heading first (no colour), then one row per class."""
     rows = [("雨强 (mm/h)" if lang.startswith("zh") else "Rain rate (mm/h)", (255, 255, 255))]

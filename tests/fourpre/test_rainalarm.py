@@ -101,7 +101,12 @@ def test_radar_plus_nowcast_forecast_raises_rain_alarms(demo_basin, tmp_path):
     finally:
         s.close()
     assert ds.attrs["rain_observed_until_utc"] == "2026-07-02T22:00:00Z"
-    rain = [e for e in warnings if e.kind.startswith("rain_")]
+    rain = [e for e in warnings if e.kind.startswith("rain_") and not e.station.startswith("cell:")]
+    cells = [e for e in warnings if e.station.startswith("cell:")]
+    assert cells and {e.source for e in cells} <= {"observed", "nowcast"}
+    # the worst cell rains at least as much as any sub-basin: it alarms no later
+    for e in rain:
+        assert any(c.kind == e.kind and c.level >= e.level and c.time <= e.time for c in cells)
     until = datetime(2026, 7, 2, 22, tzinfo=UTC)
     assert {e.source for e in rain} == {"observed", "nowcast"}
     for e in rain:
