@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "basin",
     "render",
     "forecast",
+    "nowcast",  # gridded rain (issue 18)
     "calibrate",
     "rehearse",
     "video",

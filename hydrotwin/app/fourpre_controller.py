@@ -65,6 +65,7 @@ class FourPreController(QObject):
         self.panel.station_activated.connect(self._focus_station)
 
         ev = session.events
+        self._stop_rain = None  # the rain layer's clock follower (issue 18)
         self._links.on(ev.forecast, self._on_forecast)
         self._links.on(ev.forecast_failed, self._on_failed)
         self._links.on(ev.schedules, self._on_schedules)
@@ -188,7 +189,29 @@ class FourPreController(QObject):
             ),
             10_000,
         )
+        self._show_rain(ds)
         self.forecast_ready.emit(ds)
+
+    def _show_rain(self, ds) -> None:
+        """A forecast driven by radar (+ nowcast) shows that rain on the terrain (issue 18)."""
+        if self._stop_rain is not None:
+            self._stop_rain()
+            self._stop_rain = None
+        files = ds.attrs.get("rain_grid_files")
+        if not files:
+            return
+        import json
+
+        from hydrotwin.basin.raingrid import join_grids
+
+        try:
+            layer = self.scene.add_rain(join_grids(json.loads(files)))
+        except (HydroTwinError, ValueError) as exc:
+            self.window.show_error(self.tr("Rain layer"), str(exc))
+            return
+        outlines = self.scene.add_rain_alarms(self.session.forecast_warnings)
+        stops = [layer.play(self.clock), outlines.play(self.clock)]
+        self._stop_rain = lambda: [stop() for stop in stops]
 
     def _on_clock(self, now: datetime) -> None:
         """Reservoir surfaces at the forecast level of the clock's time; one render."""
@@ -292,6 +315,8 @@ class FourPreController(QObject):
             self._bim_followers[path] = layer.follow_clock(self.clock, mine)
 
     def close(self) -> None:
+        if self._stop_rain is not None:
+            self._stop_rain()
         if self.difference is not None:
             self.difference.remove()
         self._close_plans()

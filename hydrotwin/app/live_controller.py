@@ -40,7 +40,8 @@ class LiveController(QObject):
         tz = basin.basin.timezone
         zh = getattr(window, "lang", "zh_CN").startswith("zh")
         names = {s.id: (s.names.zh if zh else s.names.en) for s in basin.stations}
-        self.alarms = AlarmDock(tz, names, window)
+        sb_names = {sb.id: (sb.names.zh if zh else sb.names.en) for sb in basin.subbasins}
+        self.alarms = AlarmDock(tz, {**sb_names, **names}, window)  # sub-basins: rain alarms
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.alarms)
         self.connections = ConnectionDock(tz, names, window)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.connections)
@@ -236,12 +237,40 @@ class LiveController(QObject):
         call_off_thread(query, done, self.dispatch)
 
     def focus_station(self, station: str) -> None:
-        """Fly to a station (alarm list click) and open its hydrograph."""
+        """Fly to a station (alarm list click) and open its hydrograph; a rain alarm's
+        sub-basin or grid cell: fly there (issue 18)."""
+        if station not in {s.id for s in self.basin.stations}:
+            self._focus_rain_unit(station)
+            return
         st = self.basin.station(station)
         x, y, z = self.scene.map_to_local(st.x, st.y)
         self.scene.plotter.set_focus((float(x), float(y), float(z)))
         self.window.viewport.render()
         self.show_hydrograph(station)
+
+    def _focus_rain_unit(self, unit: str) -> None:
+        """Centre of a sub-basin polygon, or of a rain-grid cell ``cell:<row>,<col>``."""
+        xy = None
+        rain = getattr(self.scene, "rain", None)
+        if unit.startswith("cell:") and rain is not None:
+            r, c = (int(v) for v in unit[5:].split(","))
+            xy = rain.grid.x[c], rain.grid.y[r]
+        elif unit in {sb.id for sb in self.basin.subbasins}:
+            from hydrotwin.fourpre.areal import subbasin_polygons
+
+            try:
+                geom = subbasin_polygons(self.basin).geometry[
+                    [sb.id for sb in self.basin.subbasins].index(unit)
+                ]
+            except HydroTwinError as exc:
+                log.warning("no polygon to fly to for %s: %s", unit, exc)
+                return
+            xy = geom.centroid.x, geom.centroid.y
+        if xy is None:
+            return
+        x, y, z = self.scene.map_to_local(float(xy[0]), float(xy[1]))
+        self.scene.plotter.set_focus((float(x), float(y), float(z)))
+        self.window.viewport.render()
 
     def close(self) -> None:
         self._links.close()

@@ -425,6 +425,28 @@ class Breach(_Strict):
     reservoir: Id | None = None
 
 
+class RainAlarms(_Strict):
+    """``[rain_alarms]``: over-threshold rain (超限雨量) accumulations, mm, per duration
+    (``"1h"``, ``"3h"``, ``"6h"``, ``"12h"``, ``"24h"``) as [blue, yellow, orange, red]
+    (null: grade not used). Absent: the defaults of :mod:`hydrotwin.fourpre.rainalarm`."""
+
+    thresholds_mm: dict[str, list[float | None]]
+
+    @field_validator("thresholds_mm")
+    @classmethod
+    def _grades(cls, v: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
+        for key, mm in v.items():
+            if key not in ("1h", "3h", "6h", "12h", "24h"):
+                raise ValueError(f"duration {key!r}; expected one of 1h, 3h, 6h, 12h, 24h")
+            given = [x for x in mm if x is not None]
+            if len(mm) != 4 or any(x <= 0 for x in given) or given != sorted(given):
+                raise ValueError(
+                    f"{key} = {mm}; expected 4 increasing depths > 0 mm (blue, yellow, orange, "
+                    "red; null for a grade not used)"
+                )
+        return v
+
+
 class Rehearsal(_Strict):
     """2D inundation set-up: the region of the DEM to compute and what enters it."""
 
@@ -477,6 +499,7 @@ class Basin(_Strict):
     design_storms: list[DesignStorm] = Field(default_factory=list)
     exposure: Exposure | None = None
     rehearsal: Rehearsal = Field(default_factory=Rehearsal)
+    rain_alarms: RainAlarms | None = None
 
     _root: Path = PrivateAttr(default=Path("."))
     _manifest: Path | None = PrivateAttr(default=None)

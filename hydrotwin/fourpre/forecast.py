@@ -518,6 +518,8 @@ def _dataset(
         basin_name_en=basin.basin.names.en,
         rain_source=rain.source,
         rain_description=rain.description,
+        **({"rain_observed_until_utc": rain.observed_until} if rain.observed_until else {}),
+        **({"rain_grid_files": json.dumps(list(rain.grid_files))} if rain.grid_files else {}),
         forecast_start_utc=times[0].astype("datetime64[s]").item().isoformat() + "Z",
         time_step_s=dt_h * 3600.0,
         scheme="three-source Xinanjiang (hydrotwin.solver.xinanjiang) + Muskingum network "

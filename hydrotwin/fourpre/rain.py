@@ -39,6 +39,8 @@ class Rain:
     rain_mm: np.ndarray  # [steps, subbasins]
     source: str
     description: str
+    observed_until: str | None = None  # ISO UTC end of observed (radar) rain; nowcast after
+    grid_files: tuple[str, ...] = ()  # the rain grids (nowcasts as cached files), for the 3D layer
 
 
 def parse_design_key(key: str) -> str:
@@ -259,8 +261,9 @@ def gauge_weights(basin: Basin, gauges: list[str], where: str) -> np.ndarray:
 
 
 def get_rain(basin: Basin, rain: str | Rain, start: datetime, steps: int, dt_h: float) -> Rain:
-    """``design:<…>``, ``none`` (no rain: the recession from the initial state), the path of a
-    CSV file, or rain already on the steps (duty mode)."""
+    """``design:<…>``, ``none`` (no rain: the recession from the initial state), ``grid:<…>``
+    (radar / nowcast grids, :mod:`hydrotwin.fourpre.raingrid`), the path of a CSV file, or rain
+    already on the steps (duty mode)."""
     if isinstance(rain, Rain):
         want = (steps, len(basin.subbasins))
         if rain.rain_mm.shape != want:
@@ -273,4 +276,49 @@ def get_rain(basin: Basin, rain: str | Rain, start: datetime, steps: int, dt_h: 
         return Rain(np.zeros((steps, len(basin.subbasins))), "none", "no rain (recession)")
     if rain.startswith("design:"):
         return design_storm(basin, rain, steps, dt_h)
+    if rain.startswith("grid:"):
+        from hydrotwin.fourpre.raingrid import rain_from_grid
+
+        return rain_from_grid(basin, rain, start, steps, dt_h)
     return rain_from_csv(basin, rain, start, steps, dt_h)
+
+
+def read_gauge_csv(basin: Basin, path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """An hourly per-gauge rain CSV → (UTC period ends ``datetime64[s]``, gauge ids,
+    ``mm[hour, gauge]``); empty cells are NaN (a gauge-hour with no report), the rest as
+    :func:`rain_from_csv` checks them."""
+    import csv
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputDataError(f"gauge rain file {p} not found")
+    tz = ZoneInfo(basin.basin.timezone)
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if len(rows) < 2 or rows[0][0].strip().lower() != "time":
+        raise InputDataError(f"gauge rain file {p}: expected a 'time' header and data rows")
+    gauges = [h.strip() for h in rows[0][1:]]
+    known = {s.id for s in basin.stations}
+    for g in gauges:
+        if g not in known:
+            raise InputDataError(
+                f"gauge rain file {p}: column {g!r} is not a station of {basin.id!r}"
+            )
+    times, vals = [], np.full((len(rows) - 1, len(gauges)), np.nan)
+    for r, row in enumerate(rows[1:]):
+        where = f"gauge rain file {p}, line {r + 2}"
+        t = parse_time(row[0], tz, where)
+        times.append(np.datetime64(t.replace(tzinfo=None), "s"))
+        for j, v in enumerate(row[1 : len(gauges) + 1]):
+            if v.strip():
+                try:
+                    vals[r, j] = float(v)
+                except ValueError:
+                    raise InputDataError(
+                        f"{where}, column {gauges[j]!r}: {v!r} is not a number"
+                    ) from None
+                if not vals[r, j] >= 0:
+                    raise InputDataError(
+                        f"{where}, column {gauges[j]!r}: rain {v!r}; expected ≥ 0 mm"
+                    )
+    return np.array(times, dtype="datetime64[s]"), gauges, vals

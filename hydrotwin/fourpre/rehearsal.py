@@ -38,7 +38,7 @@ from hydrotwin.basin.manifest import Basin, Reservoir
 from hydrotwin.errors import BasinDataError, InputDataError
 from hydrotwin.files import PendingFile, atomic_path
 from hydrotwin.solver.flood2d import Boundary, Breach, Domain, LineInflow, Simulation
-from hydrotwin.timeutil import datetimes_from_datetime64, now_hour, seconds_from_datetime64
+from hydrotwin.timeutil import as_utc, datetimes_from_datetime64, now_hour, seconds_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +233,10 @@ def build_setup(
     scheme: str | None = None,
     forecast=None,
     breach_time_h: float | None = None,
+    rain_grid=None,
 ) -> RehearsalSetup:
-    """The 2D domain of a rehearsal (module docstring)."""
+    """The 2D domain of a rehearsal (module docstring); ``rain_grid`` (a path or
+    :class:`~hydrotwin.basin.raingrid.RainGrid`) adds gridded rain on the 2D grid."""
     reh = basin.rehearsal
     dem_path = basin.path(basin.basin.dem)
     dem = read_dem(dem_path, bbox=reh.bbox, crs=basin.basin.crs)
@@ -317,10 +319,24 @@ def build_setup(
             Breach(cells, b.time_h * 3600.0, bottom - datum, times_s=bt, q_m3s=bq, name=b.id)
         )
     free = {e: Boundary("free") for e in ("north", "south", "west", "east")}
-    domain = Domain(z, dem.dx, reh.manning_n, boundaries=free, line_inflows=line, breaches=breaches)
+    rain = _rain_source(rain_grid, dem, start_utc, hours)  # gridded rain (issue 18)
+    domain = Domain(z, dem.dx, reh.manning_n, boundaries=free, line_inflows=line,
+                    breaches=breaches, rain_mps=rain)  # fmt: skip
     if scheme is None:
         scheme = default_scheme(basin, breach)
     return RehearsalSetup(domain, dem, datum, start_utc, dict(series), breach, scheme)
+
+
+def _rain_source(rain_grid, dem: Dem, start_utc: datetime, hours: float):
+    """Gridded rain regridded conservatively onto the rehearsal grid (:mod:`.rain2d`)."""
+    if rain_grid is None:
+        return None
+    from hydrotwin.basin.raingrid import RainGrid, read_rain_grid
+    from hydrotwin.fourpre.rain2d import RainOnGrid
+
+    g = rain_grid if isinstance(rain_grid, RainGrid) else read_rain_grid(rain_grid)
+    t0 = np.datetime64(as_utc(start_utc).replace(tzinfo=None), "s")
+    return RainOnGrid(g, dem.transform, dem.shape, dem.crs, t0, hours)
 
 
 def default_scheme(basin: Basin, breach: str | None) -> str:
@@ -548,6 +564,7 @@ def rehearse(
     out_dir: str | Path | None = None,
     threads: int | None = None,
     progress: Callable[[float, float], None] | None = None,
+    rain_grid=None,
 ) -> RehearsalResult:
     """Forecast (or given inflow series) → 2D rehearsal → files. ``hours`` defaults to the
     forecast's length."""
@@ -563,7 +580,8 @@ def rehearse(
     if hours is None:
         raise InputDataError("hours is required when no forecast is given")
     setup = build_setup(basin, series, start_utc=start, hours=hours, breach=breach,
-                        scheme=scheme, forecast=forecast, breach_time_h=breach_time_h)  # fmt: skip
+                        scheme=scheme, forecast=forecast, breach_time_h=breach_time_h,
+                        rain_grid=rain_grid)  # fmt: skip
     return run_rehearsal(setup, hours, every_s=every_s, out_dir=out_dir, threads=threads,
                          progress=progress, basin_id=basin.id)  # fmt: skip
 

@@ -25,6 +25,7 @@ from psygnal import Signal, SignalGroup
 
 from hydrotwin.errors import HydroTwinError, InputDataError
 from hydrotwin.fourpre.clock import Clock
+from hydrotwin.fourpre.rainalarm import forecast_rain_alarms
 from hydrotwin.fourpre.schedules import OpeningSchedule, forecast_gate_schedules
 from hydrotwin.fourpre.warning import (
     AlarmEvent,
@@ -249,6 +250,7 @@ class TwinSession:
             if np.all(np.isnan(levels)):
                 continue
             out += self.engine.evaluate_forecast(sid, times, levels, issued, publish=False)
+        out += forecast_rain_alarms(self.basin, ds, issued)  # over-threshold rain (issue 18)
         return sorted(out, key=lambda e: (e.time, -int(e.level)))
 
     def forecast_series(self, station_id: str, what: str = "level") -> tuple[list, np.ndarray]:

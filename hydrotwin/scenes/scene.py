@@ -43,6 +43,7 @@ LAYER_NAMES: dict[str, tuple[str, str]] = {
     "stations": ("测站", "Stations"),
     "labels": ("名称注记", "Labels"),
     "water": ("淹没水深", "Flood depth"),
+    "rain": ("雨量（雷达）", "Rain (radar)"),  # issue 18
     "bim": ("BIM 模型", "BIM models"),
 }
 
@@ -137,6 +138,7 @@ class BasinScene:
         self.towns: Towns | None = None
         self.reservoirs: dict[str, ReservoirSurface] = {}
         self.water: WaterLayer | None = None
+        self.rain = None  # RainLayer (issue 18)
         self.bim: list = []
         self._labels_wanted = labels
         self._build()
@@ -385,6 +387,29 @@ class BasinScene:
         self.water = WaterLayer(self.terrain, transform, shape, **kwargs)
         self._add("water", self.water.add_to(self.plotter))
         return self.water
+
+    def add_rain(self, grid, **kwargs):
+        """Create (or replace) the rain layer; see :class:`~hydrotwin.scenes.rain.RainLayer`."""
+        from hydrotwin.scenes.rain import RainLayer, add_legend
+
+        for a in self._layers["rain"].actors:
+            self.plotter.remove_actor(a, render=False)
+        self._layers["rain"].actors.clear()
+        self.rain = RainLayer(self.terrain, grid, **kwargs)
+        legend = add_legend(self.plotter, self.label_lang, self.font_file)
+        self._add("rain", self.rain.add_to(self.plotter) + legend)
+        return self.rain
+
+    def add_rain_alarms(self, events):
+        """Sub-basin outlines coloured by their rain-alarm grade (into the rain layer)."""
+        from hydrotwin.fourpre.areal import subbasin_polygons
+        from hydrotwin.scenes.rain import RainAlarmOutlines
+
+        polys = subbasin_polygons(self.basin).to_crs(self.basin.basin.crs).geometry
+        ids = [sb.id for sb in self.basin.subbasins]
+        outlines = RainAlarmOutlines(self.terrain, list(polys), ids, events)
+        self._add("rain", outlines.add_to(self.plotter))
+        return outlines
 
     def bim_refs(self) -> list[tuple[str, object]]:
         """(resolved IFC path, BimRef) of every distinct model the manifest names."""

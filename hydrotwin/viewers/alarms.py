@@ -68,6 +68,8 @@ class AlarmTable(QTableWidget):
             "flow": self.tr("discharge"),
             "rise": self.tr("rate of rise"),
         }
+        for h in (1, 3, 6, 12, 24):  # over-threshold rain (issue 18)
+            self._kind_names[f"rain_{h}h"] = self.tr("{h} h rain").format(h=h)
 
     def _level_text(self, level: Level) -> str:
         return self.tr("cleared") if level == Level.NONE else grade_text(level)
@@ -87,7 +89,7 @@ class AlarmTable(QTableWidget):
             if item is not None and item.data(_FORECAST_ROLE):
                 self.removeRow(row)
         for ev in sorted(events, key=lambda e: e.time, reverse=True):
-            self.add_event(ev)
+            self.add_event(ev, forecast=True)
 
     @property
     def forecast_rows(self) -> int:
@@ -97,8 +99,10 @@ class AlarmTable(QTableWidget):
             if self.item(r, 0) is not None and self.item(r, 0).data(_FORECAST_ROLE)
         )
 
-    def add_event(self, ev: AlarmEvent) -> None:
-        """Insert at the top (newest first)."""
+    def add_event(self, ev: AlarmEvent, forecast: bool | None = None) -> None:
+        """Insert at the top (newest first); ``forecast`` marks a row of the current forecast
+        (default: the event's source is "forecast")."""
+        forecast = ev.source == "forecast" if forecast is None else forecast
         self._insert(
             ev.station,
             ev.time,
@@ -106,8 +110,8 @@ class AlarmTable(QTableWidget):
             ev.kind,
             ev.value,
             ev.threshold,
-            ev.lead_time_s if ev.source == "forecast" else None,
-            forecast=ev.source == "forecast",
+            ev.lead_time_s if ev.source in ("forecast", "nowcast") else None,
+            forecast=forecast,
         )
 
     def load(self, records: Iterable[dict[str, Any]]) -> None:
@@ -136,6 +140,7 @@ class AlarmTable(QTableWidget):
     ) -> None:
         self.insertRow(0)
         unit = "m³/s" if kind == "flow" else ("m/h" if kind == "rise" else "m")
+        unit = "mm" if kind.startswith("rain_") else unit
         kind_text = self._kind_names.get(kind, kind)
         if forecast:
             kind_text = self.tr("forecast {kind}").format(kind=kind_text)

@@ -45,6 +45,7 @@ from hydrotwin.viewers.qt_session import Links, grade_text
 log = logging.getLogger(__name__)
 
 NONE_RAIN = "none"
+RADAR_RAIN = "radar"  # observed radar + nowcast (issue 18)
 
 
 class FourPrePanel(QWidget):
@@ -99,6 +100,7 @@ class FourPrePanel(QWidget):
         for s in self.basin.design_storms:
             self.rain.addItem(s.names.zh if self._zh() else s.names.en, f"design:{s.id}")
         self.rain.addItem(self.tr("Rain CSV file…"), "csv")
+        self.rain.addItem(self.tr("Observed radar + nowcast…"), RADAR_RAIN)  # issue 18
         self.rain.addItem(self.tr("No rain"), NONE_RAIN)
         self.rain.setCurrentIndex(max(len(self.basin.design_storms) - 1, 0))
         self.start = QDateTimeEdit()
@@ -135,9 +137,20 @@ class FourPrePanel(QWidget):
             if not path:
                 raise HydroTwinError(self.tr("No rain file was chosen."))
             rain = path
+        elif rain == RADAR_RAIN:
+            rain = self._radar_rain()
         start = from_epoch_s(self.start.dateTime().toSecsSinceEpoch())
         dt_h = float(self.step.currentData())
         return ForecastRequest(rain, float(self.hours.value()), start, dt_h)
+
+    def _radar_rain(self) -> str:
+        """Observed radar (a CF-NetCDF file) + its 3 h nowcast, made in the forecast worker."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Radar rain (CF-NetCDF)"), "", self.tr("NetCDF (*.nc)")
+        )
+        if not path:
+            raise HydroTwinError(self.tr("No radar file was chosen."))
+        return f"grid:{path}+nowcast"
 
     def run_forecast(self) -> None:
         self._call(lambda: self.session.start_forecast(self.forecast_request()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -400,3 +401,45 @@ def test_bad_input_in_the_panel_is_refused_with_a_message(demo_window, qtbot, tm
     panel.rehearsal_hours.setValue(10.0)
     panel.run_rehearsal()
     assert "expected > 0 and ≤ the forecast's 6 h" in panel.message.text()
+
+
+def test_radar_and_nowcast_from_the_panel(zh_demo_window, qtbot, monkeypatch, tmp_path):
+    """四预 → 实测雷达 + 短临预报: the demo radar sequence and its nowcast drive the forecast; the
+    rain field plays on the terrain with the clock and its rain alarms are in the alarm list."""
+    from hydrotwin_demo_basin import radar
+    from PySide6.QtCore import QDateTime
+    from PySide6.QtWidgets import QFileDialog
+
+    from hydrotwin.basin.raingrid import read_rain_grid, write_rain_netcdf
+    from hydrotwin.fourpre.nowcast import up_to
+    from hydrotwin.viewers.fourpre_panel import RADAR_RAIN
+
+    win = zh_demo_window
+    panel, session = win.fourpre.panel, win.session
+    obs = write_rain_netcdf(up_to(read_rain_grid(radar.radar_path()), "2026-07-02T22:00"),
+                            tmp_path / "radar.nc")  # fmt: skip
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(obs), ""))
+    panel.rain.setCurrentIndex(panel.rain.findData(RADAR_RAIN))
+    assert panel.rain.currentText() == "实测雷达 + 短临预报…"
+    panel.start.setDateTime(
+        QDateTime.fromSecsSinceEpoch(int(datetime(2026, 7, 2, 12, tzinfo=UTC).timestamp()))
+    )
+    panel.hours.setValue(14)
+    with qtbot.waitSignal(win.fourpre.forecast_ready, timeout=120_000) as sig:
+        panel.run_forecast()
+    ds = sig.args[0]
+    assert ds.attrs["rain_source"].startswith("grid:radar.nc+nowcast")
+    table = win.live.alarms.table
+    kinds = {table.item(r, 3).text() for r in range(table.rowCount())}
+    assert any("小时雨量" in k for k in kinds), kinds
+    row = next(r for r in range(table.rowCount()) if "小时雨量" in table.item(r, 3).text())
+    focus = win.scene.plotter.camera.focal_point
+    table.cellClicked.emit(row, 0)  # a rain alarm: fly to its sub-basin, clock to its time
+    assert win.scene.plotter.camera.focal_point != focus
+    assert session.clock.now == table.item(row, 0).data(0x0100)
+    layer = win.scene.rain
+    assert layer is not None and layer.grid.times[-1] == np.datetime64("2026-07-03T01:00:00")
+    session.clock.set_time(datetime(2026, 7, 2, 23, 30, tzinfo=UTC))  # in the nowcast
+    assert layer.grid.times[layer.frame_index] == np.datetime64("2026-07-02T23:30:00")
+    session.clock.set_time(datetime(2026, 7, 2, 12, 3, tzinfo=UTC))
+    assert layer.grid.times[layer.frame_index] == np.datetime64("2026-07-02T12:06:00")

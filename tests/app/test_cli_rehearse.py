@@ -66,3 +66,37 @@ def test_rehearse_demo_basin_floods_from_the_reservoir_and_a_breach(tmp_path, ca
     # the reservoir release enters once (its reach's inflow), with the two side rivers
     assert ds.attrs["inflows"] == "inflow:beixi_in, inflow:nanxi_in, inflow:reservoir_out"
     ds.close()
+
+
+def test_rehearse_with_radar_rain_on_the_2d_grid(tmp_path, capsys):
+    """--rain-2d: a uniform 36 mm/h radar grid adds its volume to the 2D run."""
+    import numpy as np
+    import xarray as xr
+    from pyproj import CRS
+
+    from hydrotwin.basin.raingrid import RainGrid, write_rain_netcdf
+
+    from ..fourpre import rehearsal_basin as rb
+
+    toml = make_basin(tmp_path / "tiny")
+    x = rb.X0 - 500 + 1000 * np.arange(rb.NX * rb.DX // 1000 + 2)
+    y = rb.Y_TOP + 500 - 1000 * np.arange(rb.NY * rb.DX // 1000 + 2)
+    times = np.datetime64("2026-07-01T00:06", "s") + np.arange(10) * np.timedelta64(6, "m")
+    g = RainGrid(np.full((1, 10, y.size, x.size), 3.6), times, x, y, CRS("EPSG:32650").to_wkt(),
+                 360.0, "uniform")  # fmt: skip
+    radar = write_rain_netcdf(g, tmp_path / "radar.nc")
+    runs = {}
+    for name, extra in (("dry", []), ("rain", ["--rain-2d", str(radar)])):
+        out = tmp_path / name
+        rc = main(["rehearse", "--basin", str(toml), "--hours", "0.5", "--every", "900",
+                   "--constant-outflow", "0", "--scheme", "inertial", "--start",
+                   "2026-07-01T00:00Z", "--out", str(out), *extra])  # fmt: skip
+        assert rc == 0, capsys.readouterr().err
+        with xr.open_dataset(out / "rehearsal.nc") as ds:
+            runs[name] = float(ds.depth.isel(time=-1).sum()) * rb.DX * rb.DX
+    added = runs["rain"] - runs["dry"]
+    import rasterio
+
+    with rasterio.open(tmp_path / "rain" / "max_depth.tif") as src:
+        area = float(np.isfinite(src.read(1, masked=True).filled(np.nan)).sum()) * rb.DX**2
+    assert added == pytest.approx(0.018 * area, rel=0.05)  # 36 mm/h × 0.5 h, less what left

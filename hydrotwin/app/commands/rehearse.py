@@ -54,6 +54,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="2D scheme (default: the manifest's; a breach defaults to godunov)",
     )
     p.add_argument("--every", type=float, default=600.0, help="seconds between frames (600)")
+    p.add_argument(
+        "--rain-2d",
+        metavar="GRID",
+        help="also rain this radar/nowcast grid (.nc or GeoTIFF folder) directly on the 2D grid "
+        "(regridded conservatively; opt-in: the forecast's runoff already carries basin rain)",
+    )
     p.add_argument("--out", help="output folder (./rehearsal)")
     p.add_argument("--threads", type=int, help="solver threads (default: all cores)")
     p.add_argument(
@@ -146,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir=args.out or "rehearsal",
         threads=args.threads,
         progress=progress,
+        rain_grid=args.rain_2d,
     )
     print(
         f"rehearsal {basin.id} ({res.scheme}): {res.hours:g} h in {res.steps} steps, "

@@ -38,6 +38,10 @@
         <translation>预见期</translation>
     </message>
     <message>
+        <source>{h} h rain</source>
+        <translation>{h} 小时雨量</translation>
+    </message>
+    <message>
         <source>cleared</source>
         <translation>解除</translation>
     </message>
@@ -633,6 +637,10 @@
         <translation>预报完成：{h} 小时，预报预警 {n} 条</translation>
     </message>
     <message>
+        <source>Rain layer</source>
+        <translation>雨量图层</translation>
+    </message>
+    <message>
         <source>Rehearsal</source>
         <translation>预演</translation>
     </message>
@@ -684,6 +692,10 @@
         <translation>雨量 CSV 文件…</translation>
     </message>
     <message>
+        <source>Observed radar + nowcast…</source>
+        <translation>实测雷达 + 短临预报…</translation>
+    </message>
+    <message>
         <source>No rain</source>
         <translation>无降雨</translation>
     </message>
@@ -718,6 +730,18 @@
     <message>
         <source>No rain file was chosen.</source>
         <translation>未选择雨量文件。</translation>
+    </message>
+    <message>
+        <source>Radar rain (CF-NetCDF)</source>
+        <translation>雷达降雨（CF-NetCDF）</translation>
+    </message>
+    <message>
+        <source>NetCDF (*.nc)</source>
+        <translation>NetCDF 文件 (*.nc)</translation>
+    </message>
+    <message>
+        <source>No radar file was chosen.</source>
+        <translation>未选择雷达文件。</translation>
     </message>
     <message>
         <source>No breach</source>
