@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "rehearse",
     "video",
     "plan",
+    "ensemble",
     "capacity",
     "ifc",
     "sl651",

@@ -203,7 +203,7 @@ def _on_steps(basin, times, cols, values, start, steps, dt_h, where) -> np.ndarr
         i, j = bad[0]
         raise InputDataError(
             f"{where}, time {times[i].isoformat()}, sub-basin {cols[j]!r}: rain is "
-            f"{values[i, j]!r}; expected a number ≥ 0 mm"
+            f"{float(values[i, j]):g}; expected a number ≥ 0 mm"
         )
     hour = timedelta(hours=1)
     for k in range(1, len(times)):
