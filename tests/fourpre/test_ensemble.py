@@ -46,7 +46,7 @@ HOURS = 24.0
 def client():
     from distributed import Client
 
-    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as c:
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0") as c:
         yield c
 
 

@@ -103,7 +103,7 @@ def _client(args: argparse.Namespace) -> _Closing:
 
     k = args.workers or os.cpu_count() or 1
     cluster = LocalCluster(
-        n_workers=k, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=k, threads_per_worker=1, processes=True, dashboard_address=":0",
         silence_logs=logging.ERROR,
     )  # fmt: skip
     return _Closing(Client(cluster), cluster)
