@@ -161,3 +161,46 @@ def test_a_scheduler_that_does_not_answer_is_a_clear_error_in_seconds(tmp_path, 
     err = capsys.readouterr().err
     assert "did not answer" in err and addr in err
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_ctrl_c_cancels_the_run_and_closes_the_local_cluster(tmp_path):
+    """SIGINT to ``hydrotwin ensemble`` (its own LocalCluster) mid-run: exit 130 within
+    seconds, no output file, and no process of the cluster left behind."""
+    mark = f"hydrotwin-test-{os.getpid()}-{time.monotonic_ns()}"
+    out = tmp_path / "ens.nc"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "hydrotwin", "ensemble", "--basin", "demo", "--members", "400",
+         "--hours", "72", "--workers", "1", "--start", "2026-07-01T00:00Z", "--out", str(out)],
+        env={**_env(), "HYDROTWIN_TEST_MARK": mark}, cwd=tmp_path, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        line = ""
+        while "members" not in line:
+            line = p.stderr.readline()
+            assert line or p.poll() is None, "the command ended before its first progress line"
+        t0 = time.perf_counter()
+        p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        assert p.wait(timeout=30) == 130, err
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert time.perf_counter() - t0 < 15.0
+    assert "interrupted" in err
+    assert not out.exists()
+    time.sleep(1.0)
+    assert _marked_processes(mark) == []
+
+
+def _marked_processes(mark: str) -> list[int]:
+    import psutil
+
+    left = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("HYDROTWIN_TEST_MARK") == mark:
+                left.append(proc.pid)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return left
