@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 BASE_PLAN = "base"  # the basin's standing operation, when no plans are given
 POLL_S = 0.05
 CONNECT_TIMEOUT_S = 5.0
+MAX_MEMBERS = 65_535  # the max-depth histogram counts members per cell in uint16
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,8 @@ def make_tasks(
     none: the basin's standing operation (plan id ``base``)."""
     if basin.manifest_path is None:
         raise InputDataError(f"basin {basin.id!r} has no manifest file; tasks need its path")
-    if not members >= 1:
-        raise InputDataError(f"members = {members!r}; expected ≥ 1")
+    if not 1 <= members <= MAX_MEMBERS:
+        raise InputDataError(f"members = {members!r}; expected 1 to {MAX_MEMBERS}")
     if start.tzinfo is None:
         raise InputDataError(f"start {start.isoformat()} has no time zone; expected UTC")
     if not hours > 0 or abs(round(hours / dt_h) * dt_h - hours) > 1e-9:
