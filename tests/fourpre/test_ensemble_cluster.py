@@ -204,3 +204,25 @@ def _marked_processes(mark: str) -> list[int]:
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
     return left
+
+
+def test_cli_members_from_a_file_with_one_invalid_member(cluster, demo_basin, tmp_path, capsys):
+    """A member CSV on the CLI: every member of the file, none perturbed; the invalid one is
+    listed on stderr with its reason and recorded; the exit code is 0."""
+    from hydrotwin.app.cli import main
+    from tests.fourpre.test_ensemble import _member_csv
+
+    addr, _, _ = cluster
+    csv, out = tmp_path / "members.csv", tmp_path / "ens.nc"
+    _member_csv(demo_basin, csv, bad_member="m2")
+    code = main(["ensemble", "--basin", str(demo_basin.manifest_path), "--rain", str(csv),
+                 "--hours", "24", "--start", "2026-07-01T00:00Z", "--scheduler", addr,
+                 "--out", str(out)])  # fmt: skip
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    assert "member 2 (plan base) failed" in cap.err and "'m2'" in cap.err
+    with xr.open_dataset(out) as ds:
+        assert ds.member_ok.values.tolist() == [[1, 1, 0, 1]]
+        assert (
+            ds.attrs["perturbation"] == '{"depth_sigma": 0.0, "shift_h": 0.0, "spread_sigma": 0.0}'
+        )

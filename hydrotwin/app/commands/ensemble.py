@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+DEFAULT_PERTURB = "depth=0.3,shift=3,spread=0.2"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from hydrotwin.app.commands.forecast import add_storm_args
@@ -23,9 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_storm_args(p)
     p.add_argument("--members", type=int, help="number of members (default 50, or all the "
                    "members of a --rain file with a member dimension)")  # fmt: skip
-    p.add_argument("--perturb", default="depth=0.3,shift=3,spread=0.2",
+    p.add_argument("--perturb",
                    help="depth=σ of ln(depth factor), shift=max timing shift h, spread=σ "
-                   "between sub-basins (default %(default)s; '' for none)")  # fmt: skip
+                   f"between sub-basins (default for a storm {DEFAULT_PERTURB}; none for a "
+                   "rain file with members; '' for none)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="random seed of the perturbations (0)")
     p.add_argument("--plans", help="plans TOML file: every member runs under every plan")
     p.add_argument("--rehearse", action="store_true", help="also play each member in 2D")
@@ -49,12 +52,14 @@ def run(args: argparse.Namespace) -> int:
     )
 
     basin = find_basin(args.basin)
-    n = args.members
+    n, perturb = args.members, args.perturb
     if is_member_file(args.rain):
         have = member_count(args.rain)
         if n is not None and n > have:
             raise InputDataError(f"--members {n}: {args.rain} holds only {have} members")
         n = n or have
+    elif perturb is None:
+        perturb = DEFAULT_PERTURB
     plans: list[Any] = []
     if args.plans:
         from hydrotwin.fourpre.plan import load_plans
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         plans = load_plans(args.plans, basin)
     tasks = make_tasks(
         basin, n or 50, rain=args.rain, start=parse_start(args.start), hours=args.hours,
-        dt_h=args.dt_h, perturbation=parse_perturbation(args.perturb), seed=args.seed,
+        dt_h=args.dt_h, perturbation=parse_perturbation(perturb), seed=args.seed,
         plans=plans, rehearse=args.rehearse, rehearsal_hours=args.rehearsal_hours,
         cell_m=args.cell_m,
     )  # fmt: skip
