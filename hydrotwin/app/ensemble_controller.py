@@ -102,8 +102,18 @@ class EnsembleController(QObject):
         self._show_fan(plan)
         self._show_map(plan)
         sid = self.panel.station.currentData()
-        self.panel.set_rows(plan_rows(self.ds, sid) if sid else [])
+        rows = plan_rows(self.ds, sid) if sid else []
+        self.panel.set_rows(rows)
+        self._add_to_plan_tables(rows)
         self.window.viewport.render()
+
+    def _add_to_plan_tables(self, rows: list) -> None:
+        """The plan comparison dialogs open and not yet given probabilities gain them."""
+        from hydrotwin.viewers.plan_compare import PlanCompareDialog
+
+        for dlg in self.window.findChildren(PlanCompareDialog):
+            if dlg.comparison is not None and not getattr(dlg, "ensemble_rows", 0):
+                dlg.ensemble_rows = dlg.add_probabilities(rows)
 
     def _colour_stations(self, plan: str) -> None:
         from hydrotwin.fourpre.ensemble_result import station_probabilities

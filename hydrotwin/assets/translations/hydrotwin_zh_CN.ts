@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -1307,6 +1306,26 @@
     <message>
         <source>The officer chooses.</source>
         <translation>由调度人员决定。</translation>
+    </message>
+    <message>
+        <source>Ensemble: P(≥ yellow, main station)</source>
+        <translation>集合预报：P(≥ 黄色，主控站)</translation>
+    </message>
+    <message>
+        <source>Ensemble: P(reservoir ≥ design level)</source>
+        <translation>集合预报：P(水库 ≥ 设计洪水位)</translation>
+    </message>
+    <message>
+        <source>Ensemble: people at risk (mean)</source>
+        <translation>集合预报：受威胁人口（均值）</translation>
+    </message>
+    <message>
+        <source>Ensemble: people at risk (90th pct)</source>
+        <translation>集合预报：受威胁人口（90% 分位）</translation>
+    </message>
+    <message>
+        <source>Ensemble: P({place} flooded)</source>
+        <translation>集合预报：P({place} 被淹)</translation>
     </message>
     <message>
         <source>Export report</source>
