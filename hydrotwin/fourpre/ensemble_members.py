@@ -15,6 +15,10 @@ A member's rain comes from one of two places, and may then be perturbed:
   or a CSV with the columns ``member, time, <one per sub-basin id>`` (times as
   :mod:`hydrotwin.fourpre.rain` reads them). Hourly rows; after the file's last row rain is 0 mm
   (the gap rule of :mod:`hydrotwin.fourpre.rain`).
+- **historical storms transposed in time**: ``storms:LIST`` names a text file listing rain CSV
+  files (as ``hydrotwin forecast --rain`` reads them, per gauge or per sub-basin; one per line,
+  relative to the list; ``#`` starts a comment); member k is storm k moved so that its first
+  row is the first hour of the forecast (the storm as it fell, on today's start).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from hydrotwin.fourpre.rain import Rain, _hourly_to_steps, get_rain, parse_time
 log = logging.getLogger(__name__)
 
 MEMBER_SUFFIXES = (".nc", ".nc4", ".csv")
+STORMS_PREFIX = "storms:"
 
 
 @dataclass(frozen=True)
@@ -111,8 +116,42 @@ def perturb(
 
 
 def member_count(path: str | Path) -> int:
-    """How many members a rain file with a ``member`` dimension holds."""
+    """How many members a rain file with a ``member`` dimension (or ``storms:LIST``) holds."""
+    if str(path).startswith(STORMS_PREFIX):
+        return len(storm_list(str(path)[len(STORMS_PREFIX) :]))
     return len(_member_ids(Path(path)))
+
+
+def storm_list(path: str | Path) -> list[Path]:
+    """The rain CSV files a storm list names (module docstring), each checked to exist."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputDataError(f"storm list {p}: not found")
+    out = []
+    for n, line in enumerate(p.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        name = line.split("#", 1)[0].strip()
+        if not name:
+            continue
+        f = (p.parent / name).resolve()
+        if not f.is_file():
+            raise InputDataError(f"storm list {p}, line {n}: rain file {name!r} not found")
+        out.append(f)
+    if not out:
+        raise InputDataError(f"storm list {p}: names no rain file")
+    return out
+
+
+def transposed_storm(basin: Basin, path: Path, steps: int, dt_h: float) -> Rain:
+    """A historical storm's rain CSV from its first row on, on the forecast's steps."""
+    from hydrotwin.fourpre.rain import rain_from_csv
+
+    with path.open(encoding="utf-8-sig") as fh:
+        fh.readline()
+        first = fh.readline().split(",")[0]
+    tz = ZoneInfo(basin.basin.timezone)
+    t0 = parse_time(first, tz, f"storm {path}, line 2") - timedelta(hours=1)
+    rain = rain_from_csv(basin, path, t0, steps, dt_h)
+    return Rain(rain.rain_mm, f"storm:{path.name}", f"{path.name} transposed from {t0:%Y-%m-%d}")
 
 
 def _member_ids(p: Path) -> list[str]:
@@ -227,7 +266,10 @@ def _on_steps(basin, times, cols, values, start, steps, dt_h, where) -> np.ndarr
 
 
 def is_member_file(rain: str) -> bool:
-    """Whether ``--rain`` names a file whose members are read, not a storm to perturb."""
+    """Whether ``--rain`` names members to read (a file with a ``member`` dimension or a
+    ``storms:`` list), not one storm to perturb."""
+    if rain.startswith(STORMS_PREFIX):
+        return True
     p = Path(rain)
     if p.suffix.lower() not in MEMBER_SUFFIXES or not p.is_file():
         return False
@@ -240,7 +282,13 @@ def is_member_file(rain: str) -> bool:
 def base_rain(
     basin: Basin, rain: str, start: datetime, steps: int, dt_h: float, member: int
 ) -> Rain:
-    """The member's unperturbed rain: its row of a member file, or the storm ``rain``."""
+    """The member's unperturbed rain: its row of a member file, its historical storm, or the
+    storm ``rain``."""
+    if rain.startswith(STORMS_PREFIX):
+        storms = storm_list(rain[len(STORMS_PREFIX) :])
+        if not 0 <= member < len(storms):
+            raise InputDataError(f"{rain}: no storm #{member}; it lists {len(storms)}")
+        return transposed_storm(basin, storms[member], steps, dt_h)
     if is_member_file(rain):
         return member_rain(basin, rain, member, start, steps, dt_h)
     return get_rain(basin, rain, start, steps, dt_h)

@@ -8,13 +8,14 @@
   N = 50 against N = 400 within the binomial standard error;
 - the inundation probability, mean and 90th percentile of max depth against the members'
   own rehearsal files (written by the existing ``rehearse`` path, read with netCDF4);
-- a member with invalid rain fails alone with its reason.
+- a member with invalid rain fails alone with its reason; historical storms are transposed.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import netCDF4
 import numpy as np
@@ -266,3 +267,34 @@ def test_inundation_probability_against_the_members_own_rehearsals(
     assert (p90 <= np.maximum(edge(hi_v, 1), hi_v)[~wall] + 1e-6).all()
     assert np.nanmax(p90) > FLOODED_M
     assert got.max_depth_p90.attrs["units"] == "m"
+
+
+def _storm_csv(basin, path, first: str, depths: list[float]) -> None:
+    from hydrotwin.fourpre.rain import parse_time
+
+    ids = [sb.id for sb in basin.subbasins]
+    t0 = parse_time(first, ZoneInfo("UTC"), "test")
+    lines = ["time," + ",".join(ids)]
+    for h, d in enumerate(depths):
+        lines.append((t0 + timedelta(hours=h)).isoformat() + "," + ",".join([f"{d:g}"] * len(ids)))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_historical_storms_are_transposed_to_the_forecast_start(demo_basin, tmp_path):
+    from hydrotwin.fourpre.ensemble_members import base_rain, member_count
+
+    _storm_csv(demo_basin, tmp_path / "a.csv", "2024-06-10T00:00Z", [5, 30, 12])
+    _storm_csv(demo_basin, tmp_path / "b.csv", "2025-07-20T06:00+08:00", [0, 8, 40, 40, 3])
+    (tmp_path / "storms.txt").write_text("# two storms\na.csv\n\nb.csv  # 2025\n", "utf-8")
+    spec = f"storms:{tmp_path / 'storms.txt'}"
+    assert member_count(spec) == 2
+    r = base_rain(demo_basin, spec, START, 24, 1.0, 1)
+    assert r.rain_mm[:6, 0].tolist() == [0, 8, 40, 40, 3, 0] and r.rain_mm[6:].sum() == 0
+    task = make_tasks(demo_basin, 2, rain=spec, start=START, hours=HOURS)[0]
+    got = run_member(task)
+    assert got.error is None
+    want = run_forecast(demo_basin, base_rain(demo_basin, spec, START, 24, 1.0, 0), HOURS, START)
+    np.testing.assert_array_equal(got.station_level, want.station_level.values)
+    (tmp_path / "bad.txt").write_text("a.csv\nmissing.csv\n", "utf-8")
+    with pytest.raises(InputDataError, match=r"bad\.txt, line 2: rain file 'missing\.csv'"):
+        member_count(f"storms:{tmp_path / 'bad.txt'}")

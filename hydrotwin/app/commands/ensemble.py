@@ -17,8 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "ensemble",
         help="ensemble forecast on Dask: warning and inundation probabilities to NetCDF",
-        description="Members of a storm (seeded perturbations) or of a rain file with a "
-        "'member' dimension, each forecast (and with --rehearse played in 2D) as a Dask task "
+        description="Members of a storm (seeded perturbations), of a rain file with a "
+        "'member' dimension (NetCDF rain(member, time, subbasin) or CSV member,time,<sub-basins>) "
+        "or historical storms transposed to the start (--rain storms:LIST, a text file of rain "
+        "CSVs), each forecast (and with --rehearse played in 2D) as a Dask task "
         "on a LocalCluster, or on the cluster of --scheduler. Writes percentiles, warning-grade "
         "and reservoir probabilities by lead time and the inundation probability map.",
     )
