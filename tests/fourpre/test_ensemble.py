@@ -298,3 +298,44 @@ def test_historical_storms_are_transposed_to_the_forecast_start(demo_basin, tmp_
     (tmp_path / "bad.txt").write_text("a.csv\nmissing.csv\n", "utf-8")
     with pytest.raises(InputDataError, match=r"bad\.txt, line 2: rain file 'missing\.csv'"):
         member_count(f"storms:{tmp_path / 'bad.txt'}")
+
+
+def test_members_cross_plans_and_match_the_plan_comparison(client, demo_basin):
+    """Zero perturbation × the demo's plan templates: each plan's grade probabilities are the
+    0/1 of the highest grades ``compare_plans`` finds for that plan."""
+    from hydrotwin.fourpre.plan import compare_plans, plan_templates
+
+    plans = plan_templates(demo_basin)
+    tasks = make_tasks(demo_basin, 2, start=START, hours=72.0, plans=plans)
+    ds = run_ensemble(client, demo_basin, tasks)
+    assert ds.plan.values.tolist() == [p.id for p in plans]
+    assert (ds.members_completed.values == 2).all()
+    comp = compare_plans(demo_basin, plans, hours=72.0, start=START)
+    grades = ["blue", "yellow", "orange", "red"]
+    for r in comp.results:
+        for m in r.stations:
+            p = ds.p_station_grade.sel(plan=r.plan.id, station=m.station).isel(time=-1)
+            want = [1.0 if int(m.grade) >= g + 1 else 0.0 for g in range(4)]
+            assert p.sel(grade=grades).values.tolist() == want, (r.plan.id, m.station)
+        for res in r.reservoirs:
+            p = ds.p_reservoir_exceed.sel(plan=r.plan.id, reservoir=res.reservoir).isel(time=-1)
+            assert float(p.sel(reservoir_level_kind="design_flood")) == float(
+                res.peak_level_m >= res.design_flood_m
+            )
+
+
+@pytest.mark.slow
+def test_plans_with_a_breach_rehearse_per_plan(client, demo_basin):
+    """A plan's breach (the dam break at 1 h) is rehearsed with that plan only; the breach
+    runs the Godunov scheme, whose first use in a process compiles for tens of seconds."""
+    from hydrotwin.fourpre.plan import Plan
+
+    plans = [Plan(id="standing", name="standing"),
+             Plan(id="breach", name="breach", breach="dam_break", breach_time_h=1.0)]  # fmt: skip
+    assert "dam_break" in [b.id for b in demo_basin.rehearsal.breaches]
+    tasks = make_tasks(demo_basin, 1, start=START, hours=12.0, plans=plans, rehearse=True,
+                       cell_m=480.0)  # fmt: skip
+    ds = run_ensemble(client, demo_basin, tasks)
+    assert (ds.members_completed.values == 1).all(), ds.member_error.values
+    a, b = (ds.max_depth_mean.sel(plan=p).values for p in ("standing", "breach"))
+    assert np.nansum(b) > np.nansum(a)
