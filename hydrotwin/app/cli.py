@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "rehearse",
     "video",
     "plan",
+    "ensemble",
     "capacity",
     "ifc",
     "sl651",

@@ -256,6 +256,9 @@ class MainWindow(QMainWindow):
         self._add_duty_action()  # duty mode (值守): app/duty_controller.py
         self._add_plugin_panels()
         self._add_capacity_menu()  # rain-holding capacity (issue 17)
+        from hydrotwin.app.ensemble_controller import EnsembleController
+
+        self.ensemble = EnsembleController(self)  # ensembles on Dask (issue 19)
         self.viewport.set_map_transform(self._local_to_map)
         self.layer_tree.set_layers(
             [(layer.key, layer.title(self.lang), layer.visible) for layer in self.scene.layers]
@@ -435,6 +438,9 @@ class MainWindow(QMainWindow):
             self.capacity_dock.close()
             self.removeDockWidget(self.capacity_dock)
             self.capacity_dock = None
+        if getattr(self, "ensemble", None) is not None:  # issue 19: its Dask client too
+            self.ensemble.close()
+            self.ensemble = None
         self.session.reset()
         if self.live is not None:
             self.live.close()

@@ -153,6 +153,15 @@ class Stations:
         self.mesh.cell_data["rgb"] = rgb  # re-assign marks the array (and mesh) modified
         self.mesh.Modified()
 
+    def set_rgb(self, station_id: str, rgb: tuple[int, int, int]) -> None:
+        """Colour one station with any colour (an ensemble's probability), in place; the
+        next :meth:`set_status` puts its warning colour back."""
+        i = self.ids.index(station_id)
+        colours = self.mesh.cell_data["rgb"]
+        colours[self._station_of_cell == i] = rgb
+        self.mesh.cell_data["rgb"] = colours
+        self.mesh.Modified()
+
     def station_of_cell(self, cell_id: int) -> str | None:
         if 0 <= cell_id < len(self._station_of_cell):
             return self.ids[int(self._station_of_cell[cell_id])]

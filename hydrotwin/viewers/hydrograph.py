@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hydrotwin.fourpre.warning import COLOURS, Level, StationThresholds
 
+_SOLID, _DASH = pg.QtCore.Qt.PenStyle.SolidLine, pg.QtCore.Qt.PenStyle.DashLine
+
 
 def _epoch(times: Sequence[datetime]) -> np.ndarray:
     return np.array([t.timestamp() for t in times], dtype=float)
@@ -196,6 +198,33 @@ class HydrographWidget(QWidget):
             grey = int(200 - 140 * (k + 1) / n)
             item.setPen(pg.mkPen((grey, grey, grey), width=1))
             item.setData(_epoch(times), np.asarray(values, dtype=float))
+
+    # -- ensemble fan chart (issue 19) ------------------------------------------------------
+    def set_fan(self, times: Sequence[datetime], bands: dict[float, np.ndarray]) -> None:
+        """An ensemble's percentiles as a fan: 5–95 % and 25–75 % shaded, the median dashed
+        (``bands``: percentile → series). Empty ``bands`` hides the fan."""
+        if not hasattr(self, "_fan"):
+            self._fan = {
+                q: self.plot.plot([], [], pen=pg.mkPen("#2c7fb8", width=w, style=st))
+                for q, w, st in ((5.0, 0.5, _SOLID), (25.0, 0.5, _SOLID), (50.0, 2, _DASH),
+                                 (75.0, 0.5, _SOLID), (95.0, 0.5, _SOLID))
+            }  # fmt: skip
+            self._fills = [
+                pg.FillBetweenItem(self._fan[a], self._fan[b], brush=pg.mkBrush(c))
+                for a, b, c in ((5.0, 95.0, (44, 127, 184, 50)), (25.0, 75.0, (44, 127, 184, 90)))
+            ]
+            for item in self._fills:
+                self.plot.addItem(item)
+        t = _epoch(times)
+        for q, item in self._fan.items():
+            v = bands.get(q)
+            item.setData(t if v is not None else [], np.asarray(v, float) if v is not None else [])
+
+    @property
+    def fan_shown(self) -> bool:
+        """Whether an ensemble fan is drawn."""
+        fan = getattr(self, "_fan", {})
+        return bool(fan) and fan[50.0].xData is not None and len(fan[50.0].xData) > 0
 
     @property
     def past_forecast_count(self) -> int:

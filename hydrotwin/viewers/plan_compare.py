@@ -247,6 +247,35 @@ class PlanCompareDialog(QDialog):
                 if item is not None:
                     item.setBackground(brush)
 
+    # -- ensemble probabilities (issue 19) ----------------------------------------------------
+    def add_probabilities(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Append an ensemble's plan probabilities (``fourpre.ensemble_result.plan_rows``)
+        under the plans' columns; a plan the ensemble did not run shows —. Rows added."""
+        by_plan = {str(r["plan"]): r for r in rows}
+        keys = [k for k in (rows[0] if rows else {}) if k != "plan"]
+        heads = {
+            "p_yellow": self.tr("Ensemble: P(≥ yellow, main station)"),
+            "p_design": self.tr("Ensemble: P(reservoir ≥ design level)"),
+            "people_mean": self.tr("Ensemble: people at risk (mean)"),
+            "people_p90": self.tr("Ensemble: people at risk (90th pct)"),
+        }
+        first = self.table.rowCount()
+        labels = [self.table.verticalHeaderItem(i).text() for i in range(first)]
+        labels += [
+            heads.get(k, self.tr("Ensemble: P({place} flooded)").format(place=k[6:])) for k in keys
+        ]
+        self.table.setRowCount(first + len(keys))
+        self.table.setVerticalHeaderLabels(labels)
+        for i, k in enumerate(keys, start=first):
+            for j, p in enumerate(self.plans):
+                v = by_plan.get(p.id, {}).get(k)
+                text = "—" if v is None else (f"{v:.0f}" if k.startswith("people") else f"{v:.0%}")
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, j, item)
+        self._highlight()
+        return len(keys)
+
     # -- export --------------------------------------------------------------------------------
     def _ask_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

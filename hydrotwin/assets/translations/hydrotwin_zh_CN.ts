@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDock</name>
@@ -583,6 +584,108 @@
     </message>
 </context>
 <context>
+    <name>EnsembleController</name>
+    <message>
+        <source>Ensemble</source>
+        <translation>集合预报</translation>
+    </message>
+    <message>
+        <source>Ensemble result…</source>
+        <translation>集合预报结果…</translation>
+    </message>
+    <message>
+        <source>Ensemble result</source>
+        <translation>集合预报结果</translation>
+    </message>
+    <message>
+        <source>NetCDF files (*.nc)</source>
+        <translation>NetCDF 文件 (*.nc)</translation>
+    </message>
+    <message>
+        <source>{n} members, {ok} completed: {path}</source>
+        <translation>{n} 个成员，{ok} 个完成：{path}</translation>
+    </message>
+    <message>
+        <source>P(depth ≥ 0.15 m)</source>
+        <translation>P(水深 ≥ 0.15 m)</translation>
+    </message>
+    <message>
+        <source>Running {n} members…</source>
+        <translation>正在运行 {n} 个成员…</translation>
+    </message>
+    <message>
+        <source>Ensemble cancelled</source>
+        <translation>集合预报已取消</translation>
+    </message>
+    <message>
+        <source>Ensemble failed</source>
+        <translation>集合预报失败</translation>
+    </message>
+</context>
+<context>
+    <name>EnsemblePanel</name>
+    <message>
+        <source>with 2D rehearsal (coarse)</source>
+        <translation>含二维预演（粗网格）</translation>
+    </message>
+    <message>
+        <source>Run ensemble</source>
+        <translation>运行集合预报</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>%v / %m members</source>
+        <translation>%v / %m 个成员</translation>
+    </message>
+    <message>
+        <source>No ensemble result open</source>
+        <translation>未打开集合预报结果</translation>
+    </message>
+    <message>
+        <source> h</source>
+        <translation> 小时</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>成员数</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>Fan chart station</source>
+        <translation>扇形图站点</translation>
+    </message>
+    <message>
+        <source>P(warning) within</source>
+        <translation>预警概率预见期</translation>
+    </message>
+    <message>
+        <source>P(≥ yellow, main station)</source>
+        <translation>P(≥ 黄色，主控站)</translation>
+    </message>
+    <message>
+        <source>P(reservoir ≥ design level)</source>
+        <translation>P(水库 ≥ 设计洪水位)</translation>
+    </message>
+    <message>
+        <source>People at risk (mean)</source>
+        <translation>受威胁人口（均值）</translation>
+    </message>
+    <message>
+        <source>People at risk (90th pct)</source>
+        <translation>受威胁人口（90% 分位）</translation>
+    </message>
+    <message>
+        <source>P({place} flooded)</source>
+        <translation>P({place} 被淹)</translation>
+    </message>
+</context>
+<context>
     <name>FourPreController</name>
     <message>
         <source>Timeline</source>
@@ -681,7 +784,7 @@
     </message>
     <message>
         <source>Plan</source>
-        <translation>预案</translation>
+        <translation>方案</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -1228,6 +1331,26 @@
     <message>
         <source>The officer chooses.</source>
         <translation>由调度人员决定。</translation>
+    </message>
+    <message>
+        <source>Ensemble: P(≥ yellow, main station)</source>
+        <translation>集合预报：P(≥ 黄色，主控站)</translation>
+    </message>
+    <message>
+        <source>Ensemble: P(reservoir ≥ design level)</source>
+        <translation>集合预报：P(水库 ≥ 设计洪水位)</translation>
+    </message>
+    <message>
+        <source>Ensemble: people at risk (mean)</source>
+        <translation>集合预报：受威胁人口（均值）</translation>
+    </message>
+    <message>
+        <source>Ensemble: people at risk (90th pct)</source>
+        <translation>集合预报：受威胁人口（90% 分位）</translation>
+    </message>
+    <message>
+        <source>Ensemble: P({place} flooded)</source>
+        <translation>集合预报：P({place} 被淹)</translation>
     </message>
     <message>
         <source>Export report</source>
