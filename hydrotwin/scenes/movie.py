@@ -1,5 +1,6 @@
 """Frames of a rehearsal video, rendered off-screen (EGL, no Qt): the flood on the basin scene
-with the basin-local clock, the title, the depth legend and the station warning colours.
+with the basin-local clock, the title, the depth legend, the station warning colours and the
+trainer's annotations (:mod:`hydrotwin.scenes.annotations`) while their time window runs.
 
 ``RehearsalMovie`` owns an off-screen plotter; ``frames()`` yields one RGB image per video
 frame. Video time maps to simulated time by ``speedup`` (simulated seconds per video second);
@@ -201,7 +202,9 @@ class RehearsalMovie:
         camera_path: Sequence[CameraKey] | None = None,
         levels: LevelSeries | None = None,
         max_terrain_cells: int | None = None,
+        annotations: Sequence = (),
     ) -> None:
+        from hydrotwin.scenes.annotations import AnnotationLayer
         from hydrotwin.scenes.render import offscreen_scene
         from hydrotwin.scenes.terrain import ANIMATION_MAX_CELLS
         from hydrotwin.scenes.water import play_result
@@ -220,6 +223,8 @@ class RehearsalMovie:
         series = levels if levels is not None else rehearsal_station_levels(basin, self.ds)
         self.stations = StationColours(basin, series)
         self._overlays(title, lang)
+        # notes follow the scene clock, which render_at sets: shown inside their window only
+        self.notes = AnnotationLayer(self.scene, annotations, round(22 * self.size[1] / 1080))
 
     def _overlays(self, title: str | None, lang: str) -> None:
         p, s = self.plotter, self.scene
@@ -286,6 +291,7 @@ class RehearsalMovie:
             yield self.render_at(t)
 
     def close(self) -> None:
+        self.notes.close()
         self._stop()
         self.ds.close()
         self.plotter.close()
