@@ -25,7 +25,13 @@ from hydrotwin.timeutil import hour_floor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HistoricalReplay", "ReplayReport", "capture_source", "store_window_source"]
+__all__ = [
+    "HistoricalReplay",
+    "ReplayReport",
+    "capture_source",
+    "replay_from_scenario",
+    "store_window_source",
+]
 
 
 def capture_source(session: Any, path: str | Path, poll_s: float = 0.02) -> Any:
@@ -186,3 +192,29 @@ def expected_cycles(start: datetime, end: datetime, every_h: float = 1.0) -> lis
         out.append(t)
         t += step
     return out
+
+
+def replay_from_scenario(
+    session: Any, scenario: Any, path: str | Path, state_dir: str | Path
+) -> HistoricalReplay:
+    """The scenario's ``[replay]`` on ``session`` (its basin and a store open); the scenario's
+    plans, if any, are the ones the forecast cycles compare."""
+    from hydrotwin.fourpre.scenario import check_scenario
+
+    r = scenario.replay
+    if r is None:
+        raise InputDataError(f"scenario file {path}: no [replay] table")
+    _, plans = check_scenario(scenario, path)
+    folder = Path(path).parent
+    if r.capture is not None:
+        source = capture_source(session, r.ref(folder, r.capture))
+    else:
+        source = store_window_source(session, r.ref(folder, r.store), r.start, r.end)
+    duty = None
+    if r.forecast:
+        horizon = r.horizon_h or scenario.horizon_h
+        duty = DutyConfig(every_h=r.every_h, horizon_h=horizon, spinup_h=r.spinup_h)
+    rep = HistoricalReplay(session, source, speed=r.speed, duty=duty, state_dir=state_dir)
+    if rep.duty is not None and plans:
+        rep.duty.plans = plans
+    return rep

@@ -135,6 +135,25 @@ class DrillEvent(_Strict):
     prompt: str = ""
 
 
+class ReplaySpec(_Strict):
+    """Historical replay (trainer mode): an SL 651 ``capture`` file, or a ``store`` window
+    ``start`` … ``end``, replayed through the live path at ×``speed`` on the clock, with duty
+    forecasts every ``every_h`` of simulated time when ``forecast``."""
+
+    capture: str | None = Field(default=None, description="SL 651 capture, relative to the file")
+    store: str | None = Field(default=None, description="observation store holding the event")
+    start: datetime | None = None
+    end: datetime | None = None
+    speed: float = Field(default=600.0, gt=0, description="simulated s per wall s")
+    forecast: bool = True
+    every_h: float = Field(default=1.0, gt=0, le=24)
+    horizon_h: float | None = Field(default=None, gt=0, le=24 * 30)
+    spinup_h: float = Field(default=24.0, ge=0)
+
+    def ref(self, folder: Path, value: str) -> str:
+        return value if "://" in value else str((folder / value).resolve())
+
+
 class ReportSpec(_Strict):
     """Who prepares the 预案 document and in which language."""
 
@@ -162,6 +181,7 @@ class Scenario(_Strict):
     camera: list[CameraKey] = Field(default_factory=list)
     annotation: list[Annotation] = Field(default_factory=list)
     drill: list[DrillEvent] = Field(default_factory=list)
+    replay: ReplaySpec | None = None
 
     @field_validator("start")
     @classmethod
@@ -198,6 +218,8 @@ def parse_scenario(data: dict[str, Any], path: str | Path) -> Scenario:
         if getattr(ev, need) is None:
             raise _error(p, f"drill[{i}].{need}", f"required for kind {ev.kind!r}")
     _check_rain_window(sc, p)
+    if sc.replay is not None:
+        _check_replay(sc.replay, p)
     if any(b.time_h < a.time_h for a, b in zip(sc.camera, sc.camera[1:], strict=False)):
         raise _error(p, "camera", "key frames must be in time order (time_h increasing)")
     return sc
@@ -222,6 +244,21 @@ def _check_rain_window(sc: Scenario, p: Path) -> None:
                      f"= {sc.horizon_h:g}")  # fmt: skip
 
 
+def _check_replay(r: ReplaySpec, p: Path) -> None:
+    if (r.capture is None) == (r.store is None):
+        raise _error(p, "replay", "expected exactly one of capture (an SL 651 capture file) "
+                     "or store (with start and end)")  # fmt: skip
+    if r.store is not None:
+        for name in ("start", "end"):
+            v = getattr(r, name)
+            if v is None or v.tzinfo is None:
+                raise _error(p, f"replay.{name}", "required with replay.store: a date-time with "
+                             "offset, e.g. 2012-08-03T20:00:00+08:00")  # fmt: skip
+        assert r.start is not None and r.end is not None
+        if not r.end > r.start:
+            raise _error(p, "replay.end", f"{r.end.isoformat()}; expected after replay.start")
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file (the basin is checked by :func:`scenario_plans`)."""
     p = Path(path)
@@ -243,6 +280,9 @@ def save_scenario(path: str | Path, scenario: Scenario) -> Path:
     for key in ("observed_from", "observed_to"):
         if getattr(scenario.rain, key) is not None:
             data["rain"][key] = getattr(scenario.rain, key)
+    for key in ("start", "end"):
+        if scenario.replay is not None and getattr(scenario.replay, key) is not None:
+            data["replay"][key] = getattr(scenario.replay, key)
     for key in ("plans", "plan", "camera", "annotation", "drill"):
         if not data.get(key):
             data.pop(key, None)
@@ -289,7 +329,7 @@ def scenario_plans(scenario: Scenario, basin: Basin, path: str | Path) -> list[P
         plans += load_plans(p.parent / scenario.plan_file, basin)
     if scenario.plan:
         plans += parse_plans(scenario.plan, f"scenario file {p}", basin)
-    if not plans:
+    if not plans and scenario.replay is None:  # a replay's plans are optional (duty's)
         raise _error(p, "plans", "no plans; expected plans = [ids], plan_file or [[plan]]")
     if scenario.breach is not None:
         known_b = [b.id for b in basin.rehearsal.breaches]
@@ -322,6 +362,9 @@ def check_scenario(scenario: Scenario, path: str | Path) -> tuple[Basin, list[Pl
         raise _error(p, "rain.csv", f"{scenario.rain.csv!r} not found beside the scenario file")
     if scenario.rain.store is not None:
         observed_rain(scenario, basin, p)
+    r = scenario.replay
+    if r is not None and r.capture is not None and not (p.parent / r.capture).is_file():
+        raise _error(p, "replay.capture", f"{r.capture!r} not found beside the scenario file")
     return basin, plans
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 
@@ -60,3 +61,29 @@ def test_cli_replay_usage_and_errors(tmp_path, capsys):
     assert "no.sl651: not found" in capsys.readouterr().err
     assert main(["replay", "--basin", basin, "--capture", "x", "--store", db,
                  "--speed", "0"]) == 2  # fmt: skip
+
+
+def test_cli_replay_from_a_scenario_file(tmp_path, capsys):
+    basin, cap, db = _basin(tmp_path), _capture(tmp_path), tmp_path / "class.db"
+    sc = tmp_path / "replay.toml"
+    sc.write_text(f"""title = "碧流河 2012-08 洪水重演"
+basin = "{basin / "basin.toml"}"
+start = 2012-08-03T20:00:00+08:00
+horizon_h = 6.0
+
+[replay]
+capture = "{cap.name}"
+speed = 7200.0
+every_h = 1.0
+""", encoding="utf-8")  # fmt: skip
+    assert main(["replay", "--scenario", str(sc), "--store", str(db)]) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "at ×7200" in out and "delivered 8 item(s)" in out
+    ran, skipped = map(int, re.search(r"(\d+) forecast cycle\(s\), (\d+) skipped", out).groups())
+    assert ran + skipped == 4 and ran >= 2  # hours 12–15 UTC of the event, simulated time
+    with open_store(db) as s:
+        assert s.count() == 8
+    sc.write_text(sc.read_text(encoding="utf-8").replace(cap.name, "missing.sl651"),
+                  encoding="utf-8")  # fmt: skip
+    assert main(["replay", "--scenario", str(sc), "--store", str(db)]) == 1
+    assert "replay.capture: 'missing.sl651' not found" in capsys.readouterr().err

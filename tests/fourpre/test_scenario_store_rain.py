@@ -96,3 +96,36 @@ def test_bad_store_windows_name_the_field(tmp_path, demo_basin, rain, expected):
     with pytest.raises(InputDataError, match=expected) as err:
         check_scenario(load_scenario(path), path)
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("replay", "field", "expected"),
+    [
+        ({"capture": "a.sl651", "store": "obs.db"}, "replay", "exactly one of capture"),
+        ({}, "replay", "exactly one of capture .* or store"),
+        ({"store": "obs.db", "start": T0}, "replay.end", "required with replay.store"),
+        ({"store": "obs.db", "start": T0, "end": T0}, "replay.end", "expected after replay.start"),
+        ({"capture": "a.sl651", "speed": 0}, "replay.speed", "greater than 0"),
+        ({"capture": "a.sl651", "spede": 60}, "replay.spede", "unknown key"),
+    ],
+)
+def test_bad_replay_tables_name_the_field(tmp_path, replay, field, expected):
+    data = tomllib.loads(DEMO.read_text(encoding="utf-8"))
+    data["replay"] = replay
+    p = tmp_path / "r.toml"
+    p.write_text(tomli_w.dumps(data), encoding="utf-8")
+    with pytest.raises(InputDataError, match=f"{p}: {field}: .*{expected}"):
+        load_scenario(p)
+
+
+def test_a_replay_scenario_needs_no_plans_and_its_capture_must_exist(tmp_path, demo_basin):
+    data = tomllib.loads(DEMO.read_text(encoding="utf-8"))
+    data.pop("plans")
+    data["replay"] = {"capture": "flood.sl651"}
+    p = tmp_path / "r.toml"
+    p.write_text(tomli_w.dumps(data), encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"replay\.capture: 'flood\.sl651' not found"):
+        check_scenario(load_scenario(p), p)
+    (tmp_path / "flood.sl651").write_text("# empty for now\n")
+    _, plans = check_scenario(load_scenario(p), p)
+    assert plans == []
