@@ -1838,6 +1838,18 @@
         <translation>尚未打开情景。</translation>
     </message>
     <message>
+        <source>Historical replay</source>
+        <translation>历史重演</translation>
+    </message>
+    <message>
+        <source>SL 651 capture (*.sl651 *.txt);;All files (*)</source>
+        <translation>SL 651 报文记录 (*.sl651 *.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Replaying {start} … {end}</source>
+        <translation>正在重演 {start} … {end}</translation>
+    </message>
+    <message>
         <source>Drill</source>
         <translation>演练</translation>
     </message>
@@ -1852,6 +1864,10 @@
     <message>
         <source>Add annotation at the view centre…</source>
         <translation>在视图中心添加标注…</translation>
+    </message>
+    <message>
+        <source>Historical replay…</source>
+        <translation>历史重演…</translation>
     </message>
     <message>
         <source>Trainer</source>
