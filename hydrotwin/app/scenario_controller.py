@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from hydrotwin.app.trainer_controller import TrainerController
 from hydrotwin.errors import HydroTwinError
 
 log = logging.getLogger(__name__)
@@ -32,15 +33,8 @@ class ScenarioController(QObject):
         self.presenter: Any = None
         self.drill: Any = None  # DrillRunner of the open scenario's drill events
         self.notes: Any = None  # AnnotationLayer of the scenario's annotations in the 3D view
-        self.replay: Any = None  # HistoricalReplay running on the session's clock
         self._prompt: Any = None
-        # the session closes its store when the basin changes or the window closes: the
-        # replay (its duty thread) stops with it, never outliving the window
-        window.session.events.store.connect(self._on_store)
-
-    def _on_store(self, store: Any) -> None:
-        if store is None:
-            self.stop_replay()
+        self.trainer = TrainerController(window, self)  # replay, video, camera following
 
     def ask_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, self.tr("Open scenario"), "",
@@ -77,7 +71,7 @@ class ScenarioController(QObject):
             return False
         self.scenario, self.path, self.comparison = sc, Path(path), None
         if sc.replay is not None:
-            return self._replay_scenario(sc, Path(path))
+            return self.trainer.replay_scenario(sc, Path(path))
         out = tempfile.mkdtemp(prefix="hydrotwin-scenario-")
 
         def work(cancelled: Any) -> None:
@@ -114,79 +108,6 @@ class ScenarioController(QObject):
         self.notes = AnnotationLayer(scene, notes_from_scenario(self.scenario))
         self.window.viewport.plotter.render()
 
-    # -- historical replay: a past flood through the live path at ×N, forecasts rolling ---------
-    def _replay_scenario(self, sc: Any, path: Path) -> bool:
-        from hydrotwin.fourpre.historical import replay_from_scenario
-
-        return self._launch(lambda s, d: replay_from_scenario(s, sc, path, d))
-
-    def ask_replay(self) -> None:
-        """文件 → 历史重演…: an SL 651 capture of the open basin, ×600, hourly forecasts."""
-        path, _ = QFileDialog.getOpenFileName(
-            self.window, self.tr("Historical replay"), "",
-            self.tr("SL 651 capture (*.sl651 *.txt);;All files (*)"),
-        )  # fmt: skip
-        if path:
-            self.replay_capture(path)
-
-    def replay_capture(self, path: str | Path, speed: float = 600.0) -> bool:
-        from hydrotwin.fourpre.duty import DutyConfig
-        from hydrotwin.fourpre.historical import HistoricalReplay, capture_source
-
-        def make(session: Any, state: Path) -> Any:
-            cfg = DutyConfig(every_h=1.0, horizon_h=24.0, spinup_h=24.0)
-            src = capture_source(session, path)
-            return HistoricalReplay(session, src, speed=speed, duty=cfg, state_dir=state)
-
-        return self._launch(make)
-
-    def _launch(self, make: Any) -> bool:
-        """Replay into a fresh store beside its duty state; the cold-start cycle runs off the
-        GUI thread, then the clock plays (the timeline's play button pauses and resumes)."""
-        session = self.window.session
-        self.stop_replay()
-        if session.basin is None:
-            self.window.show_error(self.tr("Historical replay"), self.tr("Open a basin first."))
-            return False
-        folder = Path(tempfile.mkdtemp(prefix="hydrotwin-replay-"))
-        try:
-            session.open_store(str(folder / "replay.db"))
-            rep = make(session, folder / "duty")
-        except HydroTwinError as exc:
-            self.window.show_error(self.tr("Historical replay"), str(exc))
-            return False
-        self.replay = rep
-
-        def work(cancelled: Any) -> None:
-            rep.prime()
-            self.window.dispatch(lambda: self._play_replay(rep))
-
-        session.start_job("replay", work, on_error=lambda m: self.window.show_error(
-            self.tr("Historical replay"), m))  # fmt: skip
-        return True
-
-    def _play_replay(self, rep: Any) -> None:
-        from hydrotwin.viewers.timeline import SPEEDS
-
-        if rep is not self.replay:
-            return
-        rep.start()
-        fourpre = self.window.fourpre
-        if fourpre is not None:
-            tl = fourpre.timeline
-            near = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - rep.speed))
-            if SPEEDS[near] == rep.speed:
-                tl.speed.setCurrentIndex(near)
-            tl.play_button.setChecked(True)  # the timeline ticks the clock from now on
-        msg = self.tr("Replaying {start} … {end}").format(
-            start=rep.start_t.isoformat(), end=rep.end_t.isoformat())  # fmt: skip
-        self.window.statusBar().showMessage(msg, 10_000)
-
-    def stop_replay(self) -> None:
-        rep, self.replay = self.replay, None
-        if rep is not None:
-            rep.stop()
-
     # -- drills: the clock pauses at each event with a prompt until the trainer continues ----
     def _start_drill(self) -> None:
         from hydrotwin.fourpre.drill import DrillRunner
@@ -211,18 +132,18 @@ class ScenarioController(QObject):
         self._prompt = box
 
     def add_actions(self, menu: Any) -> None:
-        """The trainer's actions (camera key frame, annotation, historical replay) on ``menu``."""
+        """The trainer's actions (key frames, annotations, replay, video, follow) on ``menu``."""
         from PySide6.QtGui import QAction, QKeySequence
 
         for text, keys, slot in (
             (self.tr("Record camera key frame"), "Ctrl+K", self.record_camera_key),
             (self.tr("Add annotation at the view centre…"), "Ctrl+Shift+A", self.ask_annotation),
-            (self.tr("Historical replay…"), "Ctrl+Shift+R", self.ask_replay),
         ):
             act = QAction(text, self.window)
             act.setShortcut(QKeySequence(keys))
             act.triggered.connect(slot)
             menu.addAction(act)
+        self.trainer.add_actions(menu)
 
     def _now_h(self) -> float | None:
         from hydrotwin.fourpre.scenario import hours_since_start

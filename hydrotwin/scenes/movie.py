@@ -59,6 +59,17 @@ def camera_at(path: Sequence[CameraKey], t_s: float) -> tuple[np.ndarray, np.nda
     return lerp(a.position, b.position), lerp(a.focal_point, b.focal_point), up / (n or 1.0)
 
 
+def follow_camera(plotter, scene, path: Sequence[CameraKey], t_s: float) -> None:
+    """Put ``plotter``'s camera where the path has it at ``t_s`` (map → the scene's frame);
+    the video and the app's 3D view during playback both use it."""
+    pos, focal, up = camera_at(path, t_s)
+    cam = plotter.camera
+    cam.position = tuple(float(v) for v in scene.map_to_local(*pos))
+    cam.focal_point = tuple(float(v) for v in scene.map_to_local(*focal))
+    cam.up = tuple(float(v) for v in up)
+    plotter.renderer.ResetCameraClippingRange()
+
+
 def resolve_result(result: str | Path) -> Path:
     """A rehearsal folder (``hydrotwin rehearse --out DIR``) or its NetCDF → the NetCDF path."""
     from hydrotwin.errors import InputDataError
@@ -270,12 +281,7 @@ class RehearsalMovie:
         for sid, level in self.stations.at(s.clock.now).items():
             s.set_status(sid, level)
         if self.camera_path:
-            pos, focal, up = camera_at(self.camera_path, (t - self.start).total_seconds())
-            cam = self.plotter.camera
-            cam.position = tuple(float(v) for v in s.map_to_local(*pos))
-            cam.focal_point = tuple(float(v) for v in s.map_to_local(*focal))
-            cam.up = tuple(up)
-            self.plotter.renderer.ResetCameraClippingRange()
+            follow_camera(self.plotter, s, self.camera_path, (t - self.start).total_seconds())
         self.clock_actor.SetInput(self._clock_text())
         self.plotter.render_window.Render()
         return np.asarray(self.plotter.screenshot(return_img=True))[..., :3]

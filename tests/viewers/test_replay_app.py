@@ -42,7 +42,7 @@ def _capture(tmp_path):
 
 
 def test_replay_plays_on_the_timeline_colours_the_station_and_pauses(win, qtbot, tmp_path):
-    ctl, session = win.scenarios, win.session
+    ctl, session = win.scenarios.trainer, win.session
     levels = []
     session.events.station_level.connect(lambda sid, lv: levels.append((sid, int(lv))))
     assert ctl.replay_capture(_capture(tmp_path), speed=3600.0) is True
@@ -66,6 +66,6 @@ def test_replay_plays_on_the_timeline_colours_the_station_and_pauses(win, qtbot,
 def test_a_bad_capture_is_an_error_box_and_the_app_runs_on(win, tmp_path):
     bad = tmp_path / "bad.sl651"
     bad.write_text("2026-07-01T00:00:00 7E7E\n", encoding="utf-8")
-    assert win.scenarios.replay_capture(bad) is False
+    assert win.scenarios.trainer.replay_capture(bad) is False
     assert win.isVisible() and "bad.sl651:1: time" in win._last_error.text()
-    assert win.scenarios.replay is None
+    assert win.scenarios.trainer.replay is None
