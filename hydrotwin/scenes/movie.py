@@ -235,7 +235,7 @@ class RehearsalMovie:
         self.stations = StationColours(basin, series)
         self._overlays(title, lang)
         # notes follow the scene clock, which render_at sets: shown inside their window only
-        self.notes = AnnotationLayer(self.scene, annotations, round(22 * self.size[1] / 1080))
+        self.notes = AnnotationLayer(self.scene, annotations, round(26 * self.size[1] / 1080))
 
     def _overlays(self, title: str | None, lang: str) -> None:
         p, s = self.plotter, self.scene
