@@ -92,7 +92,7 @@ class TrainerController(QObject):
         try:
             session.open_store(str(folder / "replay.db"))
             rep = make(session, folder / "duty")
-        except HydroTwinError as exc:
+        except (HydroTwinError, OSError) as exc:  # shown; the app keeps running
             self.window.show_error(self.tr("Historical replay"), str(exc))
             return False
         self.replay = rep
