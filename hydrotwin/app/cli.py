@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "live",
     "store",
     "duty",  # duty and hindcast
+    "replay",  # historical replay (trainer)
 )
 
 

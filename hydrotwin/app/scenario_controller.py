@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from hydrotwin.app.trainer_controller import TrainerController
 from hydrotwin.errors import HydroTwinError
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ class ScenarioController(QObject):
         self.comparison: Any = None
         self.presenter: Any = None
         self.drill: Any = None  # DrillRunner of the open scenario's drill events
+        self.notes: Any = None  # AnnotationLayer of the scenario's annotations in the 3D view
         self._prompt: Any = None
+        self.trainer = TrainerController(window, self)  # replay, video, camera following
 
     def ask_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, self.tr("Open scenario"), "",
@@ -67,6 +70,8 @@ class ScenarioController(QObject):
             self.window.show_error(self.tr("Open scenario"), str(exc))
             return False
         self.scenario, self.path, self.comparison = sc, Path(path), None
+        if sc.replay is not None:
+            return self.trainer.replay_scenario(sc, Path(path))
         out = tempfile.mkdtemp(prefix="hydrotwin-scenario-")
 
         def work(cancelled: Any) -> None:
@@ -87,6 +92,21 @@ class ScenarioController(QObject):
         if fourpre is not None:
             fourpre.play_rehearsal(str(comp.result(chosen_plan(self.scenario, comp)).rehearsal_nc))
         self._start_drill()
+        self.show_notes()
+
+    def show_notes(self) -> None:
+        """Draw the scenario's annotations in the 3D view (each shown while the clock is
+        inside its window); redrawn after a note is added."""
+        from hydrotwin.scenes.annotations import AnnotationLayer, notes_from_scenario
+
+        if self.notes is not None:
+            self.notes.close()
+            self.notes = None
+        scene = self.window.scene
+        if scene is None or self.scenario is None or not self.scenario.annotation:
+            return
+        self.notes = AnnotationLayer(scene, notes_from_scenario(self.scenario))
+        self.window.viewport.plotter.render()
 
     # -- drills: the clock pauses at each event with a prompt until the trainer continues ----
     def _start_drill(self) -> None:
@@ -112,7 +132,7 @@ class ScenarioController(QObject):
         self._prompt = box
 
     def add_actions(self, menu: Any) -> None:
-        """The trainer's recording actions (camera key frame, annotation) on ``menu``."""
+        """The trainer's actions (key frames, annotations, replay, video, follow) on ``menu``."""
         from PySide6.QtGui import QAction, QKeySequence
 
         for text, keys, slot in (
@@ -123,6 +143,7 @@ class ScenarioController(QObject):
             act.setShortcut(QKeySequence(keys))
             act.triggered.connect(slot)
             menu.addAction(act)
+        self.trainer.add_actions(menu)
 
     def _now_h(self) -> float | None:
         from hydrotwin.fourpre.scenario import hours_since_start
@@ -171,6 +192,7 @@ class ScenarioController(QObject):
         note = Annotation(time_h=round(t, 4), x=focal[0], y=focal[1], text=text,
                           duration_h=duration_h)  # fmt: skip
         self.scenario = with_annotation(self.scenario, note)
+        self.show_notes()
 
     def presenter_mode(self) -> None:
         """Enter 会商模式 with the open basin's timeline and the scenario's plans."""

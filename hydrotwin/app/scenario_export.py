@@ -43,16 +43,24 @@ def export_scenario(
     return paths
 
 
+def camera_keys(scenario: Scenario) -> list:
+    """The scenario's camera path as the movie's key frames (hours → seconds after start)."""
+    from hydrotwin.scenes.movie import CameraKey
+
+    return [CameraKey(k.time_h * 3600.0, k.position, k.focal_point, k.view_up)
+            for k in scenario.camera]  # fmt: skip
+
+
 def write_video(scenario: Scenario, comp: Comparison, chosen: str, path: str | Path) -> Path:
     """The chosen plan's rehearsal as MP4 following ``scenario.camera`` (map coordinates,
     hours → seconds after the rehearsal's start, which is the scenario's start), through the
-    one video writer (``app/video.py``). Annotations are not drawn yet."""
+    one video writer (``app/video.py``), with the scenario's annotations burned in."""
     from hydrotwin.app import video
-    from hydrotwin.scenes.movie import CameraKey
+    from hydrotwin.scenes.annotations import notes_from_scenario
 
-    keys = [CameraKey(k.time_h * 3600.0, k.position, k.focal_point, k.view_up)
-            for k in scenario.camera]  # fmt: skip
+    keys = camera_keys(scenario)
     res = video.write_video(comp.basin, comp.result(chosen).rehearsal_nc, path,
                             title=scenario.title, lang=scenario.report.lang,
-                            camera_path=keys or None)  # fmt: skip
+                            camera_path=keys or None,
+                            annotations=notes_from_scenario(scenario))  # fmt: skip
     return Path(res.path)

@@ -82,6 +82,7 @@ def write_video(
     camera_path: Sequence | None = None,
     levels=None,
     max_terrain_cells: int | None = None,
+    annotations: Sequence = (),
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> VideoResult:
@@ -89,7 +90,8 @@ def write_video(
 
     ``speedup`` is simulated seconds per video second; ``camera_path`` a list of
     :class:`hydrotwin.scenes.movie.CameraKey`; ``levels`` station level series for the warning
-    colours (default: the result's water surface at the stations). Raises
+    colours (default: the result's water surface at the stations); ``annotations``
+    :class:`hydrotwin.scenes.annotations.Note` s burned in while their window runs. Raises
     :class:`VideoCancelledError` when ``cancelled()`` turned true, :class:`VideoWriteError` when
     encoding or the disk failed; in both cases no file is left at ``out``.
     """
@@ -101,7 +103,8 @@ def write_video(
     nc = resolve_result(result)
     t0 = time.perf_counter()
     with RehearsalMovie(basin, nc, size=size, title=title, lang=lang, camera_path=camera_path,
-                        levels=levels, max_terrain_cells=max_terrain_cells) as movie:  # fmt: skip
+                        levels=levels, max_terrain_cells=max_terrain_cells,
+                        annotations=annotations) as movie:  # fmt: skip
         total = len(video_times(movie.start, movie.end, fps, speedup))
         with atomic_path(out) as tmp:
             done = _encode(movie, tmp, out, size, fps, speedup, total, progress, cancelled)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -40,17 +41,36 @@ class _Strict(BaseModel):
 
 
 class RainSpec(_Strict):
-    """A design storm of the basin (``design``, e.g. "100yr") or a rain CSV (``csv``)."""
+    """A design storm of the basin (``design``, e.g. "100yr"), a rain CSV (``csv``), or the
+    rain observed in a store window (``store``, ``observed_from`` … ``observed_to``) followed
+    by the design storm (from its hour ``from_h``; none given: 0 mm after the window)."""
 
     design: str | None = Field(default=None, description="'100yr' or a design storm id")
     csv: str | None = Field(default=None, description="rain CSV, relative to the scenario file")
     from_h: int = Field(default=0, ge=0, description="start the design storm at its hour N")
+    store: str | None = Field(default=None, description="observation store (file or URL)")
+    observed_from: datetime | None = None
+    observed_to: datetime | None = None
 
     @field_validator("csv")
     @classmethod
     def _one(cls, v: str | None, info: Any) -> str | None:
         if v is not None and info.data.get("design") is not None:
             raise ValueError("give design or csv, not both")
+        return v
+
+    @field_validator("store")
+    @classmethod
+    def _not_csv(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and info.data.get("csv") is not None:
+            raise ValueError("give csv or store, not both")
+        return v
+
+    @field_validator("observed_from", "observed_to")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError(f"{v.isoformat()} has no offset; expected e.g. +08:00 or Z")
         return v
 
     def design_key(self) -> str:
@@ -62,6 +82,11 @@ class RainSpec(_Strict):
         if self.csv is not None:
             return str((folder / self.csv).resolve())
         return self.design_key()
+
+    def store_ref(self, folder: Path) -> str:
+        """The store as :func:`~hydrotwin.live.store.open_store` takes it."""
+        assert self.store is not None
+        return self.store if "://" in self.store else str((folder / self.store).resolve())
 
 
 class BreachSpec(_Strict):
@@ -110,6 +135,25 @@ class DrillEvent(_Strict):
     prompt: str = ""
 
 
+class ReplaySpec(_Strict):
+    """Historical replay (trainer mode): an SL 651 ``capture`` file, or a ``store`` window
+    ``start`` … ``end``, replayed through the live path at ×``speed`` on the clock, with duty
+    forecasts every ``every_h`` of simulated time when ``forecast``."""
+
+    capture: str | None = Field(default=None, description="SL 651 capture, relative to the file")
+    store: str | None = Field(default=None, description="observation store holding the event")
+    start: datetime | None = None
+    end: datetime | None = None
+    speed: float = Field(default=600.0, gt=0, description="simulated s per wall s")
+    forecast: bool = True
+    every_h: float = Field(default=1.0, gt=0, le=24)
+    horizon_h: float | None = Field(default=None, gt=0, le=24 * 30)
+    spinup_h: float = Field(default=24.0, ge=0)
+
+    def ref(self, folder: Path, value: str) -> str:
+        return value if "://" in value else str((folder / value).resolve())
+
+
 class ReportSpec(_Strict):
     """Who prepares the 预案 document and in which language."""
 
@@ -137,6 +181,7 @@ class Scenario(_Strict):
     camera: list[CameraKey] = Field(default_factory=list)
     annotation: list[Annotation] = Field(default_factory=list)
     drill: list[DrillEvent] = Field(default_factory=list)
+    replay: ReplaySpec | None = None
 
     @field_validator("start")
     @classmethod
@@ -172,9 +217,46 @@ def parse_scenario(data: dict[str, Any], path: str | Path) -> Scenario:
         need = {"gauge_silent": "station", "breach": "breach", "grade": "grade"}[ev.kind]
         if getattr(ev, need) is None:
             raise _error(p, f"drill[{i}].{need}", f"required for kind {ev.kind!r}")
+    _check_rain_window(sc, p)
+    if sc.replay is not None:
+        _check_replay(sc.replay, p)
     if any(b.time_h < a.time_h for a, b in zip(sc.camera, sc.camera[1:], strict=False)):
         raise _error(p, "camera", "key frames must be in time order (time_h increasing)")
     return sc
+
+
+def _check_rain_window(sc: Scenario, p: Path) -> None:
+    r = sc.rain
+    if r.store is None:
+        if r.observed_from is not None or r.observed_to is not None:
+            raise _error(p, "rain.store", "missing; observed_from/observed_to need a store")
+        return
+    for name in ("observed_from", "observed_to"):
+        if getattr(r, name) is None:
+            raise _error(p, f"rain.{name}", "required with rain.store (a date-time with offset)")
+    assert r.observed_from is not None and r.observed_to is not None
+    hours = (r.observed_to - r.observed_from).total_seconds() / 3600.0
+    if not hours > 0 or hours != int(hours):
+        msg = f"expected a whole number of hours after observed_from {r.observed_from}"
+        raise _error(p, "rain.observed_to", f"{r.observed_to.isoformat()}; {msg}")
+    if hours > sc.horizon_h:
+        raise _error(p, "rain.observed_to", f"the window is {hours:g} h; expected ≤ horizon_h "
+                     f"= {sc.horizon_h:g}")  # fmt: skip
+
+
+def _check_replay(r: ReplaySpec, p: Path) -> None:
+    if (r.capture is None) == (r.store is None):
+        raise _error(p, "replay", "expected exactly one of capture (an SL 651 capture file) "
+                     "or store (with start and end)")  # fmt: skip
+    if r.store is not None:
+        for name in ("start", "end"):
+            v = getattr(r, name)
+            if v is None or v.tzinfo is None:
+                raise _error(p, f"replay.{name}", "required with replay.store: a date-time with "
+                             "offset, e.g. 2012-08-03T20:00:00+08:00")  # fmt: skip
+        assert r.start is not None and r.end is not None
+        if not r.end > r.start:
+            raise _error(p, "replay.end", f"{r.end.isoformat()}; expected after replay.start")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -195,6 +277,12 @@ def save_scenario(path: str | Path, scenario: Scenario) -> Path:
     """Write ``scenario`` as TOML (atomically); :func:`load_scenario` reads it back equal."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     data["start"] = scenario.start  # a TOML offset datetime, not a string
+    for key in ("observed_from", "observed_to"):
+        if getattr(scenario.rain, key) is not None:
+            data["rain"][key] = getattr(scenario.rain, key)
+    for key in ("start", "end"):
+        if scenario.replay is not None and getattr(scenario.replay, key) is not None:
+            data["replay"][key] = getattr(scenario.replay, key)
     for key in ("plans", "plan", "camera", "annotation", "drill"):
         if not data.get(key):
             data.pop(key, None)
@@ -241,7 +329,7 @@ def scenario_plans(scenario: Scenario, basin: Basin, path: str | Path) -> list[P
         plans += load_plans(p.parent / scenario.plan_file, basin)
     if scenario.plan:
         plans += parse_plans(scenario.plan, f"scenario file {p}", basin)
-    if not plans:
+    if not plans and scenario.replay is None:  # a replay's plans are optional (duty's)
         raise _error(p, "plans", "no plans; expected plans = [ids], plan_file or [[plan]]")
     if scenario.breach is not None:
         known_b = [b.id for b in basin.rehearsal.breaches]
@@ -272,6 +360,11 @@ def check_scenario(scenario: Scenario, path: str | Path) -> tuple[Basin, list[Pl
             raise _error(p, f"drill[{i}].station", f"{ev.station!r}; expected one of {stations}")
     if scenario.rain.csv is not None and not (p.parent / scenario.rain.csv).is_file():
         raise _error(p, "rain.csv", f"{scenario.rain.csv!r} not found beside the scenario file")
+    if scenario.rain.store is not None:
+        observed_rain(scenario, basin, p)
+    r = scenario.replay
+    if r is not None and r.capture is not None and not (p.parent / r.capture).is_file():
+        raise _error(p, "replay.capture", f"{r.capture!r} not found beside the scenario file")
     return basin, plans
 
 
@@ -290,7 +383,9 @@ def run_scenario(
     """Forecast and rehearse every plan of the scenario into ``out_dir/<plan id>/``."""
     basin, plans = check_scenario(scenario, path)
     rain = scenario.rain.key(Path(path).parent)
-    if scenario.rain.csv is None and scenario.rain.from_h:
+    if scenario.rain.store is not None:
+        rain = str(store_then_storm_csv(scenario, basin, Path(path), Path(out_dir) / "rain.csv"))
+    elif scenario.rain.csv is None and scenario.rain.from_h:
         rain = str(storm_tail_csv(scenario, basin, Path(out_dir) / "rain.csv"))
     comp = compare_plans(
         basin, plans, rain=rain, hours=scenario.horizon_h,
@@ -298,7 +393,9 @@ def run_scenario(
         rehearsal_hours=scenario.rehearsal_hours(), out_dir=out_dir,
         every_s=scenario.rehearsal.every_s, workers=workers, progress=progress, cancel=cancel,
     )  # fmt: skip
-    if rain != scenario.rain.key(Path(path).parent):
+    if scenario.rain.store is not None:
+        comp.rain = rain_description(scenario)
+    elif rain != scenario.rain.key(Path(path).parent):
         from hydrotwin.fourpre.rain import design_storm
 
         storm = design_storm(basin, scenario.rain.design_key(), 1, 1.0)
@@ -319,6 +416,61 @@ def storm_tail_csv(scenario: Scenario, basin: Basin, path: Path) -> Path:
         t = clock_time(scenario, k).isoformat()
         lines.append(t + "," + ",".join(f"{v:.4f}" for v in row))
     return atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def observed_rain(scenario: Scenario, basin: Basin, path: Path) -> Any:
+    """``rain_mm[hour, subbasin]`` of the store window (duty mode's fill rule for a gauge
+    missing an hour); errors name ``rain.store`` when the store is missing or the window holds
+    no rain of the basin's gauges."""
+    from hydrotwin.fourpre.duty_inputs import open_existing, rain_gauges, subbasin_rain
+
+    r = scenario.rain
+    assert r.observed_from is not None and r.observed_to is not None
+    try:
+        store = open_existing(r.store_ref(path.parent))
+    except HydroTwinError as exc:
+        raise _error(path, "rain.store", f"{r.store!r}: {exc}") from None
+    try:
+        rain, filled = subbasin_rain(basin, store, r.observed_from, r.observed_to)
+    except HydroTwinError as exc:
+        raise _error(path, "rain.store", f"{r.store!r}: {exc}") from None
+    finally:
+        store.close()
+    gauges = rain_gauges(basin)
+    if all(filled.get(g, 0) == len(rain) for g in gauges):
+        raise _error(path, "rain.store", f"{r.store!r} holds no rain of the basin's gauges "
+                     f"{gauges} between {r.observed_from.isoformat()} and "
+                     f"{r.observed_to.isoformat()}; expected P1, PJ or DRP reports")  # fmt: skip
+    return rain
+
+
+def store_then_storm_csv(scenario: Scenario, basin: Basin, path: Path, out: Path) -> Path:
+    """The store window's rain as the run's first hours (from the scenario's start), then the
+    design storm from its hour ``rain.from_h`` (no ``design``: 0 mm), as an hourly CSV."""
+    from hydrotwin.fourpre.rain import design_storm
+
+    obs = observed_rain(scenario, basin, path)
+    n = int(-(-scenario.horizon_h // 1))
+    rest = max(n - len(obs), 0)
+    if scenario.rain.design is not None:
+        total = scenario.rain.from_h + rest
+        tail = design_storm(basin, scenario.rain.design_key(), max(total, 1), 1.0).rain_mm
+        tail = tail[scenario.rain.from_h : scenario.rain.from_h + rest]
+    else:
+        tail = np.zeros((rest, len(basin.subbasins)))
+    lines = ["time," + ",".join(sb.id for sb in basin.subbasins)]
+    for k, row in enumerate(np.vstack([obs, tail]), start=1):
+        lines.append(clock_time(scenario, k).isoformat() + "," + ",".join(f"{v:.4f}" for v in row))
+    return atomic_write_text(out, "\n".join(lines) + "\n")
+
+
+def rain_description(scenario: Scenario) -> str:
+    r = scenario.rain
+    assert r.observed_from is not None and r.observed_to is not None
+    text = f"observed {r.observed_from.isoformat()} … {r.observed_to.isoformat()} ({r.store})"
+    if r.design is not None:
+        text += f", then design storm {r.design} from hour {r.from_h}"
+    return text
 
 
 def chosen_plan(scenario: Scenario, comp: Comparison) -> str:

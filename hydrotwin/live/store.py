@@ -599,6 +599,19 @@ class ObservationStore:
             for s, t, e, v, u, src in rows
         ]
 
+    def observations_between(self, start: datetime, end: datetime) -> list[Observation]:
+        """Every observation with a time in ``[start, end]``, in time order (the window of a
+        recorded event a historical replay plays again)."""
+        rows = self._query(
+            "SELECT STCD, TM, ELEM, VAL, UNIT, SRC FROM HT_OBS_R WHERE TM >= ? AND TM <= ? "
+            "ORDER BY TM, STCD, ELEM",
+            (self._t(start), self._t(end)),
+        )
+        return [
+            Observation(s, _parse_ts(t), e, float(v), u or "", src or "")
+            for s, t, e, v, u, src in rows
+        ]
+
     # -- quarantine and alarms -----------------------------------------------------------------
     def add_quarantine(
         self, raw: bytes, reason: str, peer: str = "", received: datetime | None = None

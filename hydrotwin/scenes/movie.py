@@ -1,5 +1,6 @@
 """Frames of a rehearsal video, rendered off-screen (EGL, no Qt): the flood on the basin scene
-with the basin-local clock, the title, the depth legend and the station warning colours.
+with the basin-local clock, the title, the depth legend, the station warning colours and the
+trainer's annotations (:mod:`hydrotwin.scenes.annotations`) while their time window runs.
 
 ``RehearsalMovie`` owns an off-screen plotter; ``frames()`` yields one RGB image per video
 frame. Video time maps to simulated time by ``speedup`` (simulated seconds per video second);
@@ -56,6 +57,17 @@ def camera_at(path: Sequence[CameraKey], t_s: float) -> tuple[np.ndarray, np.nda
     up = lerp(a.view_up, b.view_up)
     n = float(np.linalg.norm(up))
     return lerp(a.position, b.position), lerp(a.focal_point, b.focal_point), up / (n or 1.0)
+
+
+def follow_camera(plotter, scene, path: Sequence[CameraKey], t_s: float) -> None:
+    """Put ``plotter``'s camera where the path has it at ``t_s`` (map → the scene's frame);
+    the video and the app's 3D view during playback both use it."""
+    pos, focal, up = camera_at(path, t_s)
+    cam = plotter.camera
+    cam.position = tuple(float(v) for v in scene.map_to_local(*pos))
+    cam.focal_point = tuple(float(v) for v in scene.map_to_local(*focal))
+    cam.up = tuple(float(v) for v in up)
+    plotter.renderer.ResetCameraClippingRange()
 
 
 def resolve_result(result: str | Path) -> Path:
@@ -201,7 +213,9 @@ class RehearsalMovie:
         camera_path: Sequence[CameraKey] | None = None,
         levels: LevelSeries | None = None,
         max_terrain_cells: int | None = None,
+        annotations: Sequence = (),
     ) -> None:
+        from hydrotwin.scenes.annotations import AnnotationLayer
         from hydrotwin.scenes.render import offscreen_scene
         from hydrotwin.scenes.terrain import ANIMATION_MAX_CELLS
         from hydrotwin.scenes.water import play_result
@@ -220,6 +234,8 @@ class RehearsalMovie:
         series = levels if levels is not None else rehearsal_station_levels(basin, self.ds)
         self.stations = StationColours(basin, series)
         self._overlays(title, lang)
+        # notes follow the scene clock, which render_at sets: shown inside their window only
+        self.notes = AnnotationLayer(self.scene, annotations, round(26 * self.size[1] / 1080))
 
     def _overlays(self, title: str | None, lang: str) -> None:
         p, s = self.plotter, self.scene
@@ -265,12 +281,7 @@ class RehearsalMovie:
         for sid, level in self.stations.at(s.clock.now).items():
             s.set_status(sid, level)
         if self.camera_path:
-            pos, focal, up = camera_at(self.camera_path, (t - self.start).total_seconds())
-            cam = self.plotter.camera
-            cam.position = tuple(float(v) for v in s.map_to_local(*pos))
-            cam.focal_point = tuple(float(v) for v in s.map_to_local(*focal))
-            cam.up = tuple(up)
-            self.plotter.renderer.ResetCameraClippingRange()
+            follow_camera(self.plotter, s, self.camera_path, (t - self.start).total_seconds())
         self.clock_actor.SetInput(self._clock_text())
         self.plotter.render_window.Render()
         return np.asarray(self.plotter.screenshot(return_img=True))[..., :3]
@@ -286,6 +297,7 @@ class RehearsalMovie:
             yield self.render_at(t)
 
     def close(self) -> None:
+        self.notes.close()
         self._stop()
         self.ds.close()
         self.plotter.close()

@@ -158,6 +158,10 @@ def test_trainer_opens_the_demo_scenario_records_and_saves(win, qtbot, tmp_path)
     win.viewport.plotter.camera.azimuth = 30.0
     ctl.record_camera_key()
     ctl.annotate("青溪镇进水")
+    assert ctl.notes.visible() == ["溃口位置", "青溪镇进水"]  # drawn in the 3D view at 1 h
+    clock.step(3600 * 1.5)
+    assert ctl.notes.visible() == []  # both windows (1 h long) are over at 2.5 h
+    clock.step(-3600 * 1.5)
     ctl.save(tmp_path / "recorded.toml")
     back = load_scenario(tmp_path / "recorded.toml")
     assert [k.time_h for k in back.camera] == [0.0, 1.0]

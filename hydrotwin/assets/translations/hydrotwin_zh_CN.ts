@@ -2048,4 +2048,63 @@
         <translation>暂停</translation>
     </message>
 </context>
+<context>
+    <name>TrainerController</name>
+    <message>
+        <source>Historical replay…</source>
+        <translation>历史重演…</translation>
+    </message>
+    <message>
+        <source>Export video…</source>
+        <translation>导出视频…</translation>
+    </message>
+    <message>
+        <source>Follow the camera path</source>
+        <translation>跟随相机路径</translation>
+    </message>
+    <message>
+        <source>Historical replay</source>
+        <translation>历史重演</translation>
+    </message>
+    <message>
+        <source>SL 651 capture (*.sl651 *.txt);;All files (*)</source>
+        <translation>SL 651 报文记录 (*.sl651 *.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open a basin first.</source>
+        <translation>请先打开流域。</translation>
+    </message>
+    <message>
+        <source>Replaying {start} … {end}</source>
+        <translation>正在重演 {start} … {end}</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>MP4 video (*.mp4)</source>
+        <translation>MP4 视频 (*.mp4)</translation>
+    </message>
+    <message>
+        <source>No rehearsal is shown.</source>
+        <translation>当前没有显示预演结果。</translation>
+    </message>
+    <message>
+        <source>Writing the video…</source>
+        <translation>正在写入视频…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Video export cancelled</source>
+        <translation>视频导出已取消</translation>
+    </message>
+    <message>
+        <source>Video {path}: {n} frames in {s:.0f} s</source>
+        <translation>视频 {path}：{n} 帧，用时 {s:.0f} 秒</translation>
+    </message>
+</context>
 </TS>
