@@ -13,7 +13,9 @@ become a :class:`~hydrotwin.solver.flood2d.Domain`:
 - an optional breach (``rehearsal.breaches`` id) lowers the bed over its width at its time; a
   reservoir breach is also fed with the broad-crested-weir discharge of the draining
   reservoir, Q = (2/3)^1.5·√g·B·H^1.5 ≈ 1.705·B·H^1.5 (Chow 1959, §15-2), with the level
-  drawn down through the reservoir's level–storage curve from its forecast level.
+  drawn down through the reservoir's level–storage curve from its forecast level;
+- each sluice is a wall line across its valley crossed only by its gates' discharge, opened
+  as the forecast's ``gate_opening`` says (:mod:`hydrotwin.fourpre.sluice2d`).
 
 The run's clock is the forecast's: t = 0 s is the forecast's first time (UTC). Frames and
 maxima are written as CF-1.8 NetCDF on the DEM grid with its CRS (QGIS opens it), and max depth
@@ -253,7 +255,8 @@ def build_setup(
         raise BasinDataError(f"DEM {dem_path}: cells are {dem.dx}×{dem.dy} m; expected square")
     datum = float(np.nanmin(dem.z))
     z = dem.z - np.float32(datum)
-    wall = np.isnan(z)
+    gate_lines, wall = _sluices(basin, dem, datum, forecast)
+    z[wall] = np.nan
     series = _resolve_ids(basin, inflows)
     # a rehearsal inflow on a reach whose outlet is a reservoir already carries that
     # reservoir's release (reach_discharge = reservoir_outflow): do not add it twice
@@ -317,10 +320,19 @@ def build_setup(
             Breach(cells, b.time_h * 3600.0, bottom - datum, times_s=bt, q_m3s=bq, name=b.id)
         )
     free = {e: Boundary("free") for e in ("north", "south", "west", "east")}
-    domain = Domain(z, dem.dx, reh.manning_n, boundaries=free, line_inflows=line, breaches=breaches)
+    domain = Domain(z, dem.dx, reh.manning_n, boundaries=free, line_inflows=line,
+                    breaches=breaches, gate_lines=gate_lines)  # fmt: skip
     if scheme is None:
         scheme = default_scheme(basin, breach)
     return RehearsalSetup(domain, dem, datum, start_utc, dict(series), breach, scheme)
+
+
+def _sluices(basin: Basin, dem: Dem, datum: float, forecast) -> tuple[list, np.ndarray]:
+    """The sluices' gate lines (opened as the forecast says) and the walls with their lines."""
+    from hydrotwin.fourpre.sluice2d import sluice_gate_lines
+
+    t_s = np.array([0.0]) if forecast is None else _seconds_since_first(forecast["time"].values)
+    return sluice_gate_lines(basin, dem, dem.z, datum, forecast, t_s)
 
 
 def default_scheme(basin: Basin, breach: str | None) -> str:

@@ -115,6 +115,7 @@ class TwinSession:
         self.forecast_warnings: list[AlarmEvent] = []
         self.rehearsal: Playback | None = None
         self.comparison: Any = None
+        self.change: tuple[str, str] | None = None  # (parent, derived) of a gate edit running
         self.schedules: dict[str, OpeningSchedule] = {}
         self.observed_levels: dict[str, Level] = {}
         self.store: Any = None
@@ -407,6 +408,21 @@ class TwinSession:
     def set_comparison(self, comp: Any) -> None:
         self.comparison = comp
         self.events.comparison.emit(comp)
+        change, self.change = self.change, None
+        if comp is not None and change is not None and comp.rehearsal_hours is not None:
+            self.show_difference(*change)
+
+    def start_change(
+        self, parent: Any, derived: Any, req: ForecastRequest, hours: float, **kw: Any
+    ) -> None:
+        """Rehearse an edited plan beside its parent (issue 13 item 3): when both are done the
+        comparison opens with the difference map derived − parent."""
+        self.change = (parent.id, derived.id)
+        try:
+            self.start_plans([parent, derived], req, hours, **kw)
+        except BaseException:
+            self.change = None
+            raise
 
     def show_difference(self, a_id: str, b_id: str) -> Any:
         """Plan B's maximum depth − plan A's, announced for the scene to drape."""
