@@ -64,8 +64,9 @@ def rows_for(basin: Basin, target: GateTarget, plan: Plan | None, forecast: Any)
     forecast's opening of its first gate group where it changes, else fully open from 0 h."""
     rule = _plan_rule(plan, target)
     if rule is not None and rule.kind == "gate_schedule":
-        return [list(r) for r in zip(rule.schedule_h or [], rule.schedule_opening_m or [])]
-    owner = dict((o.id, o) for _k, o in _owners(basin))[target.structure]
+        pairs = zip(rule.schedule_h or [], rule.schedule_opening_m or [], strict=True)
+        return [[float(h), float(e)] for h, e in pairs]
+    owner = {o.id: o for _k, o in _owners(basin)}[target.structure]
     key = f"{target.structure}/{owner.gates[0].id}"
     if forecast is not None and "gate_opening" in forecast and key in forecast["gate"]:
         e = np.round(np.nan_to_num(forecast["gate_opening"].sel(gate=key).values[1:]), 2)
@@ -99,7 +100,8 @@ def parse_rows(rows: Sequence[Sequence[Any]], target: GateTarget, where: str = "
     where = where or f"gate schedule of {target.structure}"
     if not rows:
         raise InputDataError(f"{where}: no rows; expected at least one (hour, opening)")
-    hours, openings = [], []
+    hours: list[float] = []
+    openings: list[float] = []
     for i, (h_text, e_text) in enumerate(rows, start=1):
         h = _number(h_text, i, "hour", where)
         e = _number(e_text, i, "opening", where)
