@@ -263,6 +263,8 @@ class FourPreController(QObject):
             self.bim_docks.append(dock)
             self.inspectors[path] = inspector
             inspector.loaded.connect(lambda layer, p=path: self._on_bim_loaded(p, layer))
+            # a gate leaf, the dam or the sluice selected: its schedule opens in the editor
+            inspector.selection_changed.connect(lambda gid, p=path: self.panel.edit_gate(gid, p))
             inspector.failed.connect(lambda msg: self.window.show_error(self.tr("BIM model"), msg))
             inspector.load_for_scene(self.scene, bimref)
 
