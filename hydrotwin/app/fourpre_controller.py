@@ -52,6 +52,7 @@ class FourPreController(QObject):
         self._bim_followers: dict[str, object] = {}
 
         self.timeline = Timeline(self.clock)
+        self.timeline.peak_requested.connect(self.jump_to_peak)
         self.timeline_dock = QDockWidget(self.tr("Timeline"), window)
         self.timeline_dock.setObjectName("TimelineDock")
         self.timeline_dock.setWidget(self.timeline)
@@ -198,6 +199,16 @@ class FourPreController(QObject):
             except KeyError:
                 log.debug("reservoir %s has no surface in the scene", rid)
         self.window.viewport.render()
+
+    def jump_to_peak(self, what: str) -> None:
+        """The clock to the shown station's forecast peak, or to the flood's largest extent."""
+        station = getattr(getattr(self.window, "live", None), "station_shown", None)
+        try:
+            if what == "station" and station is None:
+                raise HydroTwinError(self.tr("Select a station first (alarm list or chart)."))
+            self.session.jump_to_peak(station if what == "station" else None)
+        except HydroTwinError as exc:
+            self.window.statusBar().showMessage(str(exc), 10_000)
 
     def reservoir_level_now(self, rid: str) -> float:
         return self.session.reservoir_levels()[rid]

@@ -432,6 +432,25 @@ class TwinSession:
         self.events.difference.emit(diff, a_id, b_id)
         return diff
 
+    def jump_to_peak(self, station: str | None = None) -> None:
+        """The clock to a station's forecast peak (at once) or, without a station, to the
+        rehearsal's largest flooded area (read in the forecast process, then moved)."""
+        from hydrotwin.fourpre.peak import flood_peak_time, station_peak_time
+
+        if station is not None:
+            self.clock.set_time(station_peak_time(self.forecast, station))
+            return
+        if self.rehearsal is None:
+            raise HydroTwinError("no rehearsal result is open: rehearse or open one first")
+        path = self.rehearsal.path
+
+        def work(cancelled: threading.Event) -> None:
+            t = self.worker.run(flood_peak_time, path)
+            if not cancelled.is_set():
+                self._dispatch(lambda: self.clock.set_time(t))
+
+        self.start_job("peak", work, on_error=lambda m: self.events.job_failed.emit("peak", m))
+
     def cancel(self, name: str) -> None:
         """Ask job ``name`` to stop (a worker process is terminated); returns at once."""
         ev = self._cancel.get(name)
