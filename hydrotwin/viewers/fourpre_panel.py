@@ -417,8 +417,7 @@ class FourPrePanel(QWidget):
             return
 
         def start() -> None:
-            where = self.tr("gate schedule of {name}").format(name=t.structure)
-            rule = parse_rows(self.gate_editor.rows(), t, where)
+            rule = parse_rows(self.gate_editor.rows(), t)
             self._edits += 1
             child = derive_plan(parent, t, rule, self._edits)
             hours = rehearsal_hours or float(self.rehearsal_hours.value())

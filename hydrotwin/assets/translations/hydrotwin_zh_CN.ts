@@ -633,6 +633,10 @@
         <translation>预报完成：{h} 小时，预报预警 {n} 条</translation>
     </message>
     <message>
+        <source>Select a station first (alarm list or chart).</source>
+        <translation>请先选择站点（告警列表或过程线）。</translation>
+    </message>
+    <message>
         <source>Rehearsal</source>
         <translation>预演</translation>
     </message>
@@ -674,6 +678,10 @@
     <message>
         <source>Plan</source>
         <translation>预案</translation>
+    </message>
+    <message>
+        <source>Gate schedule</source>
+        <translation>闸门调度</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -776,6 +784,10 @@
         <translation>指标</translation>
     </message>
     <message>
+        <source>Δ change</source>
+        <translation>Δ 变化</translation>
+    </message>
+    <message>
         <source>peak level</source>
         <translation>最高水位</translation>
     </message>
@@ -816,6 +828,14 @@
         <translation>淹没历时</translation>
     </message>
     <message>
+        <source>{name}: opening of its gates (0–{top:g} m)</source>
+        <translation>{name}：闸门开度（0–{top:g} m）</translation>
+    </message>
+    <message>
+        <source>Select a gate and a plan to derive from first.</source>
+        <translation>请先选择闸门和基准方案。</translation>
+    </message>
+    <message>
         <source>forecast</source>
         <translation>预报</translation>
     </message>
@@ -846,6 +866,37 @@
     <message>
         <source>{job}: {state}</source>
         <translation>{job}：{state}</translation>
+    </message>
+</context>
+<context>
+    <name>GateEditor</name>
+    <message>
+        <source>Select a gate leaf, the dam or the sluice in the BIM model.</source>
+        <translation>请在 BIM 模型中选择闸门门叶、大坝或水闸。</translation>
+    </message>
+    <message>
+        <source>Hour after start</source>
+        <translation>起始后小时</translation>
+    </message>
+    <message>
+        <source>Opening (m)</source>
+        <translation>开度 (m)</translation>
+    </message>
+    <message>
+        <source>Add row</source>
+        <translation>添加行</translation>
+    </message>
+    <message>
+        <source>Remove row</source>
+        <translation>删除行</translation>
+    </message>
+    <message>
+        <source>Rehearse this change</source>
+        <translation>在此修改下预演</translation>
+    </message>
+    <message>
+        <source>Derived from plan</source>
+        <translation>基于方案</translation>
     </message>
 </context>
 <context>
@@ -1895,6 +1946,22 @@
     <message>
         <source>One hour on</source>
         <translation>前进一小时</translation>
+    </message>
+    <message>
+        <source>Jump to the selected station's forecast peak</source>
+        <translation>跳到所选站点的预报峰值时刻</translation>
+    </message>
+    <message>
+        <source>Jump to the largest flooded area of the rehearsal</source>
+        <translation>跳到预演淹没面积最大的时刻</translation>
+    </message>
+    <message>
+        <source>Station peak</source>
+        <translation>站点峰值</translation>
+    </message>
+    <message>
+        <source>Flood peak</source>
+        <translation>洪水峰值</translation>
     </message>
     <message>
         <source>Pause</source>
