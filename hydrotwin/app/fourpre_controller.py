@@ -64,6 +64,8 @@ class FourPreController(QObject):
         self.panel_dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
         self.panel.station_activated.connect(self._focus_station)
+        self.panel.plan_views_requested.connect(self.open_plan_views)
+        self.plan_views = None  # the linked plan views window, when open
 
         ev = session.events
         self._links.on(ev.forecast, self._on_forecast)
@@ -250,6 +252,35 @@ class FourPreController(QObject):
         )
         self.window.viewport.render()
 
+    def open_plan_views(self) -> None:
+        """The compared plans' floods side by side, on the one clock (issue 13 item 2)."""
+        from hydrotwin.fourpre.session import load_playback
+        from hydrotwin.scenes.plan_views import MAX_VIEWS
+        from hydrotwin.viewers.plan_views import PlanViewsWindow
+
+        comp = self.session.comparison
+        if comp is None or any(r.rehearsal_nc is None for r in comp.results):
+            self.window.show_error(
+                self.tr("Compare plans"), self.tr("Compare plans with their floods first.")
+            )
+            return
+        self.close_plan_views()
+        pbs = [(r.plan.name, load_playback(str(r.rehearsal_nc))) for r in comp.results]
+        pbs = pbs[:MAX_VIEWS]
+        ends = [t for _n, pb in pbs for t in (pb.times[0], pb.times[-1])]
+        self.clock.set_range(min(ends), max(ends), notify=False)
+        self.plan_views = PlanViewsWindow(
+            self.scene.terrain, self.clock, pbs, self.scene.plotter.camera
+        )
+        self.plan_views.show()
+        self.clock.refresh()
+
+    def close_plan_views(self) -> None:
+        if self.plan_views is not None:
+            self.plan_views.close()
+            self.plan_views.deleteLater()
+            self.plan_views = None
+
     # -- BIM -----------------------------------------------------------------------------------
     def _bim_files(self) -> dict[str, object]:
         """Unique IFC files of the basin's reservoirs and sluices → their BimRef."""
@@ -305,6 +336,7 @@ class FourPreController(QObject):
             self._bim_followers[path] = layer.follow_clock(self.clock, mine)
 
     def close(self) -> None:
+        self.close_plan_views()
         if self.difference is not None:
             self.difference.remove()
         self._close_plans()

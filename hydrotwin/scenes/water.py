@@ -282,6 +282,11 @@ class WaterLayer:
         self.mesh.Modified()
 
     @property
+    def frame_index(self) -> int | None:
+        """The frame shown while following a clock (-1 before the first, None: not yet)."""
+        return self._frame_index
+
+    @property
     def wet_fraction(self) -> float:
         """Share of the full-resolution grid's cells that are wet in the frame shown."""
         return self._wet_fraction

@@ -52,6 +52,7 @@ class FourPrePanel(QWidget):
     """The panel; ``station_activated(str)`` asks the window to fly to a station."""
 
     station_activated = Signal(str)
+    plan_views_requested = Signal()  # the compared plans' floods side by side
 
     def __init__(self, session: TwinSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -218,7 +219,11 @@ class FourPrePanel(QWidget):
         self.diff_button.setToolTip(self.tr("Max depth of the second plan minus the first"))
         self.diff_button.clicked.connect(self.show_difference)
         self.diff_button.setEnabled(False)
-        for x in (self.diff_a, QLabel("→"), self.diff_b, self.diff_button):
+        self.views_button = QPushButton(self.tr("Side by side"))
+        self.views_button.setToolTip(self.tr("The plans' floods in linked 3D views"))
+        self.views_button.clicked.connect(self.plan_views_requested)
+        self.views_button.setEnabled(False)
+        for x in (self.diff_a, QLabel("→"), self.diff_b, self.diff_button, self.views_button):
             row.addWidget(x)
         lay.addLayout(row)
         return w
@@ -308,6 +313,7 @@ class FourPrePanel(QWidget):
                 box.addItem(r.plan.name, r.plan.id)
             box.setCurrentIndex(min(pick, box.count() - 1))
         self.diff_button.setEnabled(flooded and len(comp.results) >= 2)
+        self.views_button.setEnabled(flooded and len(comp.results) >= 2)
         self.tabs.setCurrentIndex(3)
 
     def _delta_column(self, rows, ids: list[str]) -> None:
