@@ -131,6 +131,6 @@ def derive_plan(parent: Plan, target: GateTarget, rule: OperatingRule, n: int = 
         act = p.reservoirs.get(target.structure) or ReservoirAction()
         p.reservoirs[target.structure] = act.model_copy(update={"rule": rule})
     p.id = f"{parent.id}_edit{n}"
-    p.name = f"{parent.name} · {target.names.zh} ✎{n}"
+    p.name = f"{parent.name} · {target.names.zh}修改{n}"
     p.description = f"{parent.description} Edited schedule of {target.structure}.".strip()
     return Plan.model_validate(p.model_dump())

@@ -100,6 +100,19 @@ def test_select_a_shimen_leaf_edit_and_see_the_difference(zh_window, qtbot, demo
     assert any(t.startswith("+") and t.strip("+0.") for t in deltas), deltas
     panel.tabs.setCurrentIndex(3)
     win.grab().save(str(tmp_path / "gate_difference_zh.png"))
+    # the parent and the edit side by side, on the one clock
+    assert panel.views_button.isEnabled()
+    panel.views_button.click()
+    views = win.fourpre.plan_views
+    assert views is not None and len(views.views.waters) == 2
+    clock = session.clock
+    clock.set_time(clock.end)
+    assert views.views.frame_indices() == [48, 48]  # 8 h of 10 min frames
+    wet = [w.wet_fraction for w in views.views.waters]
+    assert wet[1] > wet[0]  # opening earlier floods more below Shimen
+    qtbot.wait(500)
+    views.grab().save(str(tmp_path / "plan_views_zh.png"))
+    win.fourpre.close_plan_views()
 
 
 def test_the_editor_in_english_and_the_dam_opens_the_reservoir(qtbot, demo_basin, tmp_path):

@@ -653,6 +653,10 @@
         <translation>正在预报 {rain}…</translation>
     </message>
     <message>
+        <source>Compare plans with their floods first.</source>
+        <translation>请先比选方案并做二维预演。</translation>
+    </message>
+    <message>
         <source>BIM: {name}</source>
         <translation>BIM：{name}</translation>
     </message>
@@ -770,6 +774,14 @@
     <message>
         <source>Max depth of the second plan minus the first</source>
         <translation>第二个预案的最大水深减去第一个预案的</translation>
+    </message>
+    <message>
+        <source>Side by side</source>
+        <translation>并排视图</translation>
+    </message>
+    <message>
+        <source>The plans' floods in linked 3D views</source>
+        <translation>各方案洪水的联动三维视图</translation>
     </message>
     <message>
         <source>Plan file</source>
@@ -1764,7 +1776,7 @@
     </message>
     <message>
         <source>Plans side by side</source>
-        <translation>预案对比</translation>
+        <translation>方案并排对比</translation>
     </message>
     <message>
         <source>Hydrographs</source>
@@ -1853,6 +1865,13 @@
     <message>
         <source>building</source>
         <translation>房屋</translation>
+    </message>
+</context>
+<context>
+    <name>PlanViewsWindow</name>
+    <message>
+        <source>Plans side by side</source>
+        <translation>方案并排对比</translation>
     </message>
 </context>
 <context>
