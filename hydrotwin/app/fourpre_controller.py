@@ -10,9 +10,11 @@ so a basin switch leaves no listener behind.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, Signal
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
@@ -24,6 +26,8 @@ from hydrotwin.viewers.qt_session import Links
 from hydrotwin.viewers.timeline import Timeline
 
 log = logging.getLogger(__name__)
+
+LIVE_RENDER_S = 1.0  # at most one render a second for a running rehearsal's frames
 
 
 def _has_element(layer, global_id: str) -> bool:
@@ -73,6 +77,13 @@ class FourPreController(QObject):
         self._links.on(ev.schedules, self._on_schedules)
         self._links.on(ev.rehearsal, self._on_rehearsal)
         self._links.on(ev.difference, self._on_difference)
+        self._links.on(ev.rehearsal_frame, self._on_live_frame)
+        self._links.on(ev.job, self._on_job)
+        self._live = None  # the water layer showing a running rehearsal's newest frame
+        self._live_rendered = 0.0
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.timeout.connect(self._render_live)
         self.difference = None  # the draped DifferenceLayer, when one is shown
         self._links.listen(self.clock, self._on_clock)
 
@@ -239,6 +250,38 @@ class FourPreController(QObject):
         self._water_links.keep(stop)
         self.window.viewport.render()
 
+    def _on_live_frame(self, frame) -> None:
+        """A running rehearsal's newest frame on the scene's water layer; rendered at most
+        once every :data:`LIVE_RENDER_S` (each software-GL render holds the GUI thread)."""
+        from hydrotwin.scenes.water import grid_from_centres
+
+        if self._live is None and not np.nanmax(frame.depth, initial=0.0) > 0.05:
+            return  # nothing wet yet: no layer, no render
+        if self._live is None or self._live.shape != frame.depth.shape:
+            self._water_links.close()  # a previous result stops following the clock
+            t = grid_from_centres(frame.xs, frame.ys)
+            self._live = self.water = self.scene.add_water(t, frame.depth.shape)
+            self.scene.set_visible("water", True)
+        self._live.set_depth(frame.depth)
+        wait = LIVE_RENDER_S - (time.monotonic() - self._live_rendered)
+        if wait <= 0:
+            self._render_live()
+        elif not self._live_timer.isActive():
+            self._live_timer.start(round(wait * 1000))
+
+    def _render_live(self) -> None:
+        self._live_rendered = time.monotonic()
+        self.window.viewport.render()
+
+    def _on_job(self, name: str, state: str) -> None:
+        if name != "rehearsal" or state == "started":
+            return
+        self._live_timer.stop()
+        if state != "finished" and self._live is not None:  # no result: no half a flood left
+            self.scene.set_visible("water", False)
+            self.window.viewport.render()
+        self._live = None
+
     def _on_difference(self, diff, a_id: str, b_id: str) -> None:
         from hydrotwin.scenes.difference import DifferenceLayer
 
@@ -336,6 +379,7 @@ class FourPreController(QObject):
             self._bim_followers[path] = layer.follow_clock(self.clock, mine)
 
     def close(self) -> None:
+        self._live_timer.stop()
         self.close_plan_views()
         if self.difference is not None:
             self.difference.remove()

@@ -362,8 +362,10 @@ def run_rehearsal(
     threads: int | None = None,
     progress: Callable[[float, float], None] | None = None,
     basin_id: str = "",
+    on_frame: Callable[[Any, RehearsalSetup], None] | None = None,
 ) -> RehearsalResult:
-    """Run the rehearsal; frames are streamed into the NetCDF file as they come."""
+    """Run the rehearsal; frames are streamed into the NetCDF file as they come (and to
+    ``on_frame(frame, setup)``, e.g. to show them while the run goes on)."""
     if not hours > 0:
         raise InputDataError(f"hours = {hours!r}; expected > 0")
     sim = Simulation(setup.domain, scheme=setup.scheme, threads=threads,
@@ -375,6 +377,8 @@ def run_rehearsal(
         for frame in sim.run(until, every_s):
             if writer is not None:
                 writer.frame(frame)
+            if on_frame is not None:
+                on_frame(frame, setup)
             if progress is not None:
                 progress(frame.t_s, until)
         result_paths: tuple = (None, None, None)
@@ -560,6 +564,7 @@ def rehearse(
     out_dir: str | Path | None = None,
     threads: int | None = None,
     progress: Callable[[float, float], None] | None = None,
+    on_frame: Callable[[Any, RehearsalSetup], None] | None = None,
 ) -> RehearsalResult:
     """Forecast (or given inflow series) → 2D rehearsal → files. ``hours`` defaults to the
     forecast's length."""
@@ -577,7 +582,7 @@ def rehearse(
     setup = build_setup(basin, series, start_utc=start, hours=hours, breach=breach,
                         scheme=scheme, forecast=forecast, breach_time_h=breach_time_h)  # fmt: skip
     return run_rehearsal(setup, hours, every_s=every_s, out_dir=out_dir, threads=threads,
-                         progress=progress, basin_id=basin.id)  # fmt: skip
+                         progress=progress, basin_id=basin.id, on_frame=on_frame)  # fmt: skip
 
 
 def open_result(path: str | Path, variable: str = "depth") -> Any:

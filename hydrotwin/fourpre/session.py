@@ -46,7 +46,14 @@ log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Callable[[], object]], None]
 
-__all__ = ["ForecastRequest", "Playback", "SessionEvents", "TwinSession", "load_playback"]
+__all__ = [
+    "ForecastRequest",
+    "LiveFrame",
+    "Playback",
+    "SessionEvents",
+    "TwinSession",
+    "load_playback",
+]
 
 
 class SessionEvents(SignalGroup):
@@ -57,6 +64,7 @@ class SessionEvents(SignalGroup):
     forecast_failed = Signal(str)
     forecast_warnings = Signal(object)  # list[AlarmEvent], source "forecast", with lead time
     rehearsal = Signal(object)  # Playback of a rehearsal result (or None)
+    rehearsal_frame = Signal(object)  # LiveFrame: the newest frame of the rehearsal running
     schedules = Signal(object)  # dict: leaf GlobalId -> OpeningSchedule
     observations = Signal(object)  # list[Observation], committed
     alarm = Signal(object)  # AlarmEvent of an observed change of state
@@ -82,6 +90,47 @@ class Playback:
 
     def close(self) -> None:
         self.dataset.close()
+
+
+@dataclass
+class LiveFrame:
+    """A rehearsal frame as it is computed: depth (m, NaN on walls) on cell centres xs, ys."""
+
+    time: datetime
+    depth: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+class _FrameFeed:
+    """Worker messages → the newest :class:`LiveFrame`, handed on through ``dispatch`` at
+    most once while the previous one is still waiting: a slow GUI skips frames, never queues
+    them."""
+
+    def __init__(self, dispatch: Dispatch, emit: Callable[[LiveFrame], None]) -> None:
+        self._dispatch, self._emit = dispatch, emit
+        self._grid: tuple | None = None
+        self._latest: LiveFrame | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, msg: tuple) -> None:
+        if msg[0] == "grid":
+            self._grid = msg[2:]
+            return
+        if self._grid is None:
+            return
+        start, xs, ys = self._grid
+        frame = LiveFrame(start + timedelta(seconds=msg[2]), msg[3], xs, ys)
+        with self._lock:
+            waiting, self._latest = self._latest is not None, frame
+        if not waiting:
+            self._dispatch(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            frame, self._latest = self._latest, None
+        if frame is not None:
+            self._emit(frame)
 
 
 def load_playback(path: str, variable: str = "depth") -> Playback:
@@ -344,6 +393,7 @@ class TwinSession:
                 self.basin, forecast, hours, breach, breach_time_h, every_s, out_dir,
                 progress=lambda t, total: self._progress("rehearsal", t, total),
                 cancel=cancelled.is_set, writer=self.worker.run,
+                frames=_FrameFeed(self._dispatch, self.events.rehearsal_frame.emit),
             )  # fmt: skip
             playback = load_playback(str(path))  # opened here, not on the GUI thread
             if cancelled.is_set():
