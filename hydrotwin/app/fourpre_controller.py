@@ -262,7 +262,7 @@ class FourPreController(QObject):
             t = grid_from_centres(frame.xs, frame.ys)
             self._live = self.water = self.scene.add_water(t, frame.depth.shape)
             self.scene.set_visible("water", True)
-        self._live.set_depth(frame.depth)
+        self._live.set_depth(frame.depth, jit=False)  # no numba first use on the GUI thread
         wait = LIVE_RENDER_S - (time.monotonic() - self._live_rendered)
         if wait <= 0:
             self._render_live()
@@ -274,7 +274,9 @@ class FourPreController(QObject):
         self.window.viewport.render()
 
     def _on_job(self, name: str, state: str) -> None:
-        if name != "rehearsal" or state == "started":
+        if name != "rehearsal":
+            return
+        if state == "started":
             return
         self._live_timer.stop()
         if state != "finished" and self._live is not None:  # no result: no half a flood left

@@ -84,3 +84,22 @@ def test_camera_and_clock_link_all_views(qtbot, terrain, tmp_path):
     win.grab().save(str(tmp_path / "plan_views.png"))
     win.close()
     assert clock.listener_count == 0
+
+
+def test_the_numpy_paint_of_live_frames_equals_the_jit_paint(terrain):
+    """Live rehearsal frames are painted with numpy (no numba first use on the GUI thread):
+    the same texels and water heights as the compiled kernel."""
+    from affine import Affine
+
+    from hydrotwin.scenes.water import WaterLayer
+
+    t = Affine(DX, 0.0, X0, 0.0, -DX, Y0)
+    rng = np.random.default_rng(3)
+    d = rng.gamma(0.6, 0.8, (N, N)).astype(np.float32)
+    d[:5, :5] = np.nan
+    layers = [WaterLayer(terrain, t, (N, N)) for _ in range(2)]
+    layers[0].set_depth(d)
+    layers[1].set_depth(d, jit=False)
+    np.testing.assert_array_equal(layers[0]._texels, layers[1]._texels)
+    np.testing.assert_allclose(layers[0].mesh.points, layers[1].mesh.points, atol=1e-3)
+    assert layers[0].wet_fraction == layers[1].wet_fraction > 0.3
