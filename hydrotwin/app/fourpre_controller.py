@@ -69,6 +69,7 @@ class FourPreController(QObject):
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
         self.panel.station_activated.connect(self._focus_station)
         self.panel.plan_views_requested.connect(self.open_plan_views)
+        window.viewport.clicked.connect(self.pick_reservoir)
         self.plan_views = None  # the linked plan views window, when open
 
         ev = session.events
@@ -326,6 +327,30 @@ class FourPreController(QObject):
             self.plan_views.deleteLater()
             self.plan_views = None
 
+    def pick_reservoir(self, x_px: int, y_px: int) -> str | None:
+        """A click on a reservoir's surface opens its operation in the gate editor."""
+        from vtkmodules.vtkRenderingCore import vtkCellPicker
+
+        actors = {id(a): rid for rid, a in self._reservoir_actors().items()}
+        if not actors:
+            return None
+        cp = vtkCellPicker()
+        cp.SetTolerance(0.001)
+        cp.PickFromListOn()
+        for a in self._reservoir_actors().values():
+            cp.AddPickList(a)
+        if not cp.Pick(x_px, y_px, 0, self.scene.plotter.renderer):
+            return None
+        rid = actors.get(id(cp.GetActor()))
+        if rid is not None:
+            self.panel.edit_structure(rid)
+        return rid
+
+    def _reservoir_actors(self) -> dict:
+        actors = self.scene.plotter.renderer.actors
+        return {r.id: actors[f"reservoir-{r.id}"] for r in self.basin.reservoirs
+                if f"reservoir-{r.id}" in actors}  # fmt: skip
+
     # -- BIM -----------------------------------------------------------------------------------
     def _bim_files(self) -> dict[str, object]:
         """Unique IFC files of the basin's reservoirs and sluices → their BimRef."""
@@ -381,6 +406,7 @@ class FourPreController(QObject):
             self._bim_followers[path] = layer.follow_clock(self.clock, mine)
 
     def close(self) -> None:
+        self.window.viewport.clicked.disconnect(self.pick_reservoir)
         self._live_timer.stop()
         self.close_plan_views()
         if self.difference is not None:

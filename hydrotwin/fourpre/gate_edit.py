@@ -21,7 +21,14 @@ from hydrotwin.basin.manifest import Basin, OperatingRule
 from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre.plan import Plan, ReservoirAction
 
-__all__ = ["GateTarget", "derive_plan", "parse_rows", "rows_for", "target_of"]
+__all__ = [
+    "GateTarget",
+    "derive_plan",
+    "parse_rows",
+    "rows_for",
+    "structure_target",
+    "target_of",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,14 @@ def target_of(basin: Basin, global_id: str, bim_file: str | None = None) -> Gate
             and str(basin.path(o.bim.file)) == str(bim_file)
         )
         if global_id in leaves or (global_id and same_file):
+            return GateTarget(kind, o.id, o.names, max(g.max_opening_m for g in o.gates))
+    return None
+
+
+def structure_target(basin: Basin, structure_id: str) -> GateTarget | None:
+    """The target of a reservoir or sluice named by its id (a surface clicked in the scene)."""
+    for kind, o in _owners(basin):
+        if o.id == structure_id and o.gates:
             return GateTarget(kind, o.id, o.names, max(g.max_opening_m for g in o.gates))
     return None
 

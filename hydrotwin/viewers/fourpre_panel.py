@@ -376,7 +376,15 @@ class FourPrePanel(QWidget):
         """A BIM element was selected: open its structure's schedule (False: not a gate's)."""
         from hydrotwin.fourpre.gate_edit import target_of
 
-        target = target_of(self.basin, global_id, bim_file)
+        return self._edit(target_of(self.basin, global_id, bim_file))
+
+    def edit_structure(self, structure_id: str) -> bool:
+        """A reservoir or sluice was clicked in the scene: open its schedule."""
+        from hydrotwin.fourpre.gate_edit import structure_target
+
+        return self._edit(structure_target(self.basin, structure_id))
+
+    def _edit(self, target) -> bool:
         if target is None:
             return False
         self._gate_target = target

@@ -129,5 +129,16 @@ def test_the_editor_in_english_and_the_dam_opens_the_reservoir(qtbot, demo_basin
         assert "Qingxi Reservoir" in panel.gate_editor.title.text()
         assert "0–10 m" in panel.gate_editor.title.text()
         assert panel.gate_editor.parent_plan.currentData() == "flood_limit"
+        # a click on the reservoir's surface in the scene opens its operation too
+        panel.tabs.setCurrentIndex(0)
+        ren = win.scene.plotter.renderer
+        surf = win.scene.reservoirs["qingxi_res"].mesh
+        x, y, _z = surf.points[np.argmin(np.linalg.norm(surf.points - surf.center, axis=1))]
+        ren.SetWorldPoint(x, y, _z, 1.0)
+        ren.WorldToDisplay()
+        px, py, _ = ren.GetDisplayPoint()
+        assert win.fourpre.pick_reservoir(round(px), round(py)) == "qingxi_res"
+        assert panel.tabs.currentWidget() is panel.gate_editor
+        assert win.fourpre.pick_reservoir(5, 5) is None  # the sky
     finally:
         win.close()
