@@ -355,8 +355,8 @@ class Simulation:
             if br.has_inflow and self._breach_done[k]:
                 changed |= self._spread(br.cells, br.q_at(tm), dt)
         for g in d.gate_lines:  # water moved across a gated wall line, none made
-            self.gate_q_m3s[g.name] = transfer(g, h, self.z, tm, dt, area)
-            changed = True
+            q = self.gate_q_m3s[g.name] = transfer(g, h, self.z, tm, dt, area)
+            changed |= q != 0.0
         f = d.infiltration_mps
         if f is not None and (np.ndim(f) > 0 or f > 0):
             if np.ndim(f) == 0:
