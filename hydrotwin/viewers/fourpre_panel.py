@@ -431,7 +431,11 @@ class FourPrePanel(QWidget):
             return
 
         def start() -> None:
-            rule = parse_rows(self.gate_editor.rows(), t)
+            try:
+                rule = parse_rows(self.gate_editor.rows(), t)
+            except HydroTwinError as exc:
+                self.gate_editor.mark_row(str(exc))  # the row it names, selected
+                raise
             self._edits += 1
             child = derive_plan(parent, t, rule, self._edits)
             hours = rehearsal_hours or float(self.rehearsal_hours.value())

@@ -8,6 +8,8 @@ message — naming the row and the value — the four-pre panel shows.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -81,6 +83,12 @@ class GateEditor(QWidget):
 
     def set_cell(self, row: int, col: int, text: str) -> None:
         self.table.item(row, col).setText(text)
+
+    def mark_row(self, message: str) -> None:
+        """Select the row an error message names ("row N", from 1)."""
+        m = re.search(r"\brow (\d+)\b", message)
+        if m and 0 < int(m.group(1)) <= self.table.rowCount():
+            self.table.selectRow(int(m.group(1)) - 1)
 
     def _remove_row(self) -> None:
         r = self.table.currentRow()

@@ -74,6 +74,7 @@ def test_select_a_shimen_leaf_edit_and_see_the_difference(zh_window, qtbot, demo
     ed.set_cell(1, 1, "7")  # above the gate's maximum opening
     ed.rehearse_button.click()
     assert "row 2: opening = 7 m; expected 0–6.5 m" in panel.message.text()
+    assert ed.table.currentRow() == 1  # the row named is selected
     assert "plans" not in session.busy_jobs and session.comparison is None
     win.grab().save(str(tmp_path / "gate_editor_zh.png"))
     ed.set_cell(1, 1, "6.5")
