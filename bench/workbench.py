@@ -62,7 +62,7 @@ def _views_render_s(terrain, clock, pbs, n: int, runs: int) -> float:
 
     from hydrotwin.scenes.plan_views import PlanViews
 
-    p = pv.Plotter(off_screen=True, shape=(1, n), window_size=(1280, 520), multi_samples=0)
+    p = pv.Plotter(off_screen=True, shape=(1, n), window_size=(1280, 520))
     views = PlanViews(p, terrain, clock, [pbs[i % len(pbs)] for i in range(n)])
     p.reset_camera()
     p.render_window.Render()
@@ -88,7 +88,7 @@ def bench_views(basin, fc, runs: int) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bench-views-"))
     rehearsal.rehearse(basin, fc, hours=2.0, every_s=600.0, out_dir=out)
     pb = load_playback(str(out / "rehearsal.nc"))
-    p0 = pv.Plotter(off_screen=True, window_size=(1280, 520), multi_samples=0)
+    p0 = pv.Plotter(off_screen=True, window_size=(1280, 520))
     scene = BasinScene(basin, p0, labels=False)
     clock = Clock(pb.times[0])
     clock.set_range(pb.times[0], pb.times[-1])
