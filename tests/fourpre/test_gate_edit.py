@@ -95,3 +95,22 @@ def test_open_shimen_earlier_changes_the_flood_below_it_only(basin, rain_csv, tm
     comp = s.comparison
     fl = [comp.result(i).flood.flooded_km2 for i in (a, b)]
     assert fl[1] > fl[0]  # the indicators move with it
+
+
+def test_a_dam_gate_edit_changes_the_release_and_the_flow_below(basin, rain_csv):
+    """The dam's gates drive the reservoir's release in the forecast: closing them for the
+    first 3 h and opening the surface gates 2 m after stores the burst's start, then releases
+    more — the outflow and the reach below differ from the standing rule's."""
+    from hydrotwin.fourpre.plan import compare_plans
+
+    plans = {p.id: p for p in plan_templates(basin)}
+    dam = str(basin.path(basin.reservoir("qingxi_res").bim.file))
+    t = target_of(basin, "dam-body", dam)
+    child = derive_plan(plans["flood_limit"], t, parse_rows([[0, 0], [3, 2]], t))
+    c = compare_plans(basin, [plans["flood_limit"], child], rain=rain_csv, hours=12, start=START)
+    q = [r.dataset.reservoir_outflow.sel(reservoir="qingxi_res").values for r in c.results]
+    e = c.result(child.id).dataset.gate_opening.sel(gate="qingxi_res/surface").values
+    assert np.all(e[1:4] == 0.0) and np.all(e[4:] == 2.0)
+    assert np.all(q[1][1:4] < q[0][1:4])  # held back while closed
+    below = [r.dataset.reach_discharge.sel(reach="qx2").values for r in c.results]
+    assert np.abs(below[1] - below[0]).max() > 5.0
