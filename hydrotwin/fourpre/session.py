@@ -459,7 +459,8 @@ class TwinSession:
         self.comparison = comp
         self.events.comparison.emit(comp)
         change, self.change = self.change, None
-        if comp is not None and change is not None and comp.rehearsal_hours is not None:
+        ids = {r.plan.id for r in comp.results} if comp is not None else set()
+        if change is not None and set(change) <= ids and comp.rehearsal_hours is not None:
             self.show_difference(*change)
 
     def start_change(
