@@ -480,6 +480,7 @@ class FourPrePanel(QWidget):
             "forecast": self.tr("forecast"),
             "rehearsal": self.tr("rehearsal"),
             "plans": self.tr("plan comparison"),
+            "peak": self.tr("flood peak"),
         }.get(name, name)
 
     def _state_text(self, state: str) -> str:

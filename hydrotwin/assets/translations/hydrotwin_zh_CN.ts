@@ -860,6 +860,10 @@
         <translation>预案比选</translation>
     </message>
     <message>
+        <source>flood peak</source>
+        <translation>洪水峰值</translation>
+    </message>
+    <message>
         <source>running</source>
         <translation>运行中</translation>
     </message>
