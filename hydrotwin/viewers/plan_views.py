@@ -4,12 +4,14 @@ clock, one timeline — the main window's).
 The views are one ``QtInteractor`` with a row of subplots (:class:`hydrotwin.scenes.plan_views
 .PlanViews`). A clock change only marks the views dirty; a timer renders at most
 :data:`RENDER_HZ` times a second, so playing the timeline costs a bounded share of the GUI
-thread however fast the clock runs (each software-GL render is 0.1–0.3 s). Camera moves
-render through the interactor as usual; all views share the camera.
+thread however fast the clock runs (each software-GL render is 0.1–0.3 s per view; after a
+render the timer waits at least twice its cost). Camera moves render through the interactor
+as usual; all views share the camera.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -54,8 +56,13 @@ class PlanViewsWindow(QWidget):
             self.render()
 
     def render(self) -> None:
+        t = time.perf_counter()
         self.plotter.update()
         self.renders += 1
+        # the next render waits at least twice this one's cost: however slow the GL, the
+        # views take at most a third of the GUI thread while the timeline plays
+        spent_ms = (time.perf_counter() - t) * 1000.0
+        self._timer.setInterval(max(round(1000 / RENDER_HZ), round(2.0 * spent_ms)))
 
     def closeEvent(self, event) -> None:
         self._timer.stop()
