@@ -10,9 +10,11 @@ so a basin switch leaves no listener behind.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, Signal
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
@@ -24,6 +26,8 @@ from hydrotwin.viewers.qt_session import Links
 from hydrotwin.viewers.timeline import Timeline
 
 log = logging.getLogger(__name__)
+
+LIVE_RENDER_S = 1.0  # at most one render a second for a running rehearsal's frames
 
 
 def _has_element(layer, global_id: str) -> bool:
@@ -52,6 +56,7 @@ class FourPreController(QObject):
         self._bim_followers: dict[str, object] = {}
 
         self.timeline = Timeline(self.clock)
+        self.timeline.peak_requested.connect(self.jump_to_peak)
         self.timeline_dock = QDockWidget(self.tr("Timeline"), window)
         self.timeline_dock.setObjectName("TimelineDock")
         self.timeline_dock.setWidget(self.timeline)
@@ -63,6 +68,9 @@ class FourPreController(QObject):
         self.panel_dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
         self.panel.station_activated.connect(self._focus_station)
+        self.panel.plan_views_requested.connect(self.open_plan_views)
+        window.viewport.clicked.connect(self.pick_reservoir)
+        self.plan_views = None  # the linked plan views window, when open
 
         ev = session.events
         self._stop_rain = None  # the rain layer's clock follower (issue 18)
@@ -71,6 +79,13 @@ class FourPreController(QObject):
         self._links.on(ev.schedules, self._on_schedules)
         self._links.on(ev.rehearsal, self._on_rehearsal)
         self._links.on(ev.difference, self._on_difference)
+        self._links.on(ev.rehearsal_frame, self._on_live_frame)
+        self._links.on(ev.job, self._on_job)
+        self._live = None  # the water layer showing a running rehearsal's newest frame
+        self._live_rendered = 0.0
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.timeout.connect(self._render_live)
         self.difference = None  # the draped DifferenceLayer, when one is shown
         self._links.listen(self.clock, self._on_clock)
 
@@ -222,6 +237,16 @@ class FourPreController(QObject):
                 log.debug("reservoir %s has no surface in the scene", rid)
         self.window.viewport.render()
 
+    def jump_to_peak(self, what: str) -> None:
+        """The clock to the shown station's forecast peak, or to the flood's largest extent."""
+        station = getattr(getattr(self.window, "live", None), "station_shown", None)
+        try:
+            if what == "station" and station is None:
+                raise HydroTwinError(self.tr("Select a station first (alarm list or chart)."))
+            self.session.jump_to_peak(station if what == "station" else None)
+        except HydroTwinError as exc:
+            self.window.statusBar().showMessage(str(exc), 10_000)
+
     def reservoir_level_now(self, rid: str) -> float:
         return self.session.reservoir_levels()[rid]
 
@@ -249,6 +274,40 @@ class FourPreController(QObject):
         self._water_links.keep(stop)
         self.window.viewport.render()
 
+    def _on_live_frame(self, frame) -> None:
+        """A running rehearsal's newest frame on the scene's water layer; rendered at most
+        once every :data:`LIVE_RENDER_S` (each software-GL render holds the GUI thread)."""
+        from hydrotwin.scenes.water import grid_from_centres
+
+        if self._live is None and not np.nanmax(frame.depth, initial=0.0) > 0.05:
+            return  # nothing wet yet: no layer, no render
+        if self._live is None or self._live.shape != frame.depth.shape:
+            self._water_links.close()  # a previous result stops following the clock
+            t = grid_from_centres(frame.xs, frame.ys)
+            self._live = self.water = self.scene.add_water(t, frame.depth.shape)
+            self.scene.set_visible("water", True)
+        self._live.set_depth(frame.depth, jit=False)  # no numba first use on the GUI thread
+        wait = LIVE_RENDER_S - (time.monotonic() - self._live_rendered)
+        if wait <= 0:
+            self._render_live()
+        elif not self._live_timer.isActive():
+            self._live_timer.start(round(wait * 1000))
+
+    def _render_live(self) -> None:
+        self._live_rendered = time.monotonic()
+        self.window.viewport.render()
+
+    def _on_job(self, name: str, state: str) -> None:
+        if name != "rehearsal":
+            return
+        if state == "started":
+            return
+        self._live_timer.stop()
+        if state != "finished" and self._live is not None:  # no result: no half a flood left
+            self.scene.set_visible("water", False)
+            self.window.viewport.render()
+        self._live = None
+
     def _on_difference(self, diff, a_id: str, b_id: str) -> None:
         from hydrotwin.scenes.difference import DifferenceLayer
 
@@ -261,6 +320,59 @@ class FourPreController(QObject):
             self.tr("Difference map: {b} − {a}").format(a=a, b=b), 10_000
         )
         self.window.viewport.render()
+
+    def open_plan_views(self) -> None:
+        """The compared plans' floods side by side, on the one clock (issue 13 item 2)."""
+        from hydrotwin.fourpre.session import load_playback
+        from hydrotwin.scenes.plan_views import MAX_VIEWS
+        from hydrotwin.viewers.plan_views import PlanViewsWindow
+
+        comp = self.session.comparison
+        if comp is None or any(r.rehearsal_nc is None for r in comp.results):
+            self.window.show_error(
+                self.tr("Compare plans"), self.tr("Compare plans with their floods first.")
+            )
+            return
+        self.close_plan_views()
+        pbs = [(r.plan.name, load_playback(str(r.rehearsal_nc))) for r in comp.results]
+        pbs = pbs[:MAX_VIEWS]
+        ends = [t for _n, pb in pbs for t in (pb.times[0], pb.times[-1])]
+        self.clock.set_range(min(ends), max(ends), notify=False)
+        self.plan_views = PlanViewsWindow(
+            self.scene.terrain, self.clock, pbs, self.scene.plotter.camera
+        )
+        self.plan_views.show()
+        self.clock.refresh()
+
+    def close_plan_views(self) -> None:
+        if self.plan_views is not None:
+            self.plan_views.close()
+            self.plan_views.deleteLater()
+            self.plan_views = None
+
+    def pick_reservoir(self, x_px: int, y_px: int) -> str | None:
+        """A click on a reservoir's surface opens its operation in the gate editor."""
+        from vtkmodules.vtkRenderingCore import vtkCellPicker
+
+        actors = {id(a): rid for rid, a in self._reservoir_actors().items()}
+        if not actors:
+            return None
+        cp = vtkCellPicker()
+        cp.SetTolerance(0.001)
+        cp.PickFromListOn()
+        for a in self._reservoir_actors().values():
+            cp.AddPickList(a)
+        if not cp.Pick(x_px, y_px, 0, self.scene.plotter.renderer):
+            return None
+        rid = actors.get(id(cp.GetActor()))
+        if rid is not None:
+            self.panel.edit_structure(rid)
+        return rid
+
+    def _reservoir_actors(self) -> dict:
+        actors = self.scene.plotter.renderer.actors
+        return {r.id: actors[f"reservoir-{r.id}"] for r in self.basin.reservoirs
+                if f"reservoir-{r.id}" in actors}  # fmt: skip
 
     # -- BIM -----------------------------------------------------------------------------------
     def _bim_files(self) -> dict[str, object]:
@@ -286,6 +398,8 @@ class FourPreController(QObject):
             self.bim_docks.append(dock)
             self.inspectors[path] = inspector
             inspector.loaded.connect(lambda layer, p=path: self._on_bim_loaded(p, layer))
+            # a gate leaf, the dam or the sluice selected: its schedule opens in the editor
+            inspector.selection_changed.connect(lambda gid, p=path: self.panel.edit_gate(gid, p))
             inspector.failed.connect(lambda msg: self.window.show_error(self.tr("BIM model"), msg))
             inspector.load_for_scene(self.scene, bimref)
 
@@ -317,6 +431,9 @@ class FourPreController(QObject):
     def close(self) -> None:
         if self._stop_rain is not None:
             self._stop_rain()
+        self.window.viewport.clicked.disconnect(self.pick_reservoir)
+        self._live_timer.stop()
+        self.close_plan_views()
         if self.difference is not None:
             self.difference.remove()
         self._close_plans()

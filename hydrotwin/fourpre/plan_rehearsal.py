@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hydrotwin.basin.manifest import Basin
 from hydrotwin.errors import (
     HydroTwinError,
@@ -54,6 +56,7 @@ class RehearsalJob:
     breach: str | None
     breach_time_h: float | None
     threads: int
+    stream: bool = False  # send each frame's depth to the parent as it is computed
 
 
 WORKER_NICE = 10  # well below the app's GUI thread: a 2D run must not make the 3D view stutter
@@ -72,15 +75,34 @@ def _worker(job: RehearsalJob, q: Any) -> None:
         q.put(("progress", job.plan_id, t_s, until_s))
 
     try:
+        on_frame = _frame_sender(job.plan_id, q) if job.stream else None
         with xr.open_dataset(job.forecast_nc) as fc:
             fc.load()
         res = rehearse(
             job.basin, fc, hours=job.hours, breach=job.breach, breach_time_h=job.breach_time_h,
             every_s=job.every_s, out_dir=job.out_dir, threads=job.threads, progress=progress,
+            on_frame=on_frame,
         )  # fmt: skip
         q.put(("done", job.plan_id, str(res.netcdf), res.summary))
     except Exception as exc:  # sent to the parent, which raises it with the plan named
         q.put(("error", job.plan_id, type(exc).__name__, str(exc)))
+
+
+def _frame_sender(plan_id: str, q: Any) -> Callable[[Any, Any], None]:
+    """``on_frame`` of a streaming worker: the grid's cell centres once, then each frame's
+    depth (float32, NaN on walls) with its time; a frame is small next to its computing."""
+    sent = False
+
+    def send(frame: Any, setup: Any) -> None:
+        nonlocal sent
+        if not sent:
+            xs, ys = setup.dem.cell_centres()
+            q.put(("grid", plan_id, setup.start_utc, xs, ys))
+            sent = True
+        depth = np.where(setup.domain.wall, np.float32(np.nan), frame.depth)
+        q.put(("frame", plan_id, float(frame.t_s), depth.astype(np.float32)))
+
+    return send
 
 
 def run_jobs(
@@ -89,8 +111,10 @@ def run_jobs(
     workers: int | None = None,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    frames: Callable[[tuple], None] | None = None,
 ) -> dict[str, tuple[Path, dict]]:
-    """Run the jobs, at most ``workers`` at a time; plan id → (rehearsal.nc, summary)."""
+    """Run the jobs, at most ``workers`` at a time; plan id → (rehearsal.nc, summary).
+    ``frames(message)`` receives a streaming job's ("grid", …) and ("frame", …) messages."""
     n = max(1, min(workers or MAX_WORKERS, MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -110,6 +134,10 @@ def run_jobs(
                 msg = q.get(timeout=POLL_S)
             except queue_mod.Empty:
                 _check_dead(live)
+                continue
+            if msg[0] in ("grid", "frame"):
+                if frames is not None:
+                    frames(msg)
                 continue
             _handle(msg, live, done, progress)
     finally:

@@ -13,7 +13,9 @@ become a :class:`~hydrotwin.solver.flood2d.Domain`:
 - an optional breach (``rehearsal.breaches`` id) lowers the bed over its width at its time; a
   reservoir breach is also fed with the broad-crested-weir discharge of the draining
   reservoir, Q = (2/3)^1.5·√g·B·H^1.5 ≈ 1.705·B·H^1.5 (Chow 1959, §15-2), with the level
-  drawn down through the reservoir's level–storage curve from its forecast level.
+  drawn down through the reservoir's level–storage curve from its forecast level;
+- each sluice is a wall line across its valley crossed only by its gates' discharge, opened
+  as the forecast's ``gate_opening`` says (:mod:`hydrotwin.fourpre.sluice2d`).
 
 The run's clock is the forecast's: t = 0 s is the forecast's first time (UTC). Frames and
 maxima are written as CF-1.8 NetCDF on the DEM grid with its CRS (QGIS opens it), and max depth
@@ -255,7 +257,8 @@ def build_setup(
         raise BasinDataError(f"DEM {dem_path}: cells are {dem.dx}×{dem.dy} m; expected square")
     datum = float(np.nanmin(dem.z))
     z = dem.z - np.float32(datum)
-    wall = np.isnan(z)
+    gate_lines, wall = _sluices(basin, dem, datum, forecast)
+    z[wall] = np.nan
     series = _resolve_ids(basin, inflows)
     # a rehearsal inflow on a reach whose outlet is a reservoir already carries that
     # reservoir's release (reach_discharge = reservoir_outflow): do not add it twice
@@ -321,7 +324,7 @@ def build_setup(
     free = {e: Boundary("free") for e in ("north", "south", "west", "east")}
     rain = _rain_source(rain_grid, dem, start_utc, hours)  # gridded rain (issue 18)
     domain = Domain(z, dem.dx, reh.manning_n, boundaries=free, line_inflows=line,
-                    breaches=breaches, rain_mps=rain)  # fmt: skip
+                    breaches=breaches, rain_mps=rain, gate_lines=gate_lines)  # fmt: skip
     if scheme is None:
         scheme = default_scheme(basin, breach)
     return RehearsalSetup(domain, dem, datum, start_utc, dict(series), breach, scheme)
@@ -337,6 +340,14 @@ def _rain_source(rain_grid, dem: Dem, start_utc: datetime, hours: float):
     g = rain_grid if isinstance(rain_grid, RainGrid) else read_rain_grid(rain_grid)
     t0 = np.datetime64(as_utc(start_utc).replace(tzinfo=None), "s")
     return RainOnGrid(g, dem.transform, dem.shape, dem.crs, t0, hours)
+
+
+def _sluices(basin: Basin, dem: Dem, datum: float, forecast) -> tuple[list, np.ndarray]:
+    """The sluices' gate lines (opened as the forecast says) and the walls with their lines."""
+    from hydrotwin.fourpre.sluice2d import sluice_gate_lines
+
+    t_s = np.array([0.0]) if forecast is None else _seconds_since_first(forecast["time"].values)
+    return sluice_gate_lines(basin, dem, dem.z, datum, forecast, t_s)
 
 
 def default_scheme(basin: Basin, breach: str | None) -> str:
@@ -366,8 +377,10 @@ def run_rehearsal(
     threads: int | None = None,
     progress: Callable[[float, float], None] | None = None,
     basin_id: str = "",
+    on_frame: Callable[[Any, RehearsalSetup], None] | None = None,
 ) -> RehearsalResult:
-    """Run the rehearsal; frames are streamed into the NetCDF file as they come."""
+    """Run the rehearsal; frames are streamed into the NetCDF file as they come (and to
+    ``on_frame(frame, setup)``, e.g. to show them while the run goes on)."""
     if not hours > 0:
         raise InputDataError(f"hours = {hours!r}; expected > 0")
     sim = Simulation(setup.domain, scheme=setup.scheme, threads=threads,
@@ -379,6 +392,8 @@ def run_rehearsal(
         for frame in sim.run(until, every_s):
             if writer is not None:
                 writer.frame(frame)
+            if on_frame is not None:
+                on_frame(frame, setup)
             if progress is not None:
                 progress(frame.t_s, until)
         result_paths: tuple = (None, None, None)
@@ -565,6 +580,7 @@ def rehearse(
     threads: int | None = None,
     progress: Callable[[float, float], None] | None = None,
     rain_grid=None,
+    on_frame: Callable[[Any, RehearsalSetup], None] | None = None,
 ) -> RehearsalResult:
     """Forecast (or given inflow series) → 2D rehearsal → files. ``hours`` defaults to the
     forecast's length."""
@@ -583,7 +599,7 @@ def rehearse(
                         scheme=scheme, forecast=forecast, breach_time_h=breach_time_h,
                         rain_grid=rain_grid)  # fmt: skip
     return run_rehearsal(setup, hours, every_s=every_s, out_dir=out_dir, threads=threads,
-                         progress=progress, basin_id=basin.id)  # fmt: skip
+                         progress=progress, basin_id=basin.id, on_frame=on_frame)  # fmt: skip
 
 
 def open_result(path: str | Path, variable: str = "depth") -> Any:

@@ -47,7 +47,14 @@ log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Callable[[], object]], None]
 
-__all__ = ["ForecastRequest", "Playback", "SessionEvents", "TwinSession", "load_playback"]
+__all__ = [
+    "ForecastRequest",
+    "LiveFrame",
+    "Playback",
+    "SessionEvents",
+    "TwinSession",
+    "load_playback",
+]
 
 
 class SessionEvents(SignalGroup):
@@ -58,6 +65,7 @@ class SessionEvents(SignalGroup):
     forecast_failed = Signal(str)
     forecast_warnings = Signal(object)  # list[AlarmEvent], source "forecast", with lead time
     rehearsal = Signal(object)  # Playback of a rehearsal result (or None)
+    rehearsal_frame = Signal(object)  # LiveFrame: the newest frame of the rehearsal running
     schedules = Signal(object)  # dict: leaf GlobalId -> OpeningSchedule
     observations = Signal(object)  # list[Observation], committed
     alarm = Signal(object)  # AlarmEvent of an observed change of state
@@ -83,6 +91,47 @@ class Playback:
 
     def close(self) -> None:
         self.dataset.close()
+
+
+@dataclass
+class LiveFrame:
+    """A rehearsal frame as it is computed: depth (m, NaN on walls) on cell centres xs, ys."""
+
+    time: datetime
+    depth: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+class _FrameFeed:
+    """Worker messages → the newest :class:`LiveFrame`, handed on through ``dispatch`` at
+    most once while the previous one is still waiting: a slow GUI skips frames, never queues
+    them."""
+
+    def __init__(self, dispatch: Dispatch, emit: Callable[[LiveFrame], None]) -> None:
+        self._dispatch, self._emit = dispatch, emit
+        self._grid: tuple | None = None
+        self._latest: LiveFrame | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, msg: tuple) -> None:
+        if msg[0] == "grid":
+            self._grid = msg[2:]
+            return
+        if self._grid is None:
+            return
+        start, xs, ys = self._grid
+        frame = LiveFrame(start + timedelta(seconds=msg[2]), msg[3], xs, ys)
+        with self._lock:
+            waiting, self._latest = self._latest is not None, frame
+        if not waiting:
+            self._dispatch(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            frame, self._latest = self._latest, None
+        if frame is not None:
+            self._emit(frame)
 
 
 def load_playback(path: str, variable: str = "depth") -> Playback:
@@ -116,6 +165,7 @@ class TwinSession:
         self.forecast_warnings: list[AlarmEvent] = []
         self.rehearsal: Playback | None = None
         self.comparison: Any = None
+        self.change: tuple[str, str] | None = None  # (parent, derived) of a gate edit running
         self.schedules: dict[str, OpeningSchedule] = {}
         self.observed_levels: dict[str, Level] = {}
         self.store: Any = None
@@ -345,6 +395,7 @@ class TwinSession:
                 self.basin, forecast, hours, breach, breach_time_h, every_s, out_dir,
                 progress=lambda t, total: self._progress("rehearsal", t, total),
                 cancel=cancelled.is_set, writer=self.worker.run,
+                frames=_FrameFeed(self._dispatch, self.events.rehearsal_frame.emit),
             )  # fmt: skip
             playback = load_playback(str(path))  # opened here, not on the GUI thread
             if cancelled.is_set():
@@ -409,6 +460,22 @@ class TwinSession:
     def set_comparison(self, comp: Any) -> None:
         self.comparison = comp
         self.events.comparison.emit(comp)
+        change, self.change = self.change, None
+        ids = {r.plan.id for r in comp.results} if comp is not None else set()
+        if change is not None and set(change) <= ids and comp.rehearsal_hours is not None:
+            self.show_difference(*change)
+
+    def start_change(
+        self, parent: Any, derived: Any, req: ForecastRequest, hours: float, **kw: Any
+    ) -> None:
+        """Rehearse an edited plan beside its parent (issue 13 item 3): when both are done the
+        comparison opens with the difference map derived − parent."""
+        self.change = (parent.id, derived.id)
+        try:
+            self.start_plans([parent, derived], req, hours, **kw)
+        except BaseException:
+            self.change = None
+            raise
 
     def show_difference(self, a_id: str, b_id: str) -> Any:
         """Plan B's maximum depth − plan A's, announced for the scene to drape."""
@@ -417,6 +484,25 @@ class TwinSession:
         diff = self.comparison.difference(a_id, b_id)
         self.events.difference.emit(diff, a_id, b_id)
         return diff
+
+    def jump_to_peak(self, station: str | None = None) -> None:
+        """The clock to a station's forecast peak (at once) or, without a station, to the
+        rehearsal's largest flooded area (read in the forecast process, then moved)."""
+        from hydrotwin.fourpre.peak import flood_peak_time, station_peak_time
+
+        if station is not None:
+            self.clock.set_time(station_peak_time(self.forecast, station))
+            return
+        if self.rehearsal is None:
+            raise HydroTwinError("no rehearsal result is open: rehearse or open one first")
+        path = self.rehearsal.path
+
+        def work(cancelled: threading.Event) -> None:
+            t = self.worker.run(flood_peak_time, path)
+            if not cancelled.is_set():
+                self._dispatch(lambda: self.clock.set_time(t))
+
+        self.start_job("peak", work, on_error=lambda m: self.events.job_failed.emit("peak", m))
 
     def cancel(self, name: str) -> None:
         """Ask job ``name`` to stop (a worker process is terminated); returns at once."""

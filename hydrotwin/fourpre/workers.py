@@ -90,9 +90,11 @@ def rehearse_in_worker(
     progress: Callable[[float, float], None],
     cancel: Callable[[], bool],
     writer: Callable[..., Any],
+    frames: Callable[[tuple], None] | None = None,
 ) -> Any:
     """One rehearsal in a worker process (the plan rehearsals' runner); its NetCDF path.
-    ``writer(write_netcdf, ds, path)`` writes the forecast file (in the forecast process)."""
+    ``writer(write_netcdf, ds, path)`` writes the forecast file (in the forecast process);
+    ``frames`` receives the frames as they are computed (``run_jobs``' messages)."""
     import tempfile
     from pathlib import Path
 
@@ -101,9 +103,8 @@ def rehearse_in_worker(
 
     root = Path(out_dir or tempfile.mkdtemp(prefix="hydrotwin-rehearsal-"))
     nc = writer(write_netcdf, forecast, root / "forecast.nc")
-    job = RehearsalJob(
-        "rehearsal", basin, nc, root, hours, every_s, breach, breach_time_h, threads_per_worker(1)
-    )
+    job = RehearsalJob("rehearsal", basin, nc, root, hours, every_s, breach, breach_time_h,
+                       threads_per_worker(1), stream=frames is not None)  # fmt: skip
     done = run_jobs([job], workers=1, progress=lambda _p, t, total: progress(t, total),
-                    cancel=cancel)  # fmt: skip
+                    cancel=cancel, frames=frames)  # fmt: skip
     return done["rehearsal"][0]

@@ -62,7 +62,10 @@ class DifferenceLayer:
         grid = pv.StructuredGrid(lx, ly, lz)
         shown = np.where(np.abs(v) >= self.threshold_m, v, np.nan)
         grid.point_data["diff_m"] = shown.ravel(order="F")
-        span = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
+        # colours span the 98th percentile of |Δ|: a few cells at a gate's wall line or a
+        # breach change by metres and would wash the rest of the map out to white
+        span = float(np.nanpercentile(np.abs(shown), 98)) if np.isfinite(shown).any() else 1.0
+        span = max(span, 2.0 * self.threshold_m)
         self.mesh = grid
         actor = self.scene.plotter.add_mesh(
             grid,
@@ -76,7 +79,15 @@ class DifferenceLayer:
             render=False,
         )
         bar = self.scene.plotter.add_scalar_bar(
-            title=title, mapper=actor.mapper, n_labels=5, fmt="%.2f", vertical=True
+            title=title,
+            mapper=actor.mapper,
+            n_labels=5,
+            fmt="%.2f",
+            vertical=True,
+            position_x=0.80,
+            position_y=0.25,
+            width=0.08,
+            height=0.5,
         )
         font = find_cjk_font()
         if font:  # the title may be Chinese: VTK's own fonts have no CJK glyphs

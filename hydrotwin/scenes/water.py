@@ -253,13 +253,15 @@ class WaterLayer:
         plotter.renderer.SetUseOIT(False)
         return [self.actor]
 
-    def set_depth(self, depth_m: np.ndarray) -> None:
-        """Show one frame: ``depth_m`` (rows, cols) on the grid given at construction."""
+    def set_depth(self, depth_m: np.ndarray, *, jit: bool = True) -> None:
+        """Show one frame: ``depth_m`` (rows, cols) on the grid given at construction.
+        ``jit=False`` paints with numpy: slower per frame, but no numba first use (0.3–0.9 s
+        holding the GUI) for a few frames shown while a rehearsal computes."""
         d = np.asarray(depth_m, dtype=np.float32)
         if d.shape != self.shape:
             raise ValueError(f"depth frame has shape {d.shape}; expected {self.shape}")
         c, f = self.colours, self.factor
-        if self.tex_factor == 1:
+        if self.tex_factor == 1 and jit:
             wet = paint_frame(d, c.packed, c.lo, c.scale, c.dry, f, self._texels, self._sums)
         else:  # texture averaged down: numpy for the texels, the mesh from the full grid
             tex_d = _block_mean(np.nan_to_num(d, nan=0.0), self.tex_factor)
@@ -280,6 +282,11 @@ class WaterLayer:
         self.mesh.points[:, 2] = np.nan_to_num(z)
         self.mesh.point_data["depth_m"][:] = np.where(wet, mean_d, np.nan)
         self.mesh.Modified()
+
+    @property
+    def frame_index(self) -> int | None:
+        """The frame shown while following a clock (-1 before the first, None: not yet)."""
+        return self._frame_index
 
     @property
     def wet_fraction(self) -> float:

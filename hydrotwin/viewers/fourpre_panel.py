@@ -40,6 +40,7 @@ from hydrotwin.errors import HydroTwinError
 from hydrotwin.fourpre.session import ForecastRequest, TwinSession
 from hydrotwin.timeutil import from_epoch_s
 from hydrotwin.viewers.alarms import AlarmTable
+from hydrotwin.viewers.gate_editor import GateEditor
 from hydrotwin.viewers.qt_session import Links, grade_text
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class FourPrePanel(QWidget):
     """The panel; ``station_activated(str)`` asks the window to fly to a station."""
 
     station_activated = Signal(str)
+    plan_views_requested = Signal()  # the compared plans' floods side by side
 
     def __init__(self, session: TwinSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +66,7 @@ class FourPrePanel(QWidget):
         self.tabs.addTab(self._warning_tab(), self.tr("Warning"))
         self.tabs.addTab(self._rehearsal_tab(), self.tr("Rehearsal"))
         self.tabs.addTab(self._plan_tab(), self.tr("Plan"))
+        self.tabs.addTab(self._gate_tab(), self.tr("Gate schedule"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setMinimumHeight(48)
@@ -229,7 +232,11 @@ class FourPrePanel(QWidget):
         self.diff_button.setToolTip(self.tr("Max depth of the second plan minus the first"))
         self.diff_button.clicked.connect(self.show_difference)
         self.diff_button.setEnabled(False)
-        for x in (self.diff_a, QLabel("→"), self.diff_b, self.diff_button):
+        self.views_button = QPushButton(self.tr("Side by side"))
+        self.views_button.setToolTip(self.tr("The plans' floods in linked 3D views"))
+        self.views_button.clicked.connect(self.plan_views_requested)
+        self.views_button.setEnabled(False)
+        for x in (self.diff_a, QLabel("→"), self.diff_b, self.diff_button, self.views_button):
             row.addWidget(x)
         lay.addLayout(row)
         return w
@@ -309,6 +316,8 @@ class FourPrePanel(QWidget):
                     item.setFont(bold)
                     item.setText(item.text() + " ★")
                 self.table.setItem(i, j, item)
+        if len(ids) == 2 and ids[1].startswith(ids[0] + "_edit"):
+            self._delta_column(rows, ids)
         self.table.resizeColumnsToContents()
         flooded = all(r.rehearsal_nc is not None for r in comp.results)
         for box, pick in ((self.diff_a, 0), (self.diff_b, 1)):
@@ -317,7 +326,18 @@ class FourPrePanel(QWidget):
                 box.addItem(r.plan.name, r.plan.id)
             box.setCurrentIndex(min(pick, box.count() - 1))
         self.diff_button.setEnabled(flooded and len(comp.results) >= 2)
+        self.views_button.setEnabled(flooded and len(comp.results) >= 2)
         self.tabs.setCurrentIndex(3)
+
+    def _delta_column(self, rows, ids: list[str]) -> None:
+        """An edit's change of each indicator against its parent plan."""
+        col = self.table.columnCount()
+        self.table.setColumnCount(col + 1)
+        self.table.setHorizontalHeaderItem(col, QTableWidgetItem(self.tr("Δ change")))
+        for i, row in enumerate(rows):
+            a, b = (row.values.get(p) for p in ids)
+            text = "—" if a is None or b is None else f"{b - a:+.{row.digits}f}"
+            self.table.setItem(i, col, QTableWidgetItem(text))
 
     def _row_label(self, row) -> str:
         what = row.key.rsplit(":", 1)[-1]
@@ -355,6 +375,89 @@ class FourPrePanel(QWidget):
             return grade_text(int(v))
         return f"{v:.{row.digits}f}"
 
+    # -- change a gate ---------------------------------------------------------------------------
+    def _gate_tab(self) -> QWidget:
+        self.gate_editor = GateEditor()
+        self.gate_editor.set_plans(self._plans)
+        self.gate_editor.rehearse_requested.connect(self.rehearse_change)
+        self.gate_editor.parent_changed.connect(self._load_gate_rows)
+        self._gate_target: Any = None
+        self._edits = 0
+        return self.gate_editor
+
+    def edit_gate(self, global_id: str, bim_file: str | None = None) -> bool:
+        """A BIM element was selected: open its structure's schedule (False: not a gate's)."""
+        from hydrotwin.fourpre.gate_edit import target_of
+
+        return self._edit(target_of(self.basin, global_id, bim_file))
+
+    def edit_structure(self, structure_id: str) -> bool:
+        """A reservoir or sluice was clicked in the scene: open its schedule."""
+        from hydrotwin.fourpre.gate_edit import structure_target
+
+        return self._edit(structure_target(self.basin, structure_id))
+
+    def _edit(self, target) -> bool:
+        if target is None:
+            return False
+        self._gate_target = target
+        mine = [p for p in self._plans if self._schedules(p, target)]
+        first = (mine or self.checked_plans() or self._plans or [None])[0]
+        self.gate_editor.set_plans(self._plans, first.id if first is not None else None)
+        self._load_gate_rows()
+        self.tabs.setCurrentWidget(self.gate_editor)
+        return True
+
+    @staticmethod
+    def _schedules(plan, target) -> bool:
+        from hydrotwin.fourpre.gate_edit import _plan_rule
+
+        rule = _plan_rule(plan, target)
+        return rule is not None and rule.kind == "gate_schedule"
+
+    def _parent(self):
+        pid = self.gate_editor.parent_plan.currentData()
+        return next((p for p in self._plans if p.id == pid), None)
+
+    def _load_gate_rows(self) -> None:
+        from hydrotwin.fourpre.gate_edit import rows_for
+
+        t = self._gate_target
+        if t is None:
+            return
+        rows = rows_for(self.basin, t, self._parent(), self.session.forecast)
+        name = t.names.zh if self._zh() else t.names.en
+        self.gate_editor.set_schedule(
+            self.tr("{name}: opening of its gates (0–{top:g} m)").format(
+                name=name, top=t.max_opening_m
+            ),
+            rows,
+        )
+
+    def rehearse_change(self, rehearsal_hours: float | None = None) -> None:
+        """Check the edited rows, derive a plan, rehearse it beside its parent."""
+        from hydrotwin.fourpre.gate_edit import derive_plan, parse_rows
+
+        t, parent = self._gate_target, self._parent()
+        if t is None or parent is None:
+            self.message_text(self.tr("Select a gate and a plan to derive from first."))
+            return
+
+        def start() -> None:
+            try:
+                rule = parse_rows(self.gate_editor.rows(), t)
+            except HydroTwinError as exc:
+                self.gate_editor.mark_row(str(exc))  # the row it names, selected
+                raise
+            self._edits += 1
+            child = derive_plan(parent, t, rule, self._edits)
+            hours = rehearsal_hours or float(self.rehearsal_hours.value())
+            self.session.start_change(parent, child, self.forecast_request(), hours)
+            self._plans.append(child)
+            self._fill_plans()
+
+        self._call(start)
+
     # -- jobs ------------------------------------------------------------------------------------
     def _call(self, fn) -> None:
         """Run a session call; a refusal is shown here (the previous results stay)."""
@@ -390,6 +493,7 @@ class FourPrePanel(QWidget):
             "forecast": self.tr("forecast"),
             "rehearsal": self.tr("rehearsal"),
             "plans": self.tr("plan comparison"),
+            "peak": self.tr("flood peak"),
         }.get(name, name)
 
     def _state_text(self, state: str) -> str:

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,9 +29,11 @@ STEPS = 1000
 
 
 class Timeline(QWidget):
-    """Emits ``time_changed(datetime)`` (UTC) after the clock moved."""
+    """Emits ``time_changed(datetime)`` (UTC) after the clock moved, ``peak_requested(what)``
+    ("station" or "flood") when a jump to peak is asked for (the owner knows the peaks)."""
 
     time_changed = Signal(object)
+    peak_requested = Signal(str)
 
     def __init__(self, clock, parent: QWidget | None = None, fps: float = 10.0) -> None:
         super().__init__(parent)
@@ -56,6 +59,18 @@ class Timeline(QWidget):
         self.forward_button.clicked.connect(lambda: self.clock.step(STEP_S))
         self.label = QLabel()
         self.label.setMinimumWidth(150)
+        self.peak_buttons = {}
+        station_tip = self.tr("Jump to the selected station's forecast peak")
+        flood_tip = self.tr("Jump to the largest flooded area of the rehearsal")
+        for what, text, tip, key in (
+            ("station", self.tr("Station peak"), station_tip, "Ctrl+Alt+P"),
+            ("flood", self.tr("Flood peak"), flood_tip, "Ctrl+Alt+F"),
+        ):
+            b = QPushButton(text)
+            b.setToolTip(f"{tip} ({key})")
+            b.setShortcut(QKeySequence(key))
+            b.clicked.connect(lambda _c=False, w=what: self.peak_requested.emit(w))
+            self.peak_buttons[what] = b
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
         for w in (self.back_button, self.play_button, self.forward_button):
@@ -63,6 +78,8 @@ class Timeline(QWidget):
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.label)
         lay.addWidget(self.speed)
+        for b in self.peak_buttons.values():
+            lay.addWidget(b)
         # one row high whatever shares the dock area (a chart below it must not stretch it)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setMaximumHeight(self.sizeHint().height())

@@ -162,8 +162,11 @@ def test_shimen_schedule_is_applied_but_its_gate_is_above_the_water(demo_basin):
 
 def test_a_gate_in_the_water_changes_the_level_but_not_the_flood(comp):
     """The 12 h burst: held at 2.0 m the Shimen gate is in the water at the peak (orifice
-    flow), so its upstream level rises over the base plan's; the sluice has no storage and
-    the 2D grid no sluice, so the flood maps are identical (difference 0 everywhere)."""
+    flow), so its upstream level rises over the base plan's; the sluice has no storage in
+    the forecast, so the flows below it are the base plan's. The 2D grid has the sluice as a
+    gate line, but in these first 3 h of 2D the flood has not yet built a pool at it that the
+    2.0 m lip touches, so the maps are identical; tests/fourpre/test_gate_edit.py rehearses
+    8 h, where opening earlier does change the flood below the sluice."""
     base, shimen = comp.result("flood_limit"), comp.result("shimen_schedule")
     z = [next(s for s in r.stations if s.station == "61612200").peak_level_m
          for r in (base, shimen)]  # fmt: skip

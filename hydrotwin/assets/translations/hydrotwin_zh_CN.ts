@@ -744,6 +744,10 @@
         <translation>雨量图层</translation>
     </message>
     <message>
+        <source>Select a station first (alarm list or chart).</source>
+        <translation>请先选择站点（告警列表或过程线）。</translation>
+    </message>
+    <message>
         <source>Rehearsal</source>
         <translation>预演</translation>
     </message>
@@ -758,6 +762,10 @@
     <message>
         <source>Forecasting {rain}…</source>
         <translation>正在预报 {rain}…</translation>
+    </message>
+    <message>
+        <source>Compare plans with their floods first.</source>
+        <translation>请先比选方案并做二维预演。</translation>
     </message>
     <message>
         <source>BIM: {name}</source>
@@ -785,6 +793,10 @@
     <message>
         <source>Plan</source>
         <translation>方案</translation>
+    </message>
+    <message>
+        <source>Gate schedule</source>
+        <translation>闸门调度</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -891,6 +903,14 @@
         <translation>第二个预案的最大水深减去第一个预案的</translation>
     </message>
     <message>
+        <source>Side by side</source>
+        <translation>并排视图</translation>
+    </message>
+    <message>
+        <source>The plans&apos; floods in linked 3D views</source>
+        <translation>各方案洪水的联动三维视图</translation>
+    </message>
+    <message>
         <source>Plan file</source>
         <translation>预案文件</translation>
     </message>
@@ -901,6 +921,10 @@
     <message>
         <source>Indicator</source>
         <translation>指标</translation>
+    </message>
+    <message>
+        <source>Δ change</source>
+        <translation>Δ 变化</translation>
     </message>
     <message>
         <source>peak level</source>
@@ -943,6 +967,14 @@
         <translation>淹没历时</translation>
     </message>
     <message>
+        <source>{name}: opening of its gates (0–{top:g} m)</source>
+        <translation>{name}：闸门开度（0–{top:g} m）</translation>
+    </message>
+    <message>
+        <source>Select a gate and a plan to derive from first.</source>
+        <translation>请先选择闸门和基准方案。</translation>
+    </message>
+    <message>
         <source>forecast</source>
         <translation>预报</translation>
     </message>
@@ -953,6 +985,10 @@
     <message>
         <source>plan comparison</source>
         <translation>预案比选</translation>
+    </message>
+    <message>
+        <source>flood peak</source>
+        <translation>洪水峰值</translation>
     </message>
     <message>
         <source>running</source>
@@ -973,6 +1009,37 @@
     <message>
         <source>{job}: {state}</source>
         <translation>{job}：{state}</translation>
+    </message>
+</context>
+<context>
+    <name>GateEditor</name>
+    <message>
+        <source>Select a gate leaf, the dam or the sluice in the BIM model.</source>
+        <translation>请在 BIM 模型中选择闸门门叶、大坝或水闸。</translation>
+    </message>
+    <message>
+        <source>Hour after start</source>
+        <translation>起始后小时</translation>
+    </message>
+    <message>
+        <source>Opening (m)</source>
+        <translation>开度 (m)</translation>
+    </message>
+    <message>
+        <source>Add row</source>
+        <translation>添加行</translation>
+    </message>
+    <message>
+        <source>Remove row</source>
+        <translation>删除行</translation>
+    </message>
+    <message>
+        <source>Rehearse this change</source>
+        <translation>在此修改下预演</translation>
+    </message>
+    <message>
+        <source>Derived from plan</source>
+        <translation>基于方案</translation>
     </message>
 </context>
 <context>
@@ -1952,6 +2019,13 @@
     </message>
 </context>
 <context>
+    <name>PlanViewsWindow</name>
+    <message>
+        <source>Plans side by side</source>
+        <translation>方案并排对比</translation>
+    </message>
+</context>
+<context>
     <name>PresenterMode</name>
     <message>
         <source>Space play/pause · ←/→ one hour · 1–4 plan · F full screen · Esc leave</source>
@@ -2042,6 +2116,22 @@
     <message>
         <source>One hour on</source>
         <translation>前进一小时</translation>
+    </message>
+    <message>
+        <source>Jump to the selected station&apos;s forecast peak</source>
+        <translation>跳到所选站点的预报峰值时刻</translation>
+    </message>
+    <message>
+        <source>Jump to the largest flooded area of the rehearsal</source>
+        <translation>跳到预演淹没面积最大的时刻</translation>
+    </message>
+    <message>
+        <source>Station peak</source>
+        <translation>站点峰值</translation>
+    </message>
+    <message>
+        <source>Flood peak</source>
+        <translation>洪水峰值</translation>
     </message>
     <message>
         <source>Pause</source>

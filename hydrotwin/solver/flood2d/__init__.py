@@ -15,6 +15,7 @@ from hydrotwin.solver.flood2d.domain import (
     LineInflow,
     PointInflow,
 )
+from hydrotwin.solver.flood2d.gates import GateLine
 from hydrotwin.solver.flood2d.scheme import (
     DRY_DEPTH_M,
     G_MPS2,
@@ -33,6 +34,7 @@ __all__ = [
     "Breach",
     "Domain",
     "Frame",
+    "GateLine",
     "LineInflow",
     "Maxima",
     "PointInflow",

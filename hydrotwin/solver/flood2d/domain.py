@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from hydrotwin.errors import SolverError
+
+if TYPE_CHECKING:
+    from hydrotwin.solver.flood2d.gates import GateLine
 
 EDGES = ("north", "south", "west", "east")
 BoundaryKind = Literal["closed", "free", "level", "hydrograph"]
@@ -214,6 +217,7 @@ class Domain:
     point_inflows: list[PointInflow] = field(default_factory=list)
     line_inflows: list[LineInflow] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
+    gate_lines: list[GateLine] = field(default_factory=list)  # gated structures (gates.py)
     h0: np.ndarray | float | None = None
     nodata: Literal["wall", "error"] = "wall"
 
@@ -293,6 +297,9 @@ class Domain:
             self._check_cells(li.cells, f"line inflow {li.name!r}")
         for br in self.breaches:
             self._check_cells(br.cells, f"breach {br.name!r}", allow_wall=True)
+        for g in self.gate_lines:
+            self._check_cells(g.upstream, f"gate line {g.name!r} upstream")
+            self._check_cells(g.downstream, f"gate line {g.name!r} downstream")
 
         if self.h0 is None:
             h0 = np.zeros((ny, nx), dtype=np.float32)

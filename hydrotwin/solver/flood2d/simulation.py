@@ -20,6 +20,7 @@ from numba import njit, prange
 
 from hydrotwin.errors import SolverError, SolverStabilityError
 from hydrotwin.solver.flood2d.domain import Domain
+from hydrotwin.solver.flood2d.gates import transfer
 from hydrotwin.solver.flood2d.scheme import scheme_class
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ class Simulation:
         self.volume0 = self.volume_now()
         self.maxima = Maxima.empty(domain.shape, wet_threshold_m)
         self._breach_done = [False] * len(domain.breaches)
+        self.gate_q_m3s: dict[str, float] = {}  # each gate line's last discharge
         self._next_maxima_t = 0.0
         self._last_frame_t: float | None = None
         self._empty_grid = np.zeros((0, 0), np.float32)
@@ -352,6 +354,9 @@ class Simulation:
         for k, br in enumerate(d.breaches):
             if br.has_inflow and self._breach_done[k]:
                 changed |= self._spread(br.cells, br.q_at(tm), dt)
+        for g in d.gate_lines:  # water moved across a gated wall line, none made
+            q = self.gate_q_m3s[g.name] = transfer(g, h, self.z, tm, dt, area)
+            changed |= q != 0.0
         f = d.infiltration_mps
         if f is not None and (np.ndim(f) > 0 or f > 0):
             if np.ndim(f) == 0:
