@@ -180,7 +180,7 @@ def _rehearse_member(
     for _ in sim.run(hours * 3600.0, hours * 3600.0):
         pass
     dmax = np.asarray(sim.maxima.depth_m, np.float32).copy()
-    dmax[np.isnan(setup.dem.z)] = np.nan
+    dmax[setup.domain.wall] = np.nan  # the DEM's nodata and the sluices' wall lines, as rehearse()
     out.max_depth = dmax
     out.grid_x, out.grid_y = setup.dem.cell_centres()
     exp = _exposure(task.manifest, task.cell_m)

@@ -792,7 +792,7 @@
     </message>
     <message>
         <source>Plan</source>
-        <translation>方案</translation>
+        <translation>预案</translation>
     </message>
     <message>
         <source>Gate schedule</source>
