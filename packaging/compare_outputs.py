@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-# A rendered basin has terrain shades, water, labels: thousands of colours. A blank or
-# black GL view has one or two; a window whose 3D view stayed black still has the widgets'
-# few greys. 200 colours and a spread of 20 grey levels keep both out.
+# A rendered basin has terrain shades, water, labels: thousands of colours, and most of the
+# view is green or brown land. A blank or black GL view has one or two colours; the empty
+# scene (before the basin is drawn) is pyvista's blue-grey gradient: hundreds of colours but
+# no pixel where green or red beats blue. So: ≥ 200 colours and ≥ 25 % land pixels.
 MIN_COLOURS = 200
-MIN_STD = 20.0
+MIN_LAND = 0.25
 
 
 def basins(path: str) -> list[str]:
@@ -39,10 +40,12 @@ def picture(path: str, window: bool = False) -> list[str]:
         h, w, _ = rgb.shape
         rgb = rgb[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
     colours = len(np.unique(rgb.reshape(-1, 3), axis=0))
-    std = float(rgb.std())
-    print(f"  {Path(path).name}: {rgb.shape[1]}x{rgb.shape[0]}, {colours} colours, std {std:.1f}")
-    if colours < MIN_COLOURS or std < MIN_STD:
-        return [f"{path}: {colours} colours, std {std:.1f}; expected ≥ {MIN_COLOURS}, ≥ {MIN_STD}"]
+    r, g, b = (rgb[..., i].astype(int) for i in range(3))
+    land = float(((g > b + 10) | (r > b + 20)).mean())
+    print(f"  {Path(path).name}: {colours} colours, {land:.0%} land pixels")
+    if colours < MIN_COLOURS or land < MIN_LAND:
+        return [f"{path}: {colours} colours, {land:.0%} land; expected ≥ {MIN_COLOURS}, "
+                f"≥ {MIN_LAND:.0%}"]  # fmt: skip
     return []
 
 
