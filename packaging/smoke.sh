@@ -13,7 +13,8 @@ ARCHIVE=${1:?usage: smoke.sh ARCHIVE [VENV_PYTHON]}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${2:-$ROOT/.venv/bin/python}
 SHARED=${HYDROTWIN_SHARED_DATA:-$ROOT/../shared/data}
-IFC_SAMPLE=$SHARED/ifc/ifc4/AC20-FZK-Haus.ifc
+IFC_SAMPLES=("$SHARED/ifc/ifc4/AC20-FZK-Haus.ifc" "$SHARED/ifc/ifc2x3/duplex.ifc"
+    "$SHARED/ifc/ifc4x3_add2/geographic-referencing-utm.ifc")
 SL651_FRAMES=$SHARED/sl651/hex_frames.tsv
 START=2026-07-01T00:00:00Z
 RUN_AS=${HYDROTWIN_SMOKE_USER:-nobody}
@@ -95,10 +96,12 @@ compare scenario "$T/bundle-out/sc" "$T/venv-out/sc" || fail "scenario results d
 ok "scenario (2 plans in spawned workers): rehearsal maxima equal to the venv's"
 
 # -- 6. ifc info and sl651 decode: the same output ----------------------------------------
-bundle ifc info --json --no-cache "$IFC_SAMPLE" > "$T/bundle-out/ifc.json"
-venv ifc info --json --no-cache "$IFC_SAMPLE" > "$T/venv-out/ifc.json"
-cmp -s "$T/bundle-out/ifc.json" "$T/venv-out/ifc.json" || fail "ifc info differs"
-ok "ifc info $(basename "$IFC_SAMPLE"): output identical (in-process tessellation)"
+for ifc in "${IFC_SAMPLES[@]}"; do
+    bundle ifc info --json --no-cache "$ifc" > "$T/bundle-out/ifc.json"
+    venv ifc info --json --no-cache "$ifc" > "$T/venv-out/ifc.json"
+    cmp -s "$T/bundle-out/ifc.json" "$T/venv-out/ifc.json" || fail "ifc info $ifc differs"
+    ok "ifc info $(basename "$ifc"): output identical (bundle: in-process tessellation)"
+done
 
 mapfile -t FRAMES < <(awk -F'\t' 'NR > 1 && $11 == "true" {print $12}' "$SL651_FRAMES")
 [ "${#FRAMES[@]}" -gt 0 ] || fail "no frames read from $SL651_FRAMES"

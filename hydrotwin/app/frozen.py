@@ -1,8 +1,8 @@
 """How HydroTwin behaves inside the PyInstaller bundle (``packaging/``), decided in one place.
 
 A frozen app cannot write into its own folder (it may be read-only, e.g. under ``/opt``), has
-no ``python`` to start scripts with, and finds its fonts and GDAL/PROJ data inside the bundle,
-not on the system. :func:`configure` runs from the bundle's runtime hook in every process (the
+no ``python`` to start scripts with, and finds its Chinese font inside the bundle, not on the
+system. :func:`configure` runs from the bundle's runtime hook in every process (the
 app and each spawned worker) before anything else is imported; outside a bundle it does
 nothing. Nothing here imports Qt, numba or GDAL at module level.
 """
@@ -32,13 +32,14 @@ def frozen_environment(bundle: Path, cache: Path, environ: Mapping[str, str]) ->
     """The environment variables the bundle sets unless the user already set them.
 
     numba's cache goes to the user cache folder (the bundle is read-only); the Chinese font
-    and the GDAL/PROJ data are the bundle's own, so a machine without them still works.
+    is the bundle's own, so a machine without one still labels in Chinese. GDAL and PROJ data
+    are deliberately not set: rasterio, pyogrio and pyproj each carry their own GDAL/PROJ
+    build and find their own data beside their package (a global ``PROJ_DATA`` pointing at
+    pyproj's ``proj.db`` makes rasterio's older PROJ refuse every EPSG code).
     """
     wanted = {
         "NUMBA_CACHE_DIR": str(cache / "numba"),
         "HYDROTWIN_CJK_FONT": str(bundle / "fonts" / FONT_NAME),
-        "GDAL_DATA": str(bundle / "rasterio" / "gdal_data"),
-        "PROJ_DATA": str(bundle / "pyproj" / "proj_dir" / "share" / "proj"),
     }
     present = {k: v for k, v in wanted.items() if k == "NUMBA_CACHE_DIR" or Path(v).exists()}
     return {k: v for k, v in present.items() if not environ.get(k)}

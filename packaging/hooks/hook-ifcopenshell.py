@@ -1,7 +1,7 @@
-# ifcopenshell loads its SWIG wrapper and the geometry kernels (OpenCascade) by name and reads
-# the EXPRESS schemas from its package folder. Only what HydroTwin uses is kept: the parser,
-# the geometry iterator and the schemas; the BIM authoring API (api/, bsi/, util/ beyond the
-# few modules ifc.py imports) stays out.
+# ifcopenshell loads its SWIG wrapper and the geometry kernels (OpenCASCADE, CGAL) by name.
+# Only what HydroTwin uses is kept: the parser (its IFC2X3/IFC4/IFC4X3 schemas are compiled
+# in), the geometry iterator and the util modules ifc.py imports; the authoring API (api/,
+# bsi/) and the EXPRESS toolkit with its .exp files (express/, 22 MB) stay out.
 from PyInstaller.utils.hooks import collect_data_files, collect_dynamic_libs
 
 hiddenimports = [
@@ -13,4 +13,4 @@ hiddenimports = [
     "ifcopenshell.util.geolocation",
 ]
 binaries = collect_dynamic_libs("ifcopenshell")
-datas = collect_data_files("ifcopenshell", includes=["express/**", "*.json"])
+datas = collect_data_files("ifcopenshell", includes=["*.json", "util/schema/**"])

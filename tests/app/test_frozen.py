@@ -20,7 +20,6 @@ def _bundle(tmp_path: Path) -> Path:
     b = tmp_path / "_internal"
     (b / "fonts").mkdir(parents=True)
     (b / "fonts" / frozen.FONT_NAME).write_bytes(b"ttc")
-    (b / "rasterio" / "gdal_data").mkdir(parents=True)
     return b
 
 
@@ -30,15 +29,20 @@ def test_environment_points_into_the_bundle_and_the_user_cache(tmp_path):
     assert env == {
         "NUMBA_CACHE_DIR": str(tmp_path / "cache" / "numba"),
         "HYDROTWIN_CJK_FONT": str(b / "fonts" / frozen.FONT_NAME),
-        "GDAL_DATA": str(b / "rasterio" / "gdal_data"),
-    }  # no PROJ_DATA: that folder is missing from this bundle, so it is not pointed at
+    }  # no GDAL_DATA / PROJ_DATA: each library finds its own (see frozen_environment)
+
+
+def test_a_bundle_without_the_font_does_not_point_at_it(tmp_path):
+    b = _bundle(tmp_path)
+    (b / "fonts" / frozen.FONT_NAME).unlink()
+    assert sorted(frozen.frozen_environment(b, tmp_path / "cache", {})) == ["NUMBA_CACHE_DIR"]
 
 
 def test_the_users_own_settings_win(tmp_path):
     b = _bundle(tmp_path)
     mine = {"NUMBA_CACHE_DIR": "/elsewhere", "HYDROTWIN_CJK_FONT": "/my/font.ttc"}
     env = frozen.frozen_environment(b, tmp_path / "cache", mine)
-    assert sorted(env) == ["GDAL_DATA"]
+    assert env == {}
 
 
 def test_outside_a_bundle_nothing_changes(monkeypatch):
