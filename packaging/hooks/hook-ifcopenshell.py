@@ -2,7 +2,9 @@
 # Only what HydroTwin uses is kept: the parser (its IFC2X3/IFC4/IFC4X3 schemas are compiled
 # in), the geometry iterator and the util modules ifc.py imports; the authoring API (api/,
 # bsi/) and the EXPRESS toolkit with its .exp files (express/, 22 MB) stay out.
-from PyInstaller.utils.hooks import collect_data_files, collect_dynamic_libs
+from pathlib import Path
+
+from PyInstaller.utils.hooks import collect_data_files, get_package_paths
 
 hiddenimports = [
     "ifcopenshell.ifcopenshell_wrapper",
@@ -12,5 +14,12 @@ hiddenimports = [
     "ifcopenshell.util.unit",
     "ifcopenshell.util.geolocation",
 ]
-binaries = collect_dynamic_libs("ifcopenshell")
+# The schema parsers, mappings and kernels are plugins (ifcopenshell_*.so) that the core
+# dlopens; collect_dynamic_libs only takes lib*.so, so every shared object is listed here.
+_pkg = Path(get_package_paths("ifcopenshell")[1])
+binaries = [
+    (str(p), "ifcopenshell")
+    for p in sorted(_pkg.glob("*.so*"))
+    if not p.name.startswith("_ifcopenshell_wrapper")  # the extension module is found anyway
+]
 datas = collect_data_files("ifcopenshell", includes=["*.json", "util/schema/**"])
