@@ -22,4 +22,9 @@ binaries = [
     for p in sorted(_pkg.glob("*.so*"))
     if not p.name.startswith("_ifcopenshell_wrapper")  # the extension module is found anyway
 ]
+# libifcopenshell.plugin.so looks for plugins in the folder it was loaded from (dladdr); in
+# the bundle that is the top folder, where PyInstaller links the libraries the wrapper needs
+# (the schemas, the OpenCASCADE kernel) but not the CGAL kernels the hybrid kernel asks for
+# ("Invalid hybrid kernel"). Link every plugin there too (PyInstaller makes these symlinks).
+binaries += [(src, ".") for src, _ in binaries if Path(src).name.startswith("ifcopenshell_")]
 datas = collect_data_files("ifcopenshell", includes=["*.json", "util/schema/**"])
