@@ -1,10 +1,11 @@
 # ifcopenshell loads its SWIG wrapper and the geometry kernels (OpenCASCADE, CGAL) by name.
 # Only what HydroTwin uses is kept: the parser (its IFC2X3/IFC4/IFC4X3 schemas are compiled
-# in), the geometry iterator and the util modules ifc.py imports; the authoring API (api/,
-# bsi/) and the EXPRESS toolkit with its .exp files (express/, 22 MB) stay out.
+# in), the geometry iterator, the util modules ifc.py imports and the compiled EXPRESS rules
+# (express/rules: derived attributes are computed by them); the authoring API (api/, bsi/)
+# and the EXPRESS toolkit's data (.exp, .csv) stay out.
 from pathlib import Path
 
-from PyInstaller.utils.hooks import collect_data_files, get_package_paths
+from PyInstaller.utils.hooks import collect_data_files, collect_submodules, get_package_paths
 
 hiddenimports = [
     "ifcopenshell.ifcopenshell_wrapper",
@@ -13,6 +14,7 @@ hiddenimports = [
     "ifcopenshell.util.element",
     "ifcopenshell.util.unit",
     "ifcopenshell.util.geolocation",
+    *collect_submodules("ifcopenshell.express.rules"),
 ]
 # The schema parsers, mappings and kernels are plugins (ifcopenshell_*.so) that the core
 # dlopens; collect_dynamic_libs only takes lib*.so, so every shared object is listed here.
