@@ -10,7 +10,7 @@ SYSPKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-
            poppler-utils
 PYTEST_ARGS ?=
 
-.PHONY: install sysdeps run broker test lint translations bench clean bundle bundle-build bundle-test
+.PHONY: install sysdeps run broker test lint translations bench clean bundle bundle-build bundle-archive bundle-test
 
 $(VENV)/.installed: pyproject.toml plugins/demo_basin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,11 +69,15 @@ bundle-build:  # the build alone, with whatever $(PY) has PyInstaller
 	PYTHONPATH=$(CURDIR):$(CURDIR)/plugins/demo_basin nice -n 10 $(PY) -m PyInstaller \
 	  --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
 	  packaging/hydrotwin.spec && \
+	echo "PyInstaller build: $$(( $$(date +%s) - start )) s"
+	$(MAKE) bundle-archive
+
+bundle-archive:  # dist/hydrotwin + the .desktop entry, icon and installer → the archive
 	cp packaging/hydrotwin.desktop packaging/hydrotwin.svg packaging/install-desktop-entry.sh \
-	  dist/hydrotwin/ && \
-	tar -C dist -czf $(ARCHIVE) hydrotwin && \
-	echo "bundle: dist/hydrotwin $$(du -sh dist/hydrotwin | cut -f1), \
-	archive $(ARCHIVE) $$(du -h $(ARCHIVE) | cut -f1), built in $$(( $$(date +%s) - start )) s"
+	  dist/hydrotwin/
+	tar -C dist -czf $(ARCHIVE) hydrotwin
+	@echo "bundle: dist/hydrotwin $$(du -sh dist/hydrotwin | cut -f1)," \
+	  "archive $(ARCHIVE) $$(du -h $(ARCHIVE) | cut -f1)"
 
 bundle-test:
 	@test -f $(ARCHIVE) || { echo "no $(ARCHIVE): run make bundle first"; exit 1; }
