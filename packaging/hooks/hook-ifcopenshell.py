@@ -29,4 +29,8 @@ binaries = [
 # (the schemas, the OpenCASCADE kernel) but not the CGAL kernels the hybrid kernel asks for
 # ("Invalid hybrid kernel"). Link every plugin there too (PyInstaller makes these symlinks).
 binaries += [(src, ".") for src, _ in binaries if Path(src).name.startswith("ifcopenshell_")]
-datas = collect_data_files("ifcopenshell", includes=["*.json", "util/schema/**"])
+# express/__init__ writes express_parser.py into its folder (running bootstrap.py with
+# sys.executable) unless it is there: ship the file, so nothing is written into the bundle.
+datas = collect_data_files(
+    "ifcopenshell", includes=["*.json", "util/schema/**", "express/express_parser.py"]
+)
