@@ -119,6 +119,9 @@ sleep 1
     HYDROTWIN_SCREENSHOT="$T/bundle-out/app.png" "$APP" --basin demo --lang zh_CN) \
     > "$T/bundle-out/app.log" 2>&1 || { cat "$T/bundle-out/app.log"; fail "the app failed"; }
 grep -q '^first_frame_s=' "$T/bundle-out/app.log" || fail "the app drew no first frame"
+if grep -q 'Traceback' "$T/bundle-out/app.log"; then
+    cat "$T/bundle-out/app.log"; fail "the app logged a traceback (e.g. a BIM model that did not load)"
+fi
 compare picture "$T/bundle-out/app.png" --window || fail "the app's window looks blank"
 ok "app: demo basin drawn ($(grep -o 'first_frame_s=.*' "$T/bundle-out/app.log")), quit with 0"
 
