@@ -31,6 +31,5 @@ binaries = [
 binaries += [(src, ".") for src, _ in binaries if Path(src).name.startswith("ifcopenshell_")]
 # express/__init__ writes express_parser.py into its folder (running bootstrap.py with
 # sys.executable) unless it is there: ship the file, so nothing is written into the bundle.
-datas = collect_data_files(
-    "ifcopenshell", includes=["*.json", "util/schema/**", "express/express_parser.py"]
-)
+datas = collect_data_files("ifcopenshell", includes=["*.json", "util/schema/**"])
+datas += [(str(_pkg / "express" / "express_parser.py"), "ifcopenshell/express")]
