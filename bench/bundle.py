@@ -32,8 +32,10 @@ IFC = ROOT.parent / "shared" / "data" / "ifc" / "ifc2x3" / "Office_A_20110811.if
 
 
 def du_mb(path: Path) -> float:
+    """Size in MB (10^6 bytes); the bundle's symlinks (shared libraries PyInstaller links
+    into the top folder) are not counted twice."""
     files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    return sum(p.stat().st_size for p in files) / 1e6
+    return sum(p.lstat().st_size for p in files if not p.is_symlink()) / 1e6
 
 
 def first_frame(exe: Path, home: Path, display: str) -> float | None:
