@@ -106,3 +106,21 @@ def test_numba_caches_bundle_code_in_the_user_cache(tmp_path):
     again = _run_child(bundle, home)  # the second process loads the cache, writes nothing
     assert again.returncode == 0, again.stderr[-3000:]
     assert {p.name: p.stat().st_mtime_ns for p in cache.rglob("kernels.twice-*")} == stamps
+
+
+def test_no_module_imports_the_vtk_shim():
+    """``import vtk`` loads all ~180 VTK modules; the bundle leaves that shim out (spec
+    EXCLUDES), so a module importing it would fail only in the bundle. Import from
+    ``vtkmodules.<module>`` instead."""
+    import ast
+
+    root = Path(frozen.__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(n == "vtk" or n.startswith("vtk.") for n in names):
+                offenders.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert offenders == []
