@@ -10,7 +10,7 @@ SYSPKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-
            poppler-utils
 PYTEST_ARGS ?=
 
-.PHONY: install sysdeps run broker test lint translations bench clean
+.PHONY: install sysdeps run broker test lint translations bench clean bundle bundle-build bundle-archive bundle-test
 
 $(VENV)/.installed: pyproject.toml plugins/demo_basin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,36 @@ test: install sysdeps lint
 bench: install
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
+# The desktop bundle (issue 20, packaging/README.md): PyInstaller one-folder build in dist/,
+# then an archive with the .desktop entry and the icon. Not part of `make test`.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+ARCHIVE := dist/hydrotwin-$(VERSION)-linux-x86_64.tar.gz
+
+$(VENV)/.bundle-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e '.[bundle]'
+	touch $@
+
+bundle: $(VENV)/.bundle-installed
+	$(MAKE) bundle-build
+
+bundle-build:  # the build alone, with whatever $(PY) has PyInstaller
+	@start=$$(date +%s); \
+	PYTHONPATH=$(CURDIR):$(CURDIR)/plugins/demo_basin nice -n 10 $(PY) -m PyInstaller \
+	  --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+	  packaging/hydrotwin.spec && \
+	echo "PyInstaller build: $$(( $$(date +%s) - start )) s"
+	$(MAKE) bundle-archive
+
+bundle-archive:  # dist/hydrotwin + the .desktop entry, icon and installer → the archive
+	cp packaging/hydrotwin.desktop packaging/hydrotwin.svg packaging/install-desktop-entry.sh \
+	  dist/hydrotwin/
+	tar -C dist -czf $(ARCHIVE) hydrotwin
+	@echo "bundle: dist/hydrotwin $$(du -sh dist/hydrotwin | cut -f1)," \
+	  "archive $(ARCHIVE) $$(du -h $(ARCHIVE) | cut -f1)"
+
+bundle-test:
+	@test -f $(ARCHIVE) || { echo "no $(ARCHIVE): run make bundle first"; exit 1; }
+	packaging/smoke.sh $(ARCHIVE) $(PY)
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

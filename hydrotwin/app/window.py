@@ -482,6 +482,9 @@ def run_app(basin: str | None = None, lang: str | None = None) -> int:
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("HydroTwin")
     app.setOrganizationName("hydrotwin")
+    from hydrotwin.app.frozen import add_bundled_fonts  # bundle (issue 20)
+
+    add_bundled_fonts()
     st = settings()
     lang = choose_language(lang, st.value("language"))
     translators = install_translators(app, lang)  # noqa: F841 - must stay referenced
@@ -498,6 +501,10 @@ def run_app(basin: str | None = None, lang: str | None = None) -> int:
         # Used by bench/app_start.py: print the time to first frame and quit.
         def _done(_bid: str) -> None:
             print(f"first_frame_s={win.first_frame_s:.3f}", flush=True)
+            if shot := os.environ.get("HYDROTWIN_SCREENSHOT"):  # bundle smoke test (issue 20)
+                from hydrotwin.app.first_frame import save_screenshot
+
+                save_screenshot(win, shot)
             QTimer.singleShot(0, app.quit)
 
         win.basin_opened.connect(_done)

@@ -56,18 +56,19 @@ class AnnotationLayer:
     def _actor(self, i: int, note: Note, font_size: int) -> Any:
         """A 2D text anchored at a world point: drawn over the scene like the labels, but with
         no label-placement pass (point labels cost 70 ms per 1080p frame for two notes)."""
-        import vtk
+        from vtkmodules.vtkCommonCore import VTK_FONT_FILE
+        from vtkmodules.vtkRenderingCore import vtkTextActor
 
         s = self.scene
         above = 0.02 * max(s.terrain.dem.bounds[2] - s.terrain.dem.bounds[0], 1.0)
-        actor = vtk.vtkTextActor()
+        actor = vtkTextActor()
         actor.SetInput(note.text)
         coord = actor.GetPositionCoordinate()
         coord.SetCoordinateSystemToWorld()
         coord.SetValue(*s._label_point(note.x, note.y, above))
         prop = actor.GetTextProperty()
         if s.font_file:
-            prop.SetFontFamily(vtk.VTK_FONT_FILE)
+            prop.SetFontFamily(VTK_FONT_FILE)
             prop.SetFontFile(s.font_file)
         prop.SetFontSize(font_size)
         prop.SetColor(*(c / 255 for c in TEXT_RGB))

@@ -18,7 +18,8 @@ from datetime import datetime
 
 import numpy as np
 import pyvista as pv
-import vtk
+from vtkmodules.vtkCommonDataModel import vtkPlane
+from vtkmodules.vtkRenderingCore import vtkActor
 
 from hydrotwin.basin.ifc import IfcModel, Placement
 from hydrotwin.fourpre.schedules import OpeningSchedule
@@ -62,7 +63,7 @@ class BimLayer:
         self._points = pv.convert_array(self._vtk_points.GetData())  # view on VTK's array
         alpha = model.tri_rgba[:, 3]
         self.meshes: dict[str, pv.PolyData] = {}
-        self.actors: dict[str, vtk.vtkActor] = {}
+        self.actors: dict[str, vtkActor] = {}
         self._orig_rgba: dict[str, np.ndarray] = {}
         self._full: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for key, mask in (("opaque", alpha == 255), ("transparent", alpha < 255)):
@@ -96,7 +97,7 @@ class BimLayer:
             self._full[key] = (tris.astype(np.int64), model.tri_element[mask].copy())
         self._highlighted: set[int] = set()
         self._hidden = np.zeros(len(model.elements), dtype=bool)
-        self._plane: vtk.vtkPlane | None = None
+        self._plane: vtkPlane | None = None
 
     # -- identity --------------------------------------------------------------------------------
     def index(self, global_id: str) -> int:
@@ -237,7 +238,7 @@ class BimLayer:
     def set_section(self, origin: Sequence[float], normal: Sequence[float]) -> None:
         """Cut the model by a plane (local frame); the half the normal points to is removed."""
         if self._plane is None:
-            self._plane = vtk.vtkPlane()
+            self._plane = vtkPlane()
             for actor in self.actors.values():
                 actor.GetMapper().AddClippingPlane(self._plane)
         n = np.asarray(normal, dtype=float)
@@ -255,7 +256,7 @@ class BimLayer:
             self._plane = None
 
     @property
-    def section_plane(self) -> vtk.vtkPlane | None:
+    def section_plane(self) -> vtkPlane | None:
         return self._plane
 
     # -- gate leaves ---------------------------------------------------------------------------

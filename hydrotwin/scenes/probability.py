@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
-import vtk
+from vtkmodules.vtkCommonCore import VTK_FONT_FILE
 
 from hydrotwin.scenes.difference import LIFT_M, _block_mean, _centres
 from hydrotwin.scenes.fonts import find_cjk_font
@@ -67,7 +67,7 @@ class ProbabilityLayer:
         font = find_cjk_font()
         if font:  # the title may be Chinese: VTK's own fonts have no CJK glyphs
             for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-                prop.SetFontFamily(vtk.VTK_FONT_FILE)
+                prop.SetFontFamily(VTK_FONT_FILE)
                 prop.SetFontFile(font)
         self.actors = [actor, bar]
         return self
