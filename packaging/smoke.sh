@@ -12,6 +12,10 @@ set -euo pipefail
 ARCHIVE=${1:?usage: smoke.sh ARCHIVE [VENV_PYTHON]}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${2:-$ROOT/.venv/bin/python}
+# absolute, without resolving links (a venv's python is a link to the system one); the
+# checks below run from other folders
+case $PY in /*) ;; *) PY=$PWD/$PY ;; esac
+case $ARCHIVE in /*) ;; *) ARCHIVE=$PWD/$ARCHIVE ;; esac
 SHARED=${HYDROTWIN_SHARED_DATA:-$ROOT/../shared/data}
 IFC_SAMPLES=("$SHARED/ifc/ifc4/AC20-FZK-Haus.ifc" "$SHARED/ifc/ifc2x3/duplex.ifc"
     "$SHARED/ifc/ifc4x3_add2/geographic-referencing-utm.ifc")
