@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.vtkCommonCore import VTK_FONT_FILE
 
-from hydrotwin.scenes.fonts import find_cjk_font
+from hydrotwin.scenes.fonts import use_cjk_font
 
 __all__ = ["DifferenceLayer"]
 
@@ -89,11 +88,7 @@ class DifferenceLayer:
             width=0.08,
             height=0.5,
         )
-        font = find_cjk_font()
-        if font:  # the title may be Chinese: VTK's own fonts have no CJK glyphs
-            for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-                prop.SetFontFamily(VTK_FONT_FILE)
-                prop.SetFontFile(font)
+        use_cjk_font(bar.GetTitleTextProperty(), bar.GetLabelTextProperty())
         self.actors = [actor, bar]
         return self
 

@@ -55,3 +55,17 @@ def find_cjk_font() -> str | None:
         "no font with Chinese glyphs found (install fonts-wqy-microhei or set %s)", FONT_ENV
     )
     return None
+
+
+def use_cjk_font(*props) -> bool:
+    """Point VTK text properties at the CJK font (titles and labels may be Chinese: VTK's own
+    fonts have no CJK glyphs); False, and the properties untouched, when there is none."""
+    font = find_cjk_font()
+    if not font:
+        return False
+    from vtkmodules.vtkCommonCore import VTK_FONT_FILE  # here: the PDF writer imports this module
+
+    for prop in props:
+        prop.SetFontFamily(VTK_FONT_FILE)
+        prop.SetFontFile(font)
+    return True

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hydrotwin.scenes.fonts import find_cjk_font
+from hydrotwin.scenes.fonts import use_cjk_font
 from hydrotwin.scenes.water import WaterLayer, grid_from_centres
 
 __all__ = ["MAX_VIEWS", "PlanViews"]
@@ -34,17 +34,13 @@ class PlanViews:
         self.waters: list[WaterLayer] = []
         self._stops: list[Callable[[], None]] = []
         self.dirty = True
-        font = find_cjk_font()
         for i, (title, pb) in enumerate(playbacks):
             plotter.subplot(0, i)
             plotter.add_mesh(terrain.mesh, scalars="rgb", rgb=True, lighting=False,
                              name="terrain", reset_camera=False, show_scalar_bar=False)  # fmt: skip
             self.waters.append(self._water(pb))
             text = plotter.add_text(title, font_size=11, name="title")
-            if font:  # Chinese plan names: VTK's own fonts have no CJK glyphs
-                prop = text.GetTextProperty()
-                prop.SetFontFamily(4)  # VTK_FONT_FILE
-                prop.SetFontFile(font)
+            use_cjk_font(text.GetTextProperty())  # Chinese plan names
         plotter.link_views()
         for w, (_t, pb) in zip(self.waters, playbacks, strict=True):
             self._stops.append(w.play(clock, pb.times, pb.dataset[pb.variable]))

@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.vtkCommonCore import VTK_FONT_FILE
 
 from hydrotwin.scenes.difference import LIFT_M, _block_mean, _centres
-from hydrotwin.scenes.fonts import find_cjk_font
+from hydrotwin.scenes.fonts import use_cjk_font
 
 __all__ = ["ProbabilityLayer", "probability_rgb"]
 
@@ -64,11 +63,7 @@ class ProbabilityLayer:
         bar = self.scene.plotter.add_scalar_bar(
             title=title, mapper=actor.mapper, n_labels=6, fmt="%.1f", vertical=True
         )
-        font = find_cjk_font()
-        if font:  # the title may be Chinese: VTK's own fonts have no CJK glyphs
-            for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-                prop.SetFontFamily(VTK_FONT_FILE)
-                prop.SetFontFile(font)
+        use_cjk_font(bar.GetTitleTextProperty(), bar.GetLabelTextProperty())
         self.actors = [actor, bar]
         return self
 
