@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from hydrotwin.fourpre.warning import AlarmEvent, Level, StationThresholds, classify
+from hydrotwin.fourpre.warning import AlarmEvent, StationThresholds, first_crossings
 
 DURATIONS_H = (1, 3, 6, 12, 24)
 
@@ -88,22 +88,15 @@ def rain_alarms(
 
 
 def _crossings(acc, ends, unit, th: RainThresholds, issued, observed_until, after):
-    st = th.as_station(unit)
-    events, reached = [], Level.NONE
-    for t, v in zip(ends, acc, strict=True):
-        lv, _ = classify(float(v), st)
-        while reached < lv:
-            reached = Level(reached + 1)
-            thr = st.threshold(reached)
-            if thr is None:
-                continue
-            observed = observed_until is not None and t <= observed_until
-            events.append(AlarmEvent(
-                unit, t.astimezone(UTC), f"rain_{th.hours}h", reached, float(v), thr,
-                source="observed" if observed else after,
-                lead_time_s=max(0.0, (t - issued).total_seconds()), issued_at=issued,
-                message=f"{th.hours} h rain {v:.1f} mm ≥ {thr:g} mm",
-            ))  # fmt: skip
+    events = []
+    for t, v, reached, thr in first_crossings(ends, acc, th.as_station(unit)):
+        observed = observed_until is not None and t <= observed_until
+        events.append(AlarmEvent(
+            unit, t.astimezone(UTC), f"rain_{th.hours}h", reached, v, thr,
+            source="observed" if observed else after,
+            lead_time_s=max(0.0, (t - issued).total_seconds()), issued_at=issued,
+            message=f"{th.hours} h rain {v:.1f} mm ≥ {thr:g} mm",
+        ))  # fmt: skip
     return events
 
 

@@ -218,6 +218,23 @@ class _State:
     last_time: datetime | None = None
 
 
+def first_crossings(
+    times: Sequence[datetime], values: Sequence[float], th: StationThresholds
+) -> list[tuple[datetime, float, Level, float]]:
+    """(time, value, grade, threshold) where a series first reaches each grade, in order; a
+    step that jumps several grades gives each of them, a grade with no threshold is passed."""
+    out: list[tuple[datetime, float, Level, float]] = []
+    reached = Level.NONE
+    for t, v in zip(times, values, strict=True):
+        lv, _ = classify(float(v), th)
+        while reached < lv:
+            reached = Level(reached + 1)
+            thr = th.threshold(reached)
+            if thr is not None:
+                out.append((t, float(v), reached, thr))
+    return out
+
+
 class WarningEngine:
     """Stateful per-station warnings over incoming observations (a Pipeline listener).
 
@@ -377,30 +394,21 @@ class WarningEngine:
             )
         if issued_at.tzinfo is None:
             raise InputDataError("forecast issue time must be timezone-aware")
-        events: list[AlarmEvent] = []
-        reached = Level.NONE
-        for t, v in zip(times, levels_m, strict=True):
-            lv, thr = classify(float(v), th)
-            while reached < lv:
-                reached = Level(reached + 1)
-                t_thr = th.threshold(reached)
-                if t_thr is None:
-                    continue
-                events.append(
-                    AlarmEvent(
-                        station,
-                        t.astimezone(UTC),
-                        "level",
-                        reached,
-                        float(v),
-                        t_thr,
-                        source="forecast",
-                        lead_time_s=(t - issued_at).total_seconds(),
-                        issued_at=issued_at.astimezone(UTC),
-                        message=f"forecast reaches {reached.name.lower()}",
-                    )
-                )
-            del thr
+        events = [
+            AlarmEvent(
+                station,
+                t.astimezone(UTC),
+                "level",
+                reached,
+                v,
+                t_thr,
+                source="forecast",
+                lead_time_s=(t - issued_at).total_seconds(),
+                issued_at=issued_at.astimezone(UTC),
+                message=f"forecast reaches {reached.name.lower()}",
+            )
+            for t, v, reached, t_thr in first_crossings(times, levels_m, th)
+        ]
         if publish:
             self._publish(events)
         return events
