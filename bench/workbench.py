@@ -21,20 +21,9 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-START = datetime(2026, 7, 1, tzinfo=UTC)
-
-
-def _rain(basin, folder: Path) -> str:
-    f = folder / "burst.csv"
-    lines = ["time," + ",".join(s.id for s in basin.subbasins)]
-    for k in range(1, 13):
-        t = (START + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%MZ")
-        lines.append(t + "," + ",".join(["40" if k <= 6 else "0"] * len(basin.subbasins)))
-    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(f)
+from plan_flood import START, _rain  # the same 6 h burst as the plan benchmark (bench/ on sys.path)
 
 
 def _rehearse(basin, fc, hours: float, gates: bool) -> float:

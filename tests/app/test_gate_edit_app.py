@@ -9,10 +9,12 @@ The demo's rehearsal window is coarsened to 60 m and fed a 12 h burst so the tes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+
+from tests.fourpre.rainfiles import burst_csv
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -31,15 +33,6 @@ def _window(qtbot, lang: str):
         win.open_basin("demo")
     qtbot.waitUntil(lambda: len(win.fourpre.bim_layers) == 2, timeout=120_000)
     return win
-
-
-def _burst(path, basin) -> str:
-    lines = ["time," + ",".join(s.id for s in basin.subbasins)]
-    for k in range(1, 13):
-        t = (START + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%MZ")
-        lines.append(t + "," + ",".join(["40" if k <= 6 else "0"] * len(basin.subbasins)))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
 
 
 def _select_shimen_leaf(win, demo_basin) -> str:
@@ -79,7 +72,7 @@ def test_select_a_shimen_leaf_edit_and_see_the_difference(zh_window, qtbot, demo
     win.grab().save(str(tmp_path / "gate_editor_zh.png"))
     ed.set_cell(1, 1, "6.5")
     ed.set_cell(1, 0, "1")  # fully open at 1 h instead of 44 h
-    panel.rain.addItem("burst", _burst(tmp_path / "burst.csv", session.basin))
+    panel.rain.addItem("burst", burst_csv(tmp_path / "burst.csv", session.basin, START))
     panel.rain.setCurrentIndex(panel.rain.count() - 1)
     panel.start.setDateTime(panel.start.dateTime().fromSecsSinceEpoch(int(START.timestamp())))
     panel.hours.setValue(12)

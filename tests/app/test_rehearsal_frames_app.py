@@ -3,11 +3,12 @@ the running rehearsal's newest frame before the job ends, then the finished resu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from hydrotwin.fourpre.session import ForecastRequest
+from tests.fourpre.rainfiles import burst_csv
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -25,12 +26,7 @@ def test_the_scene_shows_frames_while_the_rehearsal_runs(qtbot, tmp_path):
             win.open_basin("demo")
         session, fp = win.session, win.fourpre
         session.basin.rehearsal.cell_m = 60.0
-        csv = tmp_path / "burst.csv"
-        lines = ["time," + ",".join(s.id for s in session.basin.subbasins)]
-        for k in range(1, 13):
-            t = (START + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%MZ")
-            lines.append(t + "," + ",".join(["40"] * len(session.basin.subbasins)))
-        csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        csv = burst_csv(tmp_path / "burst.csv", session.basin, START, wet_hours=12)
         with qtbot.waitSignal(session.events.forecast, timeout=120_000):
             session.start_forecast(ForecastRequest(str(csv), 12.0, START))
         seen = []

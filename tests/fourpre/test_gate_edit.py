@@ -9,7 +9,7 @@ basin at 60 m cells, a 12 h forecast of a 6 h burst of 40 mm/h, 8 h of 2D.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre.gate_edit import derive_plan, parse_rows, rows_for, target_of
 from hydrotwin.fourpre.plan import plan_templates
 from hydrotwin.fourpre.session import ForecastRequest, TwinSession
+from tests.fourpre.rainfiles import burst_csv
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 SHIMEN_LEAF = "0oiWMHcgfIJelTGJFUt5wm"
@@ -36,13 +37,7 @@ def basin(demo_basin):
 
 @pytest.fixture(scope="module")
 def rain_csv(tmp_path_factory, basin):
-    f = tmp_path_factory.mktemp("rain") / "burst.csv"
-    lines = ["time," + ",".join(s.id for s in basin.subbasins)]
-    for k in range(1, 13):
-        t = (START + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%MZ")
-        lines.append(t + "," + ",".join(["40" if k <= 6 else "0"] * len(basin.subbasins)))
-    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(f)
+    return burst_csv(tmp_path_factory.mktemp("rain") / "burst.csv", basin, START)
 
 
 def _near(d, xy, r):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import netCDF4
 import numpy as np
@@ -24,6 +24,7 @@ from hydrotwin.errors import RunCancelledError
 from hydrotwin.fourpre.flood import FLOODED_M, flood_indicators
 from hydrotwin.fourpre.plan import Plan, compare_plans, plan_templates
 from hydrotwin.fourpre.plan_table import best_of
+from tests.fourpre.rainfiles import burst_csv
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 HOURS, REH_HOURS = 12, 3.0
@@ -41,14 +42,7 @@ def basin(demo_basin):
 
 @pytest.fixture(scope="module")
 def rain_csv(tmp_path_factory, basin):
-    f = tmp_path_factory.mktemp("rain") / "burst.csv"
-    lines = ["time," + ",".join(s.id for s in basin.subbasins)]
-    for k in range(1, HOURS + 1):
-        r = 40.0 if k <= 6 else 0.0
-        t = (START + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%MZ")
-        lines.append(t + "," + ",".join([f"{r:g}"] * len(basin.subbasins)))
-    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(f)
+    return burst_csv(tmp_path_factory.mktemp("rain") / "burst.csv", basin, START, HOURS)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hydrotwin.fourpre.session import ForecastRequest, TwinSession
+from tests.fourpre.rainfiles import burst_csv
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 
@@ -21,12 +22,7 @@ START = datetime(2026, 7, 1, tzinfo=UTC)
 def session(demo_basin, tmp_path):
     b = demo_basin.model_copy(deep=True)
     b.rehearsal.cell_m = 60.0
-    csv = tmp_path / "burst.csv"
-    lines = ["time," + ",".join(s.id for s in b.subbasins)]
-    for k in range(1, 13):
-        t = (START + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%MZ")
-        lines.append(t + "," + ",".join(["40" if k <= 6 else "0"] * len(b.subbasins)))
-    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    csv = burst_csv(tmp_path / "burst.csv", b, START)
     s = TwinSession(b)
     s.run_forecast(ForecastRequest(str(csv), 12.0, START))
     yield s
