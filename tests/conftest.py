@@ -19,11 +19,29 @@ def pytest_collection_modifyitems(config, items):
     render taken after Qt GL windows were opened and closed in the same process came out
     blank now and then, which made pixel tests of the scene flaky."""
 
-    def uses_qt(item) -> bool:
-        names = getattr(item, "fixturenames", ())
-        return "qtbot" in names or "qapp" in names or item.get_closest_marker("gui") is not None
+    items.sort(key=_uses_qt)
 
-    items.sort(key=uses_qt)
+
+def _uses_qt(item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return "qtbot" in names or "qapp" in names or item.get_closest_marker("gui") is not None
+
+
+@pytest.fixture(autouse=True)
+def _gc_on_gui_thread(request):
+    """Qt tests collect cycles on the GUI thread only, as the app does (viewers/gc_guard.py):
+    with Dask's loop or a live source's thread running, a collection there that frees a
+    widget is a segfault in a later test. Each Qt test ends with a collection of its own."""
+    if not _uses_qt(request.node):
+        yield
+        return
+    import gc
+
+    from hydrotwin.viewers.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(request.getfixturevalue("qapp"))
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

@@ -68,6 +68,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, lang: str = "zh_CN", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from hydrotwin.viewers.gc_guard import collect_on_gui_thread
+
+        collect_on_gui_thread()  # the window's threads must never free a Qt object
         self.lang = lang
         self.basin = None
         self.scene = None
