@@ -159,16 +159,17 @@ def main() -> None:
         "--terrain-cells",
         type=int,
         default=None,
-        help="terrain level of detail (default: scenes.terrain.ANIMATION_MAX_CELLS)",
+        help="terrain mesh cells under the draped colours (default: the app's, "
+        "scenes.terrain.GEOMETRY_MAX_CELLS)",
     )
     args = ap.parse_args()
     import pyvista as pv
 
     from hydrotwin.basin import find_basin
     from hydrotwin.scenes.render import offscreen_scene
-    from hydrotwin.scenes.terrain import ANIMATION_MAX_CELLS
+    from hydrotwin.scenes.terrain import GEOMETRY_MAX_CELLS
 
-    cells = args.terrain_cells or ANIMATION_MAX_CELLS
+    cells = args.terrain_cells or GEOMETRY_MAX_CELLS
     cpus = os.cpu_count()
     print(f"flood animation, {SIZE[0]}×{SIZE[1]} off-screen, anti-aliasing off; "
           f"cpu_count={cpus}, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
@@ -179,9 +180,11 @@ def main() -> None:
           f"{(depth[-1] > 0.05).mean():.1%}")  # fmt: skip
     pv.global_theme.anti_aliasing = None
     basin = find_basin("demo")
-    plotter, scene = offscreen_scene(basin, SIZE, max_terrain_cells=cells)
+    plotter, scene = offscreen_scene(basin, SIZE, terrain_geometry_cells=cells)
     base = static_ms(plotter)
-    print(f"demo scene ({scene.terrain.n_cells} terrain cells), no water: {base:.0f} ms/frame")
+    colour = scene.terrain.colour_dem.shape
+    print(f"demo scene (terrain mesh {scene.terrain.n_cells} cells under {colour[0]}×{colour[1]} "
+          f"colours), no water: {base:.0f} ms/frame")  # fmt: skip
     out: dict = {"cpu_count": cpus, "static_ms": round(base, 1),
                  "terrain_cells": scene.terrain.n_cells}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="hydrotwin-bench-") as tmp:

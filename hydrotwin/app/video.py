@@ -81,7 +81,7 @@ def write_video(
     lang: str = "zh_CN",
     camera_path: Sequence | None = None,
     levels=None,
-    max_terrain_cells: int | None = None,
+    terrain_geometry_cells: int | None = None,
     annotations: Sequence = (),
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
@@ -103,7 +103,7 @@ def write_video(
     nc = resolve_result(result)
     t0 = time.perf_counter()
     with RehearsalMovie(basin, nc, size=size, title=title, lang=lang, camera_path=camera_path,
-                        levels=levels, max_terrain_cells=max_terrain_cells,
+                        levels=levels, terrain_geometry_cells=terrain_geometry_cells,
                         annotations=annotations) as movie:  # fmt: skip
         total = len(video_times(movie.start, movie.end, fps, speedup))
         with atomic_path(out) as tmp:

@@ -197,8 +197,8 @@ class RehearsalMovie:
 
     ``result`` is a rehearsal NetCDF (``hydrotwin rehearse``'s ``rehearsal.nc``). ``levels``
     gives station level series for the warning colours (default: the result's water surface
-    at the stations). The terrain is drawn at ``ANIMATION_MAX_CELLS`` by default: at 1080p it
-    looked the same as 250k cells and rendered twice as fast. Close it (or use ``with``) to
+    at the stations). The terrain is the app's: its colours draped over a coarser mesh
+    (``scenes.terrain``). Close it (or use ``with``) to
     free the plotter and the file.
     """
 
@@ -212,18 +212,16 @@ class RehearsalMovie:
         lang: str = "zh_CN",
         camera_path: Sequence[CameraKey] | None = None,
         levels: LevelSeries | None = None,
-        max_terrain_cells: int | None = None,
+        terrain_geometry_cells: int | None = None,
         annotations: Sequence = (),
     ) -> None:
         from hydrotwin.scenes.annotations import AnnotationLayer
         from hydrotwin.scenes.render import offscreen_scene
-        from hydrotwin.scenes.terrain import ANIMATION_MAX_CELLS
         from hydrotwin.scenes.water import play_result
 
         self.size = (int(size[0]), int(size[1]))
-        self.plotter, self.scene = offscreen_scene(
-            basin, self.size, lang=lang, max_terrain_cells=max_terrain_cells or ANIMATION_MAX_CELLS
-        )
+        kw = {"terrain_geometry_cells": terrain_geometry_cells} if terrain_geometry_cells else {}
+        self.plotter, self.scene = offscreen_scene(basin, self.size, lang=lang, **kw)
         try:
             self.water, self._stop, self.ds = play_result(self.scene, resolve_result(result))
         except BaseException:

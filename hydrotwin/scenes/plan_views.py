@@ -36,8 +36,7 @@ class PlanViews:
         self.dirty = True
         for i, (title, pb) in enumerate(playbacks):
             plotter.subplot(0, i)
-            plotter.add_mesh(terrain.mesh, scalars="rgb", rgb=True, lighting=False,
-                             name="terrain", reset_camera=False, show_scalar_bar=False)  # fmt: skip
+            terrain.add_to(plotter)
             self.waters.append(self._water(pb))
             text = plotter.add_text(title, font_size=11, name="title")
             use_cjk_font(text.GetTextProperty())  # Chinese plan names

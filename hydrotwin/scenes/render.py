@@ -130,6 +130,7 @@ def render_basin(
     t0 = time.perf_counter()
     out = Path(out)
     scene_kwargs.setdefault("max_terrain_cells", RENDER_MAX_CELLS)
+    scene_kwargs.setdefault("terrain_geometry_cells", None)  # a still: full-detail silhouettes
     plotter, scene = offscreen_scene(
         basin, size, lang=lang, labels=labels, exaggeration=exaggeration, **scene_kwargs
     )

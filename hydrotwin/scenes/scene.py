@@ -27,7 +27,12 @@ from hydrotwin.scenes.reservoir import (
 )
 from hydrotwin.scenes.rivers import build_rivers
 from hydrotwin.scenes.stations import Stations
-from hydrotwin.scenes.terrain import DEFAULT_MAX_CELLS, Terrain, read_dem_lod
+from hydrotwin.scenes.terrain import (
+    DEFAULT_MAX_CELLS,
+    GEOMETRY_MAX_CELLS,
+    Terrain,
+    read_dem_lod,
+)
 from hydrotwin.scenes.towns import Towns
 from hydrotwin.scenes.water import WaterLayer
 
@@ -101,6 +106,7 @@ class BasinScene:
         lang: str = "zh_CN",
         exaggeration: float | None = None,
         max_terrain_cells: int = DEFAULT_MAX_CELLS,
+        terrain_geometry_cells: int | None = GEOMETRY_MAX_CELLS,
         clock: Clock | None = None,
         labels: bool = True,
         font_file: str | None = None,
@@ -112,7 +118,8 @@ class BasinScene:
         self.font_file = font_file or find_cjk_font()
         # Without a CJK font Chinese labels would be empty boxes: fall back to English names.
         self.label_lang = lang if self.font_file else "en"
-        dem = read_dem_lod(basin.path(basin.basin.dem), max_terrain_cells, crs=basin.basin.crs)
+        dem_path = basin.path(basin.basin.dem)
+        dem = read_dem_lod(dem_path, max_terrain_cells, crs=basin.basin.crs)
         xmin, ymin, xmax, ymax = dem.bounds
         z = dem.z[np.isfinite(dem.z)]
         # Round the origin so local coordinates stay readable; z0 at the lowest ground.
@@ -128,7 +135,10 @@ class BasinScene:
         )
         if not self.exaggeration > 0:
             raise ValueError(f"vertical exaggeration must be > 0; got {self.exaggeration}")
-        self.terrain = Terrain(dem, self.origin, self.exaggeration)
+        geometry = dem
+        if terrain_geometry_cells is not None and terrain_geometry_cells < dem.z.size:
+            geometry = read_dem_lod(dem_path, terrain_geometry_cells, crs=basin.basin.crs)
+        self.terrain = Terrain(geometry, self.origin, self.exaggeration, colour_dem=dem)
         self._layers: dict[str, Layer] = {
             k: Layer(k, zh, en) for k, (zh, en) in LAYER_NAMES.items()
         }
@@ -158,17 +168,7 @@ class BasinScene:
         basin = self.basin
         self._add(
             "terrain",
-            [
-                p.add_mesh(
-                    self.terrain.mesh,
-                    scalars="rgb",
-                    rgb=True,
-                    lighting=False,
-                    name="terrain",
-                    reset_camera=False,
-                    show_scalar_bar=False,
-                )
-            ],
+            [self.terrain.add_to(p)],
         )
         from hydrotwin.scenes.rivers import read_network
 

@@ -3,8 +3,14 @@
 The DEM is read averaged so that no more than ``max_cells`` quads are drawn (a 4000² DEM is
 never a full-resolution mesh: anchors/rendering.md measured 6.5 s first render and 2.5 GB for
 that, against 0.65 s for an averaged read). Vertices sit at the centres of the (averaged)
-raster cells; nodata cells leave holes. Colours are computed per vertex, once, as a
-hypsometric tint times a hillshade, so VTK lighting is off for this actor.
+raster cells; nodata cells leave holes. Colours are computed once, as a hypsometric tint
+times a hillshade, so VTK lighting is off for this actor.
+
+In the app the colours and the geometry have separate levels of detail: the colours of a
+``DEFAULT_MAX_CELLS`` grid are draped as a texture over a ``GEOMETRY_MAX_CELLS`` mesh. On
+llvmpipe a frame's cost grows with the triangles drawn far more than with the texels looked
+up (demo scene at 1280×800: 126 ms a frame with 249k coloured vertices, 32–40 ms with 15k
+vertices under the same colours), and the hillshade carries the detail the eye reads.
 """
 
 from __future__ import annotations
@@ -21,14 +27,14 @@ from hydrotwin.errors import BasinDataError
 
 log = logging.getLogger(__name__)
 
-# The interactive default: anchors/rendering.md found software GL under 10 fps above ~250k
-# visible cells. Still images (hydrotwin render) draw up to RENDER_MAX_CELLS. Flood playback
-# and videos draw ANIMATION_MAX_CELLS: on the shared 2-core machine the demo scene took
-# 210 ms a frame with 250k terrain cells and 55 ms with 40k (1280×800, llvmpipe), and the
-# flood texture carries the fine detail where it matters.
+# The app, its playback and videos: colours of up to DEFAULT_MAX_CELLS cells draped over a
+# mesh of up to GEOMETRY_MAX_CELLS (anchors/rendering.md found software GL under 10 fps above
+# ~250k visible cells; on the shared 2-core machine the demo scene took 210 ms a frame with
+# 250k coloured vertices and 55 ms with 40k at 1280×800). Still images (hydrotwin render) draw
+# up to RENDER_MAX_CELLS as geometry and colours alike.
 DEFAULT_MAX_CELLS = 250_000
 RENDER_MAX_CELLS = 500_000
-ANIMATION_MAX_CELLS = 60_000
+GEOMETRY_MAX_CELLS = 40_000
 
 # Hypsometric tint (low → high), loosely after the classic atlas tints: green valley floors,
 # yellow-green and tan slopes, brown ridges, pale grey summits. Stops at normalised height.
@@ -176,18 +182,30 @@ def terrain_colours(
 
 
 class Terrain:
-    """The terrain layer's data: the drawn grid, its mesh and elevation look-ups."""
+    """The terrain layer's data: the drawn grid, its mesh and elevation look-ups.
+
+    ``dem`` is the geometry (what ``elevation_at`` and everything draped on the ground use);
+    ``colour_dem``, when finer, gives the colours as a texture over that geometry.
+    """
 
     def __init__(
         self,
         dem: DemGrid,
         origin: tuple[float, float, float],
         exaggeration: float = 1.0,
+        colour_dem: DemGrid | None = None,
     ) -> None:
         self.dem = dem
         self.origin = origin
         self.exaggeration = float(exaggeration)
+        finer = colour_dem is not None and colour_dem.z.size > dem.z.size
+        self.colour_dem = colour_dem if finer else dem
         self.mesh = self._build()
+        rgb = terrain_colours(self.colour_dem.z, self.colour_dem.dx, self.colour_dem.dy,
+                              z_factor=self.exaggeration)  # fmt: skip
+        self.texture = self._drape(rgb) if finer else None
+        if not finer:
+            self.mesh.point_data["rgb"] = rgb.reshape(-1, 3)
 
     def _build(self) -> pv.PolyData:
         dem = self.dem
@@ -203,10 +221,56 @@ class Terrain:
         faces = grid_faces(rows, cols, valid)
         mesh = pv.PolyData.from_regular_faces(pts, faces)
         mesh.point_data["elevation_m"] = zfill.ravel().astype(np.float32)
-        mesh.point_data["rgb"] = terrain_colours(
-            dem.z, dem.dx, dem.dy, z_factor=self.exaggeration
-        ).reshape(-1, 3)
         return mesh
+
+    def _drape(self, rgb: np.ndarray):
+        """The colours as a texture over the mesh; texture coordinates from map position."""
+        from vtkmodules.vtkRenderingCore import vtkTexture
+
+        rows, cols = rgb.shape[:2]
+        image = pv.ImageData(dimensions=(cols, rows, 1))
+        image.point_data["rgb"] = rgb[::-1].reshape(-1, 3)  # VTK images start at the bottom
+        self.image = image
+        xmin, ymin, xmax, ymax = self.colour_dem.bounds
+        x0, y0, _ = self.origin
+        u = (self.mesh.points[:, 0] + x0 - xmin) / (xmax - xmin)
+        v = (self.mesh.points[:, 1] + y0 - ymin) / (ymax - ymin)
+        self.mesh.active_texture_coordinates = np.column_stack([u, v]).astype(np.float32)
+        tex = vtkTexture()
+        tex.SetInputData(image)
+        tex.InterpolateOn()
+        tex.SetColorModeToDirectScalars()
+        tex.EdgeClampOn()
+        return tex
+
+    @property
+    def colours(self) -> np.ndarray:
+        """(rows, cols, 3) uint8 colours on ``colour_dem``'s grid, row 0 north: a view onto
+        what VTK draws (write through it, then call :meth:`colours_modified`)."""
+        rows, cols = self.colour_dem.shape
+        if self.texture is None:
+            return np.asarray(self.mesh.point_data["rgb"]).reshape(rows, cols, 3)
+        return np.asarray(self.image.point_data["rgb"]).reshape(rows, cols, 3)[::-1]
+
+    def colours_modified(self) -> None:
+        if self.texture is None:
+            self.mesh.point_data["rgb"].Modified()
+            self.mesh.Modified()
+        else:
+            self.image.point_data["rgb"].Modified()
+            self.image.Modified()
+
+    def add_to(self, plotter, name: str = "terrain"):
+        """Add the terrain actor (per-vertex colours, or the draped texture) to ``plotter``."""
+        if self.texture is None:
+            return plotter.add_mesh(self.mesh, scalars="rgb", rgb=True, lighting=False, name=name,
+                                    reset_camera=False, show_scalar_bar=False)  # fmt: skip
+        # render=False: a render before the texture is set builds shaders without it.
+        kw = {"reset_camera": False, "show_scalar_bar": False, "render": False}
+        actor = plotter.add_mesh(self.mesh, color="white", lighting=False, name=name, **kw)
+        actor.mapper.ScalarVisibilityOff()
+        actor.SetTexture(self.texture)
+        return actor
 
     @property
     def n_cells(self) -> int:

@@ -139,10 +139,11 @@ class Towns:
         self.groups = groups if group_field is not None else None
 
     def built_up_mask(self, terrain, radius_m: float | None = None) -> np.ndarray:
-        """Drawn-grid vertices within ``radius_m`` of a building (default 1.5 drawn cells)."""
+        """Cells of the terrain's colour grid within ``radius_m`` of a building (default 1.5
+        of its cells)."""
         from scipy.spatial import cKDTree
 
-        dem = terrain.dem
+        dem = terrain.colour_dem
         mask = np.zeros(dem.shape, dtype=bool)
         if len(self.map_xy) == 0:
             return mask
@@ -159,14 +160,14 @@ class Towns:
         return mask
 
     def tint_terrain(self, terrain, strength: float = 0.6) -> int:
-        """Blend the built-up tint into the terrain colours in place; returns vertices tinted."""
-        mask = self.built_up_mask(terrain).ravel()
+        """Blend the built-up tint into the terrain colours in place; returns cells tinted."""
+        mask = self.built_up_mask(terrain)
         if not mask.any():
             return 0
-        rgb = terrain.mesh.point_data["rgb"]
+        rgb = terrain.colours
         mixed = (1 - strength) * rgb[mask] + strength * np.asarray(BUILT_UP_RGB, dtype=float)
         rgb[mask] = np.clip(mixed, 0, 255).astype(np.uint8)
-        terrain.mesh.Modified()
+        terrain.colours_modified()
         return int(mask.sum())
 
     def add_to(self, plotter) -> list:

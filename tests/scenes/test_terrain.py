@@ -152,3 +152,33 @@ def test_geojson_without_crs_in_projected_metres_is_taken_as_basin_crs(tmp_path,
     deg = gpd.GeoDataFrame(geometry=[LineString([(114.0, 28.2), (114.0, 28.3)])], crs=4326)
     x0, y0 = to_basin_crs(deg, _Basin(), path).geometry.iloc[0].coords[0]
     assert x0 == pytest.approx(500_000.0, abs=1.0) and 3.0e6 < y0 < 3.2e6
+
+
+def test_colours_are_draped_over_a_coarser_mesh(tmp_path):
+    """The app's level of detail: the mesh from an averaged grid, the colours of the finer
+    grid as a texture whose every vertex looks up the colour cell it stands in."""
+    rng = np.random.default_rng(7)
+    z = (100 + np.cumsum(rng.normal(0, 2, (80, 120)), axis=1)).astype(np.float32)
+    _write_tif(tmp_path / "d.tif", z)
+    fine = read_dem_lod(tmp_path / "d.tif", max_cells=100_000)
+    coarse = read_dem_lod(tmp_path / "d.tif", max_cells=600)
+    t = Terrain(coarse, (500_000.0, 3_100_000.0, 100.0), colour_dem=fine)
+    assert t.n_cells == (coarse.shape[0] - 1) * (coarse.shape[1] - 1) and coarse.z.size <= 600
+    assert t.texture is not None and "rgb" not in t.mesh.point_data
+    assert np.array_equal(t.colours, terrain_colours(fine.z, fine.dx, fine.dy))
+    uv = np.asarray(t.mesh.active_texture_coordinates)
+    col = np.floor(uv[:, 0] * 120).astype(int)
+    row = np.floor((1.0 - uv[:, 1]) * 80).astype(int)  # texture v runs from the south
+    x = t.mesh.points[:, 0] + 500_000.0
+    y = t.mesh.points[:, 1] + 3_100_000.0
+    xs, ys = fine.centres()
+    assert np.all(np.abs(xs[col] - x) <= fine.dx / 2 + 1e-6)
+    assert np.all(np.abs(ys[row] - y) <= fine.dy / 2 + 1e-6)
+    # The colours are a view onto the texture's image (row 0 north = the image's last row).
+    t.colours[0, 0] = (255, 0, 0)
+    t.colours_modified()
+    assert tuple(t.image.point_data["rgb"][79 * 120]) == (255, 0, 0)
+    # A colour grid no finer than the mesh: per-vertex colours, no texture.
+    same = Terrain(fine, (500_000.0, 3_100_000.0, 100.0), colour_dem=fine)
+    assert same.texture is None and same.colours.shape == (80, 120, 3)
+    assert np.array_equal(same.mesh.point_data["rgb"].reshape(80, 120, 3), same.colours)

@@ -29,7 +29,7 @@ def test_geographic_dem_is_drawn_in_metres(shared_data, tmp_path, monkeypatch):
     basin = _logan_in_degrees(shared_data, tmp_path)
     plotter, scene = offscreen_scene(basin, (320, 200))
     try:
-        dem = scene.terrain.dem
+        dem = scene.terrain.colour_dem  # the full grid (the mesh under it is averaged)
         assert dem.crs.to_epsg() == 26912
         assert 90.0 < dem.dx < 130.0  # metres again (the file's cells are 0.0012°)
         # the original extent (x 432705–461605, y 4612654–4662454), grown by the round trip
