@@ -54,32 +54,13 @@ class AnnotationLayer:
         self.update(scene.clock.now)
 
     def _actor(self, i: int, note: Note, font_size: int) -> Any:
-        """A 2D text anchored at a world point: drawn over the scene like the labels, but with
-        no label-placement pass (point labels cost 70 ms per 1080p frame for two notes)."""
-        from vtkmodules.vtkCommonCore import VTK_FONT_FILE
-        from vtkmodules.vtkRenderingCore import vtkTextActor
+        from hydrotwin.scenes.labels import LabelStyle, pinned_text
 
         s = self.scene
         above = 0.02 * max(s.terrain.dem.bounds[2] - s.terrain.dem.bounds[0], 1.0)
-        actor = vtkTextActor()
-        actor.SetInput(note.text)
-        coord = actor.GetPositionCoordinate()
-        coord.SetCoordinateSystemToWorld()
-        coord.SetValue(*s._label_point(note.x, note.y, above))
-        prop = actor.GetTextProperty()
-        if s.font_file:
-            prop.SetFontFamily(VTK_FONT_FILE)
-            prop.SetFontFile(s.font_file)
-        prop.SetFontSize(font_size)
-        prop.SetColor(*(c / 255 for c in TEXT_RGB))
-        prop.SetBackgroundColor(*(c / 255 for c in PANEL_RGB))
-        prop.SetBackgroundOpacity(0.92)
-        prop.SetFrame(True)
-        prop.SetFrameColor(*(c / 255 for c in TEXT_RGB))
-        prop.SetJustificationToCentered()
-        prop.SetVerticalJustificationToBottom()
-        s.plotter.add_actor(actor, name=f"annotation-{i}", reset_camera=False, render=False)
-        return actor
+        style = LabelStyle(font_size, TEXT_RGB, PANEL_RGB, 0.92, frame_rgb=TEXT_RGB, centred=True)
+        point = s._label_point(note.x, note.y, above)
+        return pinned_text(s.plotter, point, note.text, style, s.font_file, f"annotation-{i}")
 
     def visible(self) -> list[str]:
         """The texts shown now."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from hydrotwin.fourpre.clock import Clock
 from hydrotwin.scenes.fonts import find_cjk_font
+from hydrotwin.scenes.labels import LabelStyle, pinned_text
 from hydrotwin.scenes.reservoir import (
     CONCRETE_RGB,
     LAKE_RGB,
@@ -247,24 +248,9 @@ class BasinScene:
                 if name == text and near:
                     self.stations.labels[i] = ""
         label_actors = self.stations.add_labels_to(p, self.font_file, font_size=15)
-        if label_pts:
-            label_actors.append(
-                p.add_point_labels(
-                    np.asarray(label_pts),
-                    label_txt,
-                    font_file=self.font_file,
-                    font_size=20,
-                    bold=True,
-                    text_color=(255, 255, 255),
-                    shape_color=(25, 45, 70),
-                    shape_opacity=0.7,
-                    show_points=False,
-                    always_visible=True,
-                    name="feature-labels",
-                    reset_camera=False,
-                    margin=3,
-                )
-            )
+        style = LabelStyle(20, (255, 255, 255), (25, 45, 70), 0.7, bold=True)
+        for i, (text, pt) in enumerate(zip(label_txt, label_pts, strict=True)):
+            label_actors.append(pinned_text(p, pt, text, style, self.font_file, f"feature-{i}"))
         self._layers["labels"].visible = self._labels_wanted
         self._add("labels", label_actors)
 

@@ -113,26 +113,15 @@ class Stations:
         return [self.actor, self.stalk_actor]
 
     def add_labels_to(self, plotter, font_file: str | None, font_size: int = 16) -> list:
-        """Station names as screen-space labels (Chinese needs ``font_file``)."""
-        keep = [i for i, t in enumerate(self.labels) if t]
-        if not keep:
-            return []
-        actor = plotter.add_point_labels(
-            self.label_points[keep],
-            [self.labels[i] for i in keep],
-            font_file=font_file,
-            font_size=font_size,
-            bold=False,
-            text_color=(20, 20, 20),
-            shape_color=(255, 255, 255),
-            shape_opacity=0.78,
-            show_points=False,
-            always_visible=True,
-            name="stations-labels",
-            reset_camera=False,
-            margin=2,
-        )
-        return [actor]
+        """Station names pinned above the stations (Chinese needs ``font_file``)."""
+        from hydrotwin.scenes.labels import LabelStyle, pinned_text
+
+        style = LabelStyle(font_size, (20, 20, 20), (255, 255, 255), 0.78)
+        return [
+            pinned_text(plotter, self.label_points[i], t, style, font_file, f"stations-label-{i}")
+            for i, t in enumerate(self.labels)
+            if t
+        ]
 
     def set_status(self, station_id: str, level: str) -> None:
         """Colour one station by warning level (none/blue/yellow/orange/red), in place."""

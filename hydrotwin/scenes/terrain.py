@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # up to RENDER_MAX_CELLS as geometry and colours alike.
 DEFAULT_MAX_CELLS = 250_000
 RENDER_MAX_CELLS = 500_000
-GEOMETRY_MAX_CELLS = 40_000
+GEOMETRY_MAX_CELLS = 20_000
 
 # Hypsometric tint (low → high), loosely after the classic atlas tints: green valley floors,
 # yellow-green and tan slopes, brown ridges, pale grey summits. Stops at normalised height.
