@@ -1,7 +1,11 @@
 """A Qt object freed by the cyclic collector on a worker thread crashes the app; the app
 collects on the GUI thread only (viewers/gc_guard.py). Both runs are child processes, so the
-unguarded one may crash without taking the suite with it — and must crash, or this test
-proves nothing about the guard."""
+unguarded one may crash or hang without taking the suite with it.
+
+Whether the unguarded child crashes within seconds depends on timing (on this machine it
+usually does; on a loaded CI runner it once hung instead), so the unguarded test asserts the
+hazard itself, which is deterministic: without the guard the collector runs on the worker
+thread. The guarded test asserts it never does, and that the child survives."""
 
 from __future__ import annotations
 
@@ -14,21 +18,33 @@ CHILD = Path(__file__).with_name("gc_child.py")
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _run(mode: str, seconds: float) -> subprocess.CompletedProcess:
+def _run(mode: str, seconds: float, timeout: float = 120.0) -> tuple[int | None, str, str]:
+    """(return code or None when it hung and was killed, stdout, stderr)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, str(CHILD), mode, str(seconds)], env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    cmd = [sys.executable, str(CHILD), mode, str(seconds)]
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as child:  # fmt: skip
+        try:
+            out, err = child.communicate(timeout=timeout)
+            return child.returncode, out, err
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+            return None, out, err
 
 
-def test_unguarded_collection_on_a_worker_thread_crashes():
-    out = _run("none", 20.0)
-    assert out.returncode != 0, "expected the unguarded child to crash: " + out.stdout
+def test_unguarded_collector_runs_on_the_worker_thread():
+    code, out, err = _run("none", 5.0, timeout=60.0)
+    assert "worker-gc" in out, (code, out, err[-2000:])
 
 
 def test_the_guard_keeps_dialogs_alive_while_a_worker_allocates():
-    out = _run("guard", 8.0)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert int(out.stdout.split()[1]) > 50  # it really made and dropped dialogs
+    code, out, err = _run("guard", 8.0)
+    assert code == 0, err[-2000:]
+    words = out.split()
+    assert "worker-gc" not in out
+    assert int(words[1]) > 50  # it really made and dropped dialogs
+    assert int(words[3]) == 0  # no collection ran off the GUI thread
 
 
 def test_the_window_installs_the_guard(qapp):
