@@ -240,19 +240,34 @@ class BasinScene:
         self.stations = Stations(basin, self.terrain, size_m=size, lang=self.label_lang)
         self._add("stations", self.stations.add_to(p))
 
-        # A feature label (reservoir, sluice, town) replaces a station label with the same
-        # name close by: "青溪水库" once, in the larger style.
-        for text, pt in zip(label_txt, label_pts, strict=True):
-            for i, name in enumerate(self.stations.labels):
-                near = np.hypot(*(self.stations.label_points[i][:2] - pt[:2])) < 5000.0
-                if name == text and near:
-                    self.stations.labels[i] = ""
+        label_txt = self._merge_station_labels(label_txt, label_pts)
+        self.feature_labels = [t for t in label_txt if t]  # what the map names, for tests
         label_actors = self.stations.add_labels_to(p, self.font_file, font_size=15)
         style = LabelStyle(20, (255, 255, 255), (25, 45, 70), 0.7, bold=True)
         for i, (text, pt) in enumerate(zip(label_txt, label_pts, strict=True)):
             label_actors.append(pinned_text(p, pt, text, style, self.font_file, f"feature-{i}"))
         self._layers["labels"].visible = self._labels_wanted
         self._add("labels", label_actors)
+
+    def _merge_station_labels(self, texts: list[str], points: list) -> list[str]:
+        """A feature label (reservoir, sluice, town) replaces the label of a station within
+        5 km that it names in either language: "青溪水库" once, in the larger style; a town
+        named only in Chinese takes the station's English name; "白沙村" stands for the
+        station "白沙" beside it (the two labels would cover each other)."""
+        stations = self.stations
+        names = {st.id: st.names for st in self.basin.stations}
+        out = list(texts)
+        for k, (text, pt) in enumerate(zip(texts, points, strict=True)):
+            for i, sid in enumerate(stations.ids):
+                n = names.get(sid)
+                if n is None or np.hypot(*(stations.label_points[i][:2] - pt[:2])) >= 5000.0:
+                    continue
+                if text in (n.zh, n.en):
+                    out[k] = stations.labels[i] or out[k]
+                    stations.labels[i] = ""
+                elif any(name and text.startswith(name) for name in (n.zh, n.en)):
+                    stations.labels[i] = ""
+        return out
 
     def _name(self, names) -> str:
         return names.zh if self.label_lang.startswith("zh") else names.en
@@ -292,7 +307,12 @@ class BasinScene:
         return out
 
     def _town_labels(self) -> dict[str, tuple[float, float]]:
-        return {k: (x, y) for k, (x, y, _p) in self._town_groups().items()}
+        """Settlement label → (x, y): in English where the exposure layer has a ``*_en`` name
+        for the settlement field (``place_en`` beside ``place``)."""
+        en = self.towns.group_en if self.towns is not None else {}
+        lang_en = not self.label_lang.startswith("zh")
+        return {(en.get(k, k) if lang_en else k): (x, y)
+                for k, (x, y, _p) in self._town_groups().items()}  # fmt: skip
 
     # -- layers --------------------------------------------------------------------------------
     @property

@@ -75,6 +75,7 @@ class Towns:
         self.mesh = pv.PolyData()
         self.map_xy = np.zeros((0, 2))
         self.groups: list[str] | None = None
+        self.group_en: dict[str, str] = {}  # settlement → its English name, when the file has one
         if gdf is None or len(gdf) == 0:
             return
         ex = basin.exposure
@@ -128,6 +129,9 @@ class Towns:
             centres.append((c.x, c.y))
             if group_field is not None:
                 groups.append(str(getattr(row, group_field) or ""))
+                en = getattr(row, f"{group_field}_en", None)
+                if en:
+                    self.group_en.setdefault(groups[-1], str(en))
         if not pts:
             log.warning("exposure of basin %s: no feature lies on the DEM", basin.id)
             return

@@ -86,3 +86,27 @@ def test_draped_terrain_looks_like_the_full_mesh(demo_scene, demo_basin):
     diff = np.abs(draped - ref).max(axis=2)
     assert np.median(diff) <= 3, np.median(diff)
     assert (diff > 40).mean() < 0.03, (diff > 40).mean()  # silhouettes and labels shift a little
+
+
+LABEL_LANGS = [
+    ("zh_CN", "青溪镇", "白沙村", "白沙"),
+    ("en", "Qingxi Town", "Baisha Village", "Baisha"),
+]
+
+
+@pytest.mark.parametrize("lang, town, village, station", LABEL_LANGS)
+def test_settlements_are_named_once_in_the_label_language(demo_basin, lang, town, village, station):
+    """The town and the river gauge named after it share one label; the village label
+    stands for the gauge "白沙" beside it; English maps name settlements in English."""
+    from hydrotwin.scenes.render import offscreen_scene
+
+    plotter, scene = offscreen_scene(demo_basin, (400, 300), lang=lang)
+    try:
+        labels = scene.feature_labels + [t for t in scene.stations.labels if t]
+        assert labels.count(town) == 1, labels
+        assert labels.count(village) == 1, labels
+        assert station not in labels, labels
+        other = "Qingxi" if lang.startswith("zh") else "青溪"
+        assert not any(other in t for t in labels), labels
+    finally:
+        plotter.close()

@@ -161,6 +161,7 @@ def exposure_text(terr: T.Terrain) -> str:
                     "floors": floors,
                     "height_m": round(3.0 * floors, 1),
                     "place": place["zh"],
+                    "place_en": place["en"],
                 }
                 feats.append(_feature(props, {"type": "Polygon", "coordinates": [_coords(ring)]}))
     return _fc("exposure", feats)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 #: Bump when anything that changes the generated files changes; ``prepare`` regenerates then.
-GENERATOR_VERSION = "1.2.1"
+GENERATOR_VERSION = "1.2.2"
 SEED = 20260322
 
 CRS = "EPSG:4547"
@@ -422,7 +422,7 @@ LEVEE_HEIGHT_M = 3.5  # above bank top
 # --- town and villages (exposure) -----------------------------------------------------------
 TOWN: dict[str, Any] = {
     "zh": "青溪镇",
-    "en": "Qingxi",
+    "en": "Qingxi Town",
     "center_uv": (24300.0, 11350.0),
     "size_uv": (2000.0, 700.0),
     "rows": 7,
@@ -431,7 +431,7 @@ TOWN: dict[str, Any] = {
 VILLAGES: tuple[dict[str, Any], ...] = (
     {
         "zh": "石门村",
-        "en": "Shimen",
+        "en": "Shimen Village",
         "center_uv": (15600.0, 15050.0),
         "size_uv": (500.0, 250.0),
         "rows": 3,
@@ -439,7 +439,7 @@ VILLAGES: tuple[dict[str, Any], ...] = (
     },
     {
         "zh": "白沙村",
-        "en": "Baisha",
+        "en": "Baisha Village",
         "center_uv": (17950.0, 10000.0),
         "size_uv": (420.0, 260.0),
         "rows": 3,
