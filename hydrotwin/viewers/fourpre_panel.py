@@ -14,7 +14,7 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, Qt, QTimeZone, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -47,6 +47,21 @@ log = logging.getLogger(__name__)
 
 NONE_RAIN = "none"
 RADAR_RAIN = "radar"  # observed radar + nowcast (issue 18)
+
+
+def job_label(name: str) -> str:
+    """The officer's word for a session job (``TwinSession.start_job`` names)."""
+    # lupdate reads only literal QCoreApplication.translate calls: each is spelled out.
+    return {
+        "forecast": QCoreApplication.translate("FourPrePanel", "forecast"),
+        "rehearsal": QCoreApplication.translate("FourPrePanel", "rehearsal"),
+        "plans": QCoreApplication.translate("FourPrePanel", "plan comparison"),
+        "peak": QCoreApplication.translate("FourPrePanel", "flood peak"),
+        "warm-up": QCoreApplication.translate("FourPrePanel", "solver warm-up"),
+        "scenario": QCoreApplication.translate("FourPrePanel", "scenario"),
+        "replay": QCoreApplication.translate("FourPrePanel", "replay"),
+        "video": QCoreApplication.translate("FourPrePanel", "video"),
+    }.get(name, name)
 
 
 class FourPrePanel(QWidget):
@@ -483,18 +498,8 @@ class FourPrePanel(QWidget):
         else:
             self.progress.setValue(1000 if state == "finished" else 0)
         self.progress_label.setText(
-            self.tr("{job}: {state}").format(
-                job=self._job_text(name), state=self._state_text(state)
-            )
+            self.tr("{job}: {state}").format(job=job_label(name), state=self._state_text(state))
         )
-
-    def _job_text(self, name: str) -> str:
-        return {
-            "forecast": self.tr("forecast"),
-            "rehearsal": self.tr("rehearsal"),
-            "plans": self.tr("plan comparison"),
-            "peak": self.tr("flood peak"),
-        }.get(name, name)
 
     def _state_text(self, state: str) -> str:
         return {
@@ -506,7 +511,7 @@ class FourPrePanel(QWidget):
 
     def _on_progress(self, name: str, fraction: float, text: str) -> None:
         self.progress.setValue(round(fraction * 1000))
-        self.progress_label.setText(f"{self._job_text(name)}: {text}")
+        self.progress_label.setText(f"{job_label(name)}: {text}")
 
     def _on_failed(self, name: str, message: str) -> None:
         self.message_text(message)

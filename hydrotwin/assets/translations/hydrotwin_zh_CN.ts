@@ -779,6 +779,38 @@
 <context>
     <name>FourPrePanel</name>
     <message>
+        <source>forecast</source>
+        <translation>预报</translation>
+    </message>
+    <message>
+        <source>rehearsal</source>
+        <translation>预演</translation>
+    </message>
+    <message>
+        <source>plan comparison</source>
+        <translation>预案比选</translation>
+    </message>
+    <message>
+        <source>flood peak</source>
+        <translation>洪水峰值</translation>
+    </message>
+    <message>
+        <source>solver warm-up</source>
+        <translation>求解器预热</translation>
+    </message>
+    <message>
+        <source>scenario</source>
+        <translation>情景</translation>
+    </message>
+    <message>
+        <source>replay</source>
+        <translation>回放</translation>
+    </message>
+    <message>
+        <source>video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
         <source>Forecast</source>
         <translation>预报</translation>
     </message>
@@ -973,22 +1005,6 @@
     <message>
         <source>Select a gate and a plan to derive from first.</source>
         <translation>请先选择闸门和基准方案。</translation>
-    </message>
-    <message>
-        <source>forecast</source>
-        <translation>预报</translation>
-    </message>
-    <message>
-        <source>rehearsal</source>
-        <translation>预演</translation>
-    </message>
-    <message>
-        <source>plan comparison</source>
-        <translation>预案比选</translation>
-    </message>
-    <message>
-        <source>flood peak</source>
-        <translation>洪水峰值</translation>
     </message>
     <message>
         <source>running</source>
