@@ -9,7 +9,7 @@ differ between two callers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 
@@ -21,6 +21,7 @@ __all__ = [
     "hour_floor",
     "now_hour",
     "now_utc",
+    "parse_iso",
     "seconds_from_datetime64",
     "to_datetime64",
 ]
@@ -34,6 +35,27 @@ def now_utc() -> datetime:
 def as_utc(t: datetime) -> datetime:
     """``t`` in UTC; a naive datetime is taken as UTC already."""
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def parse_iso(text: str, naive_tz: tzinfo | None = UTC) -> datetime:
+    """An ISO 8601 instant (``Z`` allowed) in UTC; a time without an offset is in ``naive_tz``.
+
+    Every file, payload, argument and state field goes through here, so "what a time without an
+    offset means" is decided by the caller's ``naive_tz`` in one visible place; ``None`` refuses
+    it. The ``ValueError`` quotes the text, for the caller to prefix with file and field.
+    """
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise ValueError(f"{text!r} is not ISO 8601 (e.g. 2026-07-01T08:00:00+08:00)") from None
+    if t.tzinfo is None:
+        if naive_tz is None:
+            raise ValueError(f"{text!r} has no offset; expected e.g. +08:00 or Z")
+        t = t.replace(tzinfo=naive_tz)
+    try:
+        return t.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError(f"{text!r} is out of the years 1-9999 in UTC") from None
 
 
 def hour_floor(t: datetime) -> datetime:

@@ -30,6 +30,7 @@ from hydrotwin import __version__
 from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre.plan import Comparison, PlanResult, gate_operations, recommendation_rule
 from hydrotwin.fourpre.warning import COLOURS, Level, grade
+from hydrotwin.timeutil import datetimes_from_datetime64
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def _local(t: datetime | None, tz: ZoneInfo) -> str:
 def _hours(ds, t: datetime | None) -> str:
     if t is None:
         return ""
-    t0 = datetime.fromisoformat(str(ds.time.values[0])[:19]).replace(tzinfo=UTC)
+    t0 = datetimes_from_datetime64(ds.time.values[:1])[0]
     return f" (+{(t - t0).total_seconds() / 3600.0:g} h)"
 
 
@@ -473,7 +474,7 @@ def _gate_table(tr: Translator, r: PlanResult, tz: ZoneInfo) -> list[str]:
         return ["<p>" + _e(tr.translate("PlanReport", "No gates.")) + "</p>"]
     gates = list(ops)
     changes = sorted({h for g in gates for h, _ in ops[g]})
-    t0 = datetime.fromisoformat(str(r.dataset.time.values[0])[:19]).replace(tzinfo=UTC)
+    t0 = datetimes_from_datetime64(r.dataset.time.values[:1])[0]
     head = "".join(f"<th>{_e(g)} (m)</th>" for g in gates)
     rows = [
         "<table>",

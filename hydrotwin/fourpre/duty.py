@@ -49,7 +49,7 @@ from hydrotwin.fourpre.duty_push import (
 )
 from hydrotwin.fourpre.rain import Rain, rain_from_csv
 from hydrotwin.fourpre.warning import AlarmEvent, Level
-from hydrotwin.timeutil import as_utc, epoch_s, from_epoch_s, hour_floor, now_utc
+from hydrotwin.timeutil import as_utc, epoch_s, from_epoch_s, hour_floor, now_utc, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +159,6 @@ def read_log(path: str | Path) -> list[dict]:
         except ValueError:
             log.warning("%s: skipping a torn line", p)
     return out
-
-
-def parse_iso(text: str) -> datetime:
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 # -- one cycle ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from hydrotwin.basin.manifest import Basin
 from hydrotwin.errors import InputDataError
 from hydrotwin.fourpre import metrics
 from hydrotwin.fourpre.duty import DutyConfig, DutyService
-from hydrotwin.timeutil import epoch_s
+from hydrotwin.timeutil import epoch_s, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,7 @@ def record_observations(
     if s.dt_h != 1.0:
         raise InputDataError(f"record {path}: step {s.dt_h} h; expected an hourly record")
     zone = ZoneInfo(tz)
-    times = [
-        datetime.fromisoformat(str(t)[:19]).replace(tzinfo=zone).astimezone(UTC)
-        for t in s.time.astype("datetime64[s]")
-    ]
+    times = [parse_iso(str(t), zone) for t in s.time.astype("datetime64[s]")]
     out = []
     for t, p, q in zip(times, s.prcp_mm, s.flow_m3s, strict=True):
         if t0 <= t <= t1:

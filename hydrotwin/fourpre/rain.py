@@ -28,6 +28,7 @@ import numpy as np
 
 from hydrotwin.basin.manifest import Basin
 from hydrotwin.errors import InputDataError
+from hydrotwin.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,10 @@ def _hourly_to_steps(hourly: np.ndarray, steps: int, dt_h: float) -> np.ndarray:
 
 def parse_time(text: str, tz: ZoneInfo, where: str) -> datetime:
     """ISO 8601 text (``Z`` allowed) → aware UTC datetime; naive times are in ``tz``."""
-    t = text.strip()
-    if t.endswith("Z"):
-        t = t[:-1] + "+00:00"
     try:
-        dt = datetime.fromisoformat(t)
-    except ValueError:
-        raise InputDataError(f"{where}: time {text!r} is not an ISO 8601 date-time") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(ZoneInfo("UTC"))
+        return parse_iso(text, tz)
+    except ValueError as exc:
+        raise InputDataError(f"{where}: time {exc}") from None
 
 
 def rain_from_csv(basin: Basin, path: str | Path, start: datetime, steps: int, dt_h: float) -> Rain:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from hydrotwin.fourpre.warning import AlarmEvent, StationThresholds, first_crossings
+from hydrotwin.timeutil import parse_iso
 
 DURATIONS_H = (1, 3, 6, 12, 24)
 
@@ -137,7 +138,7 @@ def forecast_rain_alarms(basin, ds, issued_at: datetime) -> list[AlarmEvent]:
     depth = ds["subbasin_rain"].transpose("time", "subbasin").values[1:].astype(float)
     dt_s = float(times[1] - times[0]) if len(times) > 1 else 3600.0
     obs = ds.attrs.get("rain_observed_until_utc")
-    until = datetime.fromisoformat(obs.replace("Z", "+00:00")) if obs else None
+    until = parse_iso(obs) if obs else None
     after = "nowcast"
     units = [str(s) for s in ds["subbasin"].values]
     issued = until or issued_at  # a nowcast's lead time counts from its last observed frame

@@ -31,7 +31,7 @@ from hydrotwin.live import sl651
 from hydrotwin.live.observation import Observation
 from hydrotwin.live.pipeline import Pipeline
 from hydrotwin.live.source import StatusListener, ThreadSource, _emit
-from hydrotwin.timeutil import as_utc
+from hydrotwin.timeutil import as_utc, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +69,9 @@ def read_capture(path: str | Path) -> list[CapturedFrame]:
             continue
         stamp, _, hexpart = line.partition(" ")
         try:
-            t = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        except ValueError:
-            raise InputDataError(
-                f"capture file {p}:{n}: time {stamp!r}; expected ISO 8601 with offset"
-            ) from None
-        if t.tzinfo is None:
-            raise InputDataError(f"capture file {p}:{n}: time {stamp!r} has no offset")
+            t = parse_iso(stamp, naive_tz=None)
+        except ValueError as exc:
+            raise InputDataError(f"capture file {p}:{n}: time {exc}") from None
         try:
             raw = bytes.fromhex(hexpart.replace(" ", ""))
         except ValueError:

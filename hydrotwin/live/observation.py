@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hydrotwin.errors import InputDataError
+from hydrotwin.timeutil import parse_iso
 
 #: Unit of each element the store and warnings know (SL 651-2014 Table C.1, standards.md §1.8).
 ELEMENT_UNITS: dict[str, str] = {
@@ -171,16 +172,9 @@ def _json_time(raw: object, what: str) -> datetime:
             f"observation JSON {what}: time {_clip(raw)} is not an ISO 8601 string"
         )
     try:
-        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputDataError(
-            f"observation JSON {what}: time {raw!r} is not ISO 8601 (e.g. 2026-07-01T08:00:00Z)"
-        ) from None
-    if t.tzinfo is None:
-        raise InputDataError(
-            f"observation JSON {what}: time {raw!r} has no offset; expected e.g. +08:00 or Z"
-        )
-    return t
+        return parse_iso(raw, naive_tz=None)
+    except ValueError as exc:
+        raise InputDataError(f"observation JSON {what}: time {exc}") from None
 
 
 def to_basin_datum(obs: Observation, datum_offset_m: float) -> Observation:

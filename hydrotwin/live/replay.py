@@ -27,7 +27,7 @@ from pathlib import Path
 from hydrotwin.errors import InputDataError
 from hydrotwin.live.observation import ELEMENT_UNITS, Observation
 from hydrotwin.live.pipeline import Pipeline
-from hydrotwin.timeutil import datetimes_from_datetime64
+from hydrotwin.timeutil import datetimes_from_datetime64, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,10 @@ def _load_csv(p: Path, tz: tzinfo) -> list[Observation]:
             )
         for line, row in enumerate(reader, start=2):
             try:
-                t = datetime.fromisoformat(row["time"].replace("Z", "+00:00"))
+                t = parse_iso(row["time"], tz)
                 value = float(row["value"])
             except ValueError as exc:
                 raise InputDataError(f"{p}:{line}: {exc}") from None
-            if t.tzinfo is None:
-                t = t.replace(tzinfo=tz)
             element = row["element"].strip()
             unit = (row.get("unit") or ELEMENT_UNITS.get(element, "")).strip()
             try:

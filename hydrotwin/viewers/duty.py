@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hydrotwin.timeutil import parse_iso
 from hydrotwin.viewers.hydrograph import HydrographWidget
 from hydrotwin.viewers.qt_session import Links, QtDispatcher, call_off_thread
 
@@ -71,7 +72,7 @@ class DutyPanel(QWidget):
     def local(self, iso: str | None) -> str:
         if not iso:
             return "—"
-        t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        t = parse_iso(iso)
         return t.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def show_status(self, status: dict) -> None:
@@ -100,7 +101,7 @@ class DutyPanel(QWidget):
         now = datetime.now(UTC)
         self.fresh.setRowCount(len(fresh))
         for row, (sid, iso) in enumerate(sorted(fresh.items())):
-            t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+            t = parse_iso(iso)
             cells = [QTableWidgetItem(sid), QTableWidgetItem(self.local(iso))]
             if (now - t).total_seconds() > STALE_S:
                 for c in cells:

@@ -17,11 +17,12 @@ import argparse
 import json
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hydrotwin.errors import HydroTwinError
+from hydrotwin.timeutil import parse_iso
 
 
 def hours(text: str) -> float:
@@ -35,10 +36,9 @@ def hours(text: str) -> float:
 def utc_time(text: str) -> datetime:
     """ISO 8601; a time without an offset is UTC."""
     try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected an ISO 8601 time") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        return parse_iso(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _leads(text: str) -> tuple[int, ...]:
