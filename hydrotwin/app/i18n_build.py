@@ -3,7 +3,8 @@
 ``pyside6-lupdate`` scans every Qt module (``hydrotwin/app``, ``hydrotwin/viewers``) for
 ``tr()``/``translate()`` calls and updates ``hydrotwin_zh_CN.ts`` (keeping what is translated);
 ``pyside6-lrelease`` compiles it to the ``.qm`` the app loads. ``--fill FILE.json`` sets
-translations from a ``{"source": "译文"}`` file. ``--check`` fails when a string has no
+translations from a ``{"source": "译文"}`` file (unfinished ones only; ``"Context::source"``
+sets one context's). ``--check`` fails when a string has no
 translation, which the test suite uses to keep Chinese a first-class language.
 """
 
@@ -67,25 +68,41 @@ def untranslated(ts: Path = TS) -> list[tuple[str, str]]:
 
 
 def fill(mapping: dict[str, str], ts: Path = TS) -> int:
-    """Set translations for sources found in ``mapping``; returns how many were set."""
+    """Set translations from ``mapping``; returns how many were set.
+
+    A plain ``source`` key fills only messages still unfinished, in any context: a word shared by
+    two contexts (``Plan`` is 方案 in one and 预案 in another) keeps the translation it has. A
+    ``Context::source`` key sets that one context's message, finished or not.
+    """
     tree = ET.parse(ts)
     n = 0
-    for msg in tree.getroot().iter("message"):
-        src = msg.findtext("source", "")
-        if src in mapping:
-            tr = msg.find("translation")
-            if tr is None:
-                tr = ET.SubElement(msg, "translation")
-            tr.text = mapping[src]
-            tr.attrib.pop("type", None)
-            n += 1
+    for ctx in tree.getroot().iter("context"):
+        name = ctx.findtext("name", "")
+        for msg in ctx.iter("message"):
+            n += _fill_message(msg, name, mapping)
     tree.write(ts, encoding="utf-8", xml_declaration=True)
     return n
 
 
+def _fill_message(msg: ET.Element, context: str, mapping: dict[str, str]) -> int:
+    src = msg.findtext("source", "")
+    tr = msg.find("translation")
+    done = tr is not None and tr.get("type") is None and bool(tr.text)
+    text = mapping.get(f"{context}::{src}")
+    if text is None and not done:
+        text = mapping.get(src)
+    if text is None:
+        return 0
+    if tr is None:
+        tr = ET.SubElement(msg, "translation")
+    tr.text = text
+    tr.attrib.pop("type", None)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fill", help="JSON file of source -> translation")
+    ap.add_argument("--fill", help="JSON file of source (or Context::source) -> translation")
     ap.add_argument("--check", action="store_true", help="fail on untranslated strings")
     args = ap.parse_args(argv)
     TS_DIR.mkdir(parents=True, exist_ok=True)

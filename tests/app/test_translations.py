@@ -38,3 +38,40 @@ def test_translator_turns_ui_chinese(qapp):
         for t in translators:
             qapp.removeTranslator(t)
     assert QCoreApplication.translate("MainWindow", "Layers") == "Layers"
+
+
+TS_TWO_PLANS = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context><name>FourPrePanel</name>
+  <message><source>Plan</source><translation>预案</translation></message>
+  <message><source>Run</source><translation type="unfinished"></translation></message>
+</context>
+<context><name>GateEditor</name>
+  <message><source>Plan</source><translation type="unfinished"></translation></message>
+  <message><source>Run</source><translation>运行</translation></message>
+</context>
+</TS>
+"""
+
+
+def _translations(ts) -> dict[tuple[str, str], str]:
+    import xml.etree.ElementTree as ET
+
+    return {
+        (ctx.findtext("name"), m.findtext("source")): m.findtext("translation") or ""
+        for ctx in ET.parse(ts).getroot().iter("context")
+        for m in ctx.iter("message")
+    }
+
+
+def test_a_fill_keeps_finished_translations_unless_its_context_is_named(tmp_path):
+    ts = tmp_path / "two.ts"
+    ts.write_text(TS_TWO_PLANS, encoding="utf-8")
+    assert i18n_build.fill({"Plan": "方案", "Run": "运行"}, ts) == 2
+    got = _translations(ts)
+    assert got[("FourPrePanel", "Plan")] == "预案"  # finished: kept
+    assert got[("GateEditor", "Plan")] == "方案" and got[("FourPrePanel", "Run")] == "运行"
+    assert i18n_build.fill({"GateEditor::Run": "执行"}, ts) == 1
+    assert _translations(ts)[("GateEditor", "Run")] == "执行"
+    assert i18n_build.untranslated(ts) == []
