@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow
 
+from hydrotwin.basin.hooks import local_name
 from hydrotwin.errors import HydroTwinError
 from hydrotwin.fourpre.session import TwinSession
 from hydrotwin.fourpre.warning import grade
@@ -82,14 +83,14 @@ class LiveController(QObject):
         menu = self.window.live_menu
         menu.clear()
         acts = []
-        zh = getattr(self.window, "lang", "zh_CN").startswith("zh")
+        lang = getattr(self.window, "lang", "zh_CN")
         entries = [
             (self.tr("Receive SL 651 over TCP…"), self._ask_receiver),
             (self.tr("Follow an observation store…"), self._ask_store),
         ]
         for source in self.session.plugin_sources():
-            names = getattr(source, "names", (source.name, source.name))
-            label = self.tr("Start {name}").format(name=names[0] if zh else names[1])
+            name = local_name(getattr(source, "names", source.name), lang)
+            label = self.tr("Start {name}").format(name=name)
             entries.append((label, lambda _c=False, s=source: self._ask_plugin_source(s)))
         entries.append((self.tr("Stop live data"), self.stop))
         for text, slot in entries:

@@ -394,12 +394,13 @@ class MainWindow(QMainWindow):
         """The one place a panel is added: each ``(title, factory)`` that the basin's plugins
         return from ``hydrotwin_panels`` becomes a dock; ``factory(parent, session)`` builds a
         widget that follows the session (see docs/plugins.md)."""
-        from hydrotwin.basin.hooks import plugin_manager
+        from hydrotwin.basin.hooks import local_name, plugin_manager
 
         for answer in plugin_manager().hook.hydrotwin_panels(
             basin=self.basin or self.session.basin
         ):
-            for title, factory in answer or []:
+            for name, factory in answer or []:
+                title = local_name(name, self.lang)
                 try:
                     widget = factory(self, self.session)
                 except Exception as exc:  # a plugin's panel must not take the app down

@@ -8,6 +8,7 @@ plugin never answers for another's basin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pluggy
@@ -33,11 +34,19 @@ class BasinHookSpec:
 
     @hookspec
     def hydrotwin_panels(self, basin: Any) -> Any:
-        """Return a list of ``(title, factory)`` where ``factory(parent, session) -> QWidget``;
-        the app calls it on the GUI thread when the basin opens and docks the widget, which
-        follows the :class:`~hydrotwin.fourpre.session.TwinSession` (its clock and events) and
-        removes its listeners when destroyed. Only the app imports Qt; the factory does so
-        lazily."""
+        """Return a list of ``(title, factory)`` where ``factory(parent, session) -> QWidget``
+        and ``title`` is a ``(zh, en)`` pair (or one string for both languages); the app calls
+        it on the GUI thread when the basin opens and docks the widget, which follows the
+        :class:`~hydrotwin.fourpre.session.TwinSession` (its clock and events) and removes its
+        listeners when destroyed. Only the app imports Qt; the factory does so lazily."""
+
+
+def local_name(name: str | Sequence[str], lang: str) -> str:
+    """A plugin's ``(zh, en)`` name in the UI language ``lang``; a plain string is both."""
+    if isinstance(name, str):
+        return name
+    zh, en = name
+    return zh if lang.startswith("zh") else en
 
 
 def plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:

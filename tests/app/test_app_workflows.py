@@ -218,7 +218,8 @@ def test_plugin_panel_follows_the_clock(zh_demo_window, qtbot):
     """The demo plugin's 水库概况 panel is docked through the hydrotwin_panels hook and reads
     the session: the reservoir level at the clock's time."""
     win = zh_demo_window
-    assert [d.windowTitle() for d in win.panel_docks] == ["水库概况 / Reservoirs"]
+    assert [d.windowTitle() for d in win.panel_docks] == ["水库概况"]
+    assert "启动演示暴雨雨量站" in [a.text() for a in win.live_menu.actions()]  # the other hook
     with qtbot.waitSignal(win.fourpre.forecast_ready, timeout=120_000):
         win.fourpre.run_forecast("design:design_100yr", hours=72)
     label = win.panel_docks[0].widget().findChildren(type(win.coord_label))[0]

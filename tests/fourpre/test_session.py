@@ -192,10 +192,15 @@ def test_plugin_data_source_is_called_and_feeds_the_store(demo_session, tmp_path
 
 
 def test_plugin_panel_hook_returns_a_factory(demo_basin):
-    from hydrotwin.basin.hooks import plugin_manager
+    from hydrotwin.basin.hooks import local_name, plugin_manager
 
     answers = [a for a in plugin_manager().hook.hydrotwin_panels(basin=demo_basin) if a]
-    assert [title for a in answers for title, _f in a] == ["水库概况 / Reservoirs"]
+    assert [title for a in answers for title, _f in a] == [("水库概况", "Reservoirs")]
+    assert [local_name(t, lang) for lang in ("zh_CN", "en") for a in answers for t, _f in a] == [
+        "水库概况",
+        "Reservoirs",
+    ]
+    assert local_name("Gauges", "zh_CN") == "Gauges"
 
 
 def test_reset_stops_sources_and_jobs(tmp_path):

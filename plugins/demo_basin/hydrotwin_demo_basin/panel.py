@@ -17,10 +17,11 @@ BASIN_ID = "demo"
 
 def reservoir_panel(parent: Any, session: Any) -> Any:
     """The panel widget: one line per reservoir, refreshed on every clock change."""
-    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-    zh = QCoreApplication.translate("Language", "en").startswith("zh")
+    from hydrotwin.viewers.qt_session import ui_lang
+
+    zh = ui_lang().startswith("zh")
     w = QWidget(parent)
     lay = QVBoxLayout(w)
     labels = {r.id: QLabel(w) for r in session.basin.reservoirs}
@@ -56,4 +57,4 @@ def hydrotwin_panels(basin: Any) -> list[tuple[str, Any]] | None:
     """The demo's example panel; None for any other basin."""
     if getattr(basin, "id", None) != BASIN_ID:
         return None
-    return [("水库概况 / Reservoirs", reservoir_panel)]
+    return [(("水库概况", "Reservoirs"), reservoir_panel)]
