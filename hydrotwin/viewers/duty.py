@@ -72,7 +72,9 @@ class DutyPanel(QWidget):
     def local(self, iso: str | None) -> str:
         if not iso:
             return "—"
-        t = parse_iso(iso)
+        return self._local_time(parse_iso(iso))
+
+    def _local_time(self, t: datetime) -> str:
         return t.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def show_status(self, status: dict) -> None:
@@ -102,7 +104,7 @@ class DutyPanel(QWidget):
         self.fresh.setRowCount(len(fresh))
         for row, (sid, iso) in enumerate(sorted(fresh.items())):
             t = parse_iso(iso)
-            cells = [QTableWidgetItem(sid), QTableWidgetItem(self.local(iso))]
+            cells = [QTableWidgetItem(sid), QTableWidgetItem(self._local_time(t))]
             if (now - t).total_seconds() > STALE_S:
                 for c in cells:
                     c.setForeground(QBrush(QColor("#b00020")))
